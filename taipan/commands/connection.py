@@ -1,0 +1,136 @@
+"""Connection commands: PING, ECHO, SELECT, AUTH, HELLO, QUIT, RESET."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from taipan.commands.args import to_int
+from taipan.commands.table import CommandGroup
+from taipan.errors import WRONGPASS, ReplyError, err, wrong_arity
+from taipan.instance import REDIS_VERSION
+from taipan.protocol.reply import OK, PONG, Status
+
+commands = CommandGroup("connection")
+
+
+@commands.command("PING", arity=-1, flags="fast")
+def ping(ctx: Any, argv: list[bytes]) -> Any:
+    """PING [message]"""
+    if len(argv) > 2:
+        raise wrong_arity("ping")
+    return argv[1] if len(argv) == 2 else PONG
+
+
+@commands.command("ECHO", arity=2, flags="fast")
+def echo(ctx: Any, argv: list[bytes]) -> bytes:
+    """ECHO message"""
+    return argv[1]
+
+
+@commands.command("SELECT", arity=2, flags="loading stale fast")
+def select(ctx: Any, argv: list[bytes]) -> Any:
+    """SELECT index"""
+    index = to_int(argv[1])
+    databases = ctx.server.databases
+    if not 0 <= index < len(databases):
+        raise ReplyError("ERR DB index is out of range")
+    ctx.db = databases[index]
+    return OK
+
+
+def check_password(ctx: Any, username: bytes, password: bytes) -> None:
+    """Authenticate ``ctx`` or raise WRONGPASS (only the default user exists yet)."""
+    required = ctx.server.config.requirepass
+    if username.lower() == b"default" and (
+        not required or hmac.compare_digest(password, required.encode())
+    ):
+        ctx.authenticated = True
+        return
+    raise ReplyError(WRONGPASS)
+
+
+@commands.command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy")
+def auth(ctx: Any, argv: list[bytes]) -> Any:
+    """AUTH [username] password"""
+    if len(argv) > 3:
+        raise ReplyError("ERR syntax error")
+    if len(argv) == 2:
+        if not ctx.server.config.requirepass:
+            raise err("AUTH <password> called without any password configured for the "
+                      "default user. Are you sure your configuration is correct?")
+        check_password(ctx, b"default", argv[1])
+    else:
+        check_password(ctx, argv[1], argv[2])
+    return OK
+
+
+@commands.command("HELLO", arity=-1, flags="noscript loading stale fast no_auth allow_busy")
+def hello(ctx: Any, argv: list[bytes]) -> Any:
+    """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
+    version = ctx.resp
+    if len(argv) >= 2:
+        try:
+            version = to_int(argv[1])
+        except ReplyError:
+            raise err("Protocol version is not an integer or out of range") from None
+        if version not in (2, 3):
+            raise ReplyError("NOPROTO unsupported protocol version")
+    name: bytes | None = None
+    i = 2
+    while i < len(argv):
+        option = argv[i].upper()
+        remaining = len(argv) - i - 1
+        if option == b"AUTH" and remaining >= 2:
+            check_password(ctx, argv[i + 1], argv[i + 2])
+            i += 3
+        elif option == b"SETNAME" and remaining >= 1:
+            name = argv[i + 1]
+            i += 2
+        else:
+            raise err(f"Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
+    if not ctx.authenticated:
+        raise ReplyError("NOAUTH HELLO must be called with the client already authenticated, "
+                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                         "authenticate the client and select the RESP protocol version at the "
+                         "same time")
+    if name is not None:
+        validate_client_name(name)
+        ctx.name = name
+    ctx.resp = version
+    return {
+        b"server": b"redis",
+        b"version": REDIS_VERSION.encode(),
+        b"proto": version,
+        b"id": ctx.id,
+        b"mode": b"standalone",
+        b"role": b"master",
+        b"modules": [],
+    }
+
+
+def validate_client_name(name: bytes) -> None:
+    if any(c < 0x21 or c > 0x7E for c in name):
+        raise err("Client names cannot contain spaces, newlines or special characters.")
+
+
+@commands.command("QUIT", arity=-1, flags="noscript loading stale fast no_auth allow_busy")
+def quit_(ctx: Any, argv: list[bytes]) -> Any:
+    """QUIT"""
+    ctx.close_requested = True
+    return OK
+
+
+@commands.command("RESET", arity=1, flags="noscript loading stale fast no_auth allow_busy")
+def reset(ctx: Any, argv: list[bytes]) -> Status:
+    """RESET"""
+    ctx.multi = None
+    ctx.multi_failed = False
+    ctx.unwatch_all()
+    ctx.db = ctx.server.databases[0]
+    ctx.resp = 2
+    ctx.name = b""
+    ctx.reply_mode = "on"
+    ctx.no_evict = False
+    ctx.authenticated = not ctx.server.config.requirepass
+    return Status("RESET")

@@ -1,0 +1,62 @@
+"""Whole-database commands: DBSIZE, FLUSHDB, FLUSHALL, SWAPDB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taipan.commands.args import to_int
+from taipan.commands.table import CommandGroup
+from taipan.errors import ReplyError, SyntaxErr
+from taipan.protocol.reply import OK
+
+commands = CommandGroup("server")
+
+
+@commands.command("DBSIZE", arity=1, flags="readonly fast", acl="keyspace")
+def dbsize(ctx: Any, argv: list[bytes]) -> int:
+    """DBSIZE"""
+    return len(ctx.db)
+
+
+def _flush_mode(argv: list[bytes]) -> None:
+    if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
+        raise SyntaxErr()
+
+
+@commands.command("FLUSHDB", arity=-1, flags="write", acl="keyspace dangerous")
+def flushdb(ctx: Any, argv: list[bytes]) -> Any:
+    """FLUSHDB [ASYNC | SYNC]"""
+    _flush_mode(argv)
+    ctx.db.clear()
+    ctx.db.stats.dirty += 1  # propagate even when the database was already empty
+    return OK
+
+
+@commands.command("FLUSHALL", arity=-1, flags="write", acl="keyspace dangerous")
+def flushall(ctx: Any, argv: list[bytes]) -> Any:
+    """FLUSHALL [ASYNC | SYNC]"""
+    _flush_mode(argv)
+    for db in ctx.server.databases:
+        db.clear()
+    ctx.db.stats.dirty += 1
+    return OK
+
+
+@commands.command("SWAPDB", arity=3, flags="write fast", acl="keyspace dangerous")
+def swapdb(ctx: Any, argv: list[bytes]) -> Any:
+    """SWAPDB index1 index2"""
+    databases = ctx.server.databases
+    try:
+        first = to_int(argv[1])
+    except ReplyError:
+        raise ReplyError("ERR invalid first DB index") from None
+    try:
+        second = to_int(argv[2])
+    except ReplyError:
+        raise ReplyError("ERR invalid second DB index") from None
+    if not (0 <= first < len(databases) and 0 <= second < len(databases)):
+        raise ReplyError("ERR DB index is out of range")
+    if first != second:
+        databases[first].swap_contents(databases[second])
+    ctx.db.stats.dirty += 1
+    return OK

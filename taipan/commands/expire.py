@@ -1,0 +1,132 @@
+"""Key expiry: EXPIRE family, TTL family, PERSIST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int
+from taipan.commands.table import CommandGroup
+from taipan.errors import ReplyError, err
+from taipan.keyspace.database import now_ms
+
+commands = CommandGroup("generic")
+
+_CONDITIONS = (b"NX", b"XX", b"GT", b"LT")
+
+
+def _parse_condition(argv: list[bytes]) -> set[bytes]:
+    flags: set[bytes] = set()
+    for arg in argv[3:]:
+        option = arg.upper()
+        if option not in _CONDITIONS:
+            raise err("Unsupported option " + arg.decode("utf-8", "replace"))
+        flags.add(option)
+    if b"NX" in flags and len(flags) > 1:
+        raise err("NX and XX, GT or LT options at the same time are not compatible")
+    if b"GT" in flags and b"LT" in flags:
+        raise err("GT and LT options at the same time are not compatible")
+    return flags
+
+
+def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str) -> int:
+    flags = _parse_condition(argv)
+    when = to_int(argv[2])
+    invalid = ReplyError(f"ERR invalid expire time in '{name}' command")
+    if unit_ms == 1000:
+        if when > LLONG_MAX // 1000 or when < LLONG_MIN // 1000:
+            raise invalid
+        when *= 1000
+    if relative:
+        base = now_ms()
+        if when > LLONG_MAX - base:
+            raise invalid
+        when += base
+    db = ctx.db
+    key = argv[1]
+    if db.get(key) is None:
+        return 0
+    if flags:
+        current = db.expires.get(key)
+        if b"NX" in flags and current is not None:
+            return 0
+        if b"XX" in flags and current is None:
+            return 0
+        if b"GT" in flags and (current is None or when <= current):
+            return 0
+        if b"LT" in flags and current is not None and when >= current:
+            return 0
+    if when <= now_ms():
+        db.delete(key)
+        ctx.propagate_argv = [b"DEL", key]
+        return 1
+    db.set_expire(key, when)
+    ctx.propagate_argv = [b"PEXPIREAT", key, b"%d" % when]
+    return 1
+
+
+@commands.command("EXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1))
+def expire(ctx: Any, argv: list[bytes]) -> int:
+    """EXPIRE key seconds [NX | XX | GT | LT]"""
+    return _expire(ctx, argv, 1000, True, "expire")
+
+
+@commands.command("PEXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1))
+def pexpire(ctx: Any, argv: list[bytes]) -> int:
+    """PEXPIRE key milliseconds [NX | XX | GT | LT]"""
+    return _expire(ctx, argv, 1, True, "pexpire")
+
+
+@commands.command("EXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1))
+def expireat(ctx: Any, argv: list[bytes]) -> int:
+    """EXPIREAT key unix-time-seconds [NX | XX | GT | LT]"""
+    return _expire(ctx, argv, 1000, False, "expireat")
+
+
+@commands.command("PEXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1))
+def pexpireat(ctx: Any, argv: list[bytes]) -> int:
+    """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]"""
+    return _expire(ctx, argv, 1, False, "pexpireat")
+
+
+def _ttl(ctx: Any, key: bytes, in_ms: bool, absolute: bool) -> int:
+    db = ctx.db
+    if db.peek(key) is None:
+        return -2
+    deadline = db.expires.get(key)
+    if deadline is None:
+        return -1
+    remaining = deadline if absolute else max(deadline - now_ms(), 0)
+    return remaining if in_ms else (remaining + 500) // 1000
+
+
+@commands.command("TTL", arity=2, flags="readonly fast", keys=(1, 1, 1))
+def ttl(ctx: Any, argv: list[bytes]) -> int:
+    """TTL key"""
+    return _ttl(ctx, argv[1], False, False)
+
+
+@commands.command("PTTL", arity=2, flags="readonly fast", keys=(1, 1, 1))
+def pttl(ctx: Any, argv: list[bytes]) -> int:
+    """PTTL key"""
+    return _ttl(ctx, argv[1], True, False)
+
+
+@commands.command("EXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1))
+def expiretime(ctx: Any, argv: list[bytes]) -> int:
+    """EXPIRETIME key"""
+    return _ttl(ctx, argv[1], False, True)
+
+
+@commands.command("PEXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1))
+def pexpiretime(ctx: Any, argv: list[bytes]) -> int:
+    """PEXPIRETIME key"""
+    return _ttl(ctx, argv[1], True, True)
+
+
+@commands.command("PERSIST", arity=2, flags="write fast", keys=(1, 1, 1))
+def persist(ctx: Any, argv: list[bytes]) -> int:
+    """PERSIST key"""
+    db = ctx.db
+    if db.get(argv[1]) is None:
+        return 0
+    return 1 if db.persist(argv[1]) else 0

@@ -1,0 +1,280 @@
+"""Generic key commands: DEL, EXISTS, TYPE, KEYS, SCAN, RENAME, COPY, OBJECT ..."""
+
+from __future__ import annotations
+
+import random
+from itertools import islice
+from typing import Any
+
+from taipan.commands.args import to_int
+from taipan.commands.scanning import parse_cursor, parse_scan_options
+from taipan.commands.table import CommandGroup
+from taipan.errors import NoSuchKey, ReplyError, SyntaxErr, err
+from taipan.glob import glob_match
+from taipan.keyspace.database import now_ms
+from taipan.protocol.reply import OK, Status
+from taipan.types import copy_value, encoding_name, type_name
+
+commands = CommandGroup("generic")
+
+_SAME_OBJECT = ReplyError("ERR source and destination objects are the same")
+
+
+@commands.command("DEL", arity=-2, flags="write", keys=(1, -1, 1))
+def del_(ctx: Any, argv: list[bytes]) -> int:
+    """DEL key [key ...]"""
+    db = ctx.db
+    deleted = 0
+    for key in argv[1:]:
+        if db.get(key) is not None and db.delete(key):
+            deleted += 1
+    return deleted
+
+
+@commands.command("UNLINK", arity=-2, flags="write fast", keys=(1, -1, 1))
+def unlink(ctx: Any, argv: list[bytes]) -> int:
+    """UNLINK key [key ...]"""
+    return del_(ctx, argv)
+
+
+@commands.command("EXISTS", arity=-2, flags="readonly fast", keys=(1, -1, 1))
+def exists(ctx: Any, argv: list[bytes]) -> int:
+    """EXISTS key [key ...]"""
+    get_value = ctx.db.get
+    return sum(1 for key in argv[1:] if get_value(key) is not None)
+
+
+@commands.command("TOUCH", arity=-2, flags="readonly fast", keys=(1, -1, 1))
+def touch(ctx: Any, argv: list[bytes]) -> int:
+    """TOUCH key [key ...]"""
+    return exists(ctx, argv)
+
+
+@commands.command("TYPE", arity=2, flags="readonly fast", keys=(1, 1, 1))
+def type_(ctx: Any, argv: list[bytes]) -> Status:
+    """TYPE key"""
+    value = ctx.db.get(argv[1])
+    return Status("none" if value is None else type_name(value))
+
+
+@commands.command("KEYS", arity=2, flags="readonly", keys=(0, 0, 0))
+def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
+    """KEYS pattern"""
+    db = ctx.db
+    pattern = argv[1]
+    expires = db.expires
+    now = now_ms()
+    everything = pattern == b"*"
+    found = []
+    for key in db.data:
+        if expires and expires.get(key, now + 1) <= now:
+            continue
+        if everything or glob_match(pattern, key):
+            found.append(key)
+    return found
+
+
+@commands.command("SCAN", arity=-2, flags="readonly", keys=(0, 0, 0))
+def scan(ctx: Any, argv: list[bytes]) -> list:
+    """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
+    cursor = parse_cursor(argv[1])
+    pattern, count, kind = parse_scan_options(argv, 2, allow_type=True)
+    db = ctx.db
+    next_cursor, candidates = ctx.server.scan_snapshots.page(db.data, len(db.data), cursor, count)
+    found = []
+    wanted_type = kind.decode("utf-8", "replace").lower() if kind is not None else None
+    for key in candidates:
+        value = db.get(key)
+        if value is None:
+            continue
+        if pattern is not None and not glob_match(pattern, key):
+            continue
+        if wanted_type is not None and type_name(value) != wanted_type:
+            continue
+        found.append(key)
+    return [b"%d" % next_cursor, found]
+
+
+@commands.command("RANDOMKEY", arity=1, flags="readonly", keys=(0, 0, 0))
+def randomkey(ctx: Any, argv: list[bytes]) -> bytes | None:
+    """RANDOMKEY"""
+    db = ctx.db
+    for _ in range(100):  # skip keys that turn out to be expired
+        if not db.data:
+            return None
+        # O(N) in CPython (no random access into a dict), done in C.
+        key = next(islice(iter(db.data), random.randrange(len(db.data)), None))
+        if db.get(key) is not None:
+            return key
+    return None
+
+
+def _rename(ctx: Any, argv: list[bytes], only_if_new: bool) -> Any:
+    db = ctx.db
+    source, target = argv[1], argv[2]
+    value = db.get(source)
+    if value is None:
+        raise NoSuchKey()
+    if source == target:
+        return 0 if only_if_new else OK
+    if only_if_new and db.get(target) is not None:
+        return 0
+    deadline = db.expires.get(source)
+    db.delete(source)
+    db.set(target, value)
+    if deadline is not None:
+        db.set_expire(target, deadline)
+    return 1 if only_if_new else OK
+
+
+@commands.command("RENAME", arity=3, flags="write", keys=(1, 2, 1))
+def rename(ctx: Any, argv: list[bytes]) -> Any:
+    """RENAME key newkey"""
+    return _rename(ctx, argv, only_if_new=False)
+
+
+@commands.command("RENAMENX", arity=3, flags="write fast", keys=(1, 2, 1))
+def renamenx(ctx: Any, argv: list[bytes]) -> Any:
+    """RENAMENX key newkey"""
+    return _rename(ctx, argv, only_if_new=True)
+
+
+def database_at(ctx: Any, arg: bytes) -> Any:
+    index = to_int(arg)
+    databases = ctx.server.databases
+    if not 0 <= index < len(databases):
+        raise ReplyError("ERR DB index is out of range")
+    return databases[index]
+
+
+@commands.command("COPY", arity=-3, flags="write denyoom", keys=(1, 2, 1))
+def copy(ctx: Any, argv: list[bytes]) -> int:
+    """COPY source destination [DB destination-db] [REPLACE]"""
+    source_db = target_db = ctx.db
+    replace = False
+    i = 3
+    while i < len(argv):
+        option = argv[i].upper()
+        if option == b"REPLACE":
+            replace = True
+        elif option == b"DB" and i + 1 < len(argv):
+            target_db = database_at(ctx, argv[i + 1])
+            i += 1
+        else:
+            raise SyntaxErr()
+        i += 1
+    source, target = argv[1], argv[2]
+    if source_db is target_db and source == target:
+        raise _SAME_OBJECT
+    value = source_db.get(source)
+    if value is None:
+        return 0
+    if target_db.get(target) is not None:
+        if not replace:
+            return 0
+        target_db.delete(target)
+    target_db.set(target, copy_value(value))
+    deadline = source_db.expires.get(source)
+    if deadline is not None:
+        target_db.set_expire(target, deadline)
+    return 1
+
+
+@commands.command("MOVE", arity=3, flags="write fast", keys=(1, 1, 1))
+def move(ctx: Any, argv: list[bytes]) -> int:
+    """MOVE key db"""
+    source_db = ctx.db
+    target_db = database_at(ctx, argv[2])
+    if target_db is source_db:
+        raise _SAME_OBJECT
+    key = argv[1]
+    value = source_db.get(key)
+    if value is None or target_db.get(key) is not None:
+        return 0
+    deadline = source_db.expires.get(key)
+    source_db.delete(key)
+    target_db.set(key, value)
+    if deadline is not None:
+        target_db.set_expire(key, deadline)
+    return 1
+
+
+object_cmd = commands.container("OBJECT", summary="A container for object introspection commands")
+
+_OBJECT_HELP = [
+    b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    b"ENCODING <key>",
+    b"    Return the kind of internal representation used in order to store the value",
+    b"    associated with a <key>.",
+    b"FREQ <key>",
+    b"    Return the access frequency index of the <key>. The returned integer is",
+    b"    proportional to the logarithm of the recent access frequency of the key.",
+    b"IDLETIME <key>",
+    b"    Return the idle time of the <key>, that is the approximated number of",
+    b"    seconds elapsed since the last access to the key.",
+    b"REFCOUNT <key>",
+    b"    Return the number of references of the value associated with the specified",
+    b"    <key>.",
+    b"HELP",
+    b"    Prints this help.",
+]
+
+
+@commands.command("OBJECT HELP", arity=2, flags="loading stale")
+def object_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+    """OBJECT HELP"""
+    return [Status(line.decode()) for line in _OBJECT_HELP]
+
+
+def _object_value(ctx: Any, key: bytes) -> Any:
+    return ctx.db.peek(key)
+
+
+def _tracker(ctx: Any) -> Any:
+    config = ctx.server.config
+    return ctx.db.track_access(config.lfu_log_factor, config.lfu_decay_time)
+
+
+@commands.command("OBJECT ENCODING", arity=3, flags="readonly", keys=(2, 2, 1))
+def object_encoding(ctx: Any, argv: list[bytes]) -> bytes | None:
+    """OBJECT ENCODING key"""
+    value = _object_value(ctx, argv[2])
+    return None if value is None else encoding_name(value, ctx.server.config).encode()
+
+
+@commands.command("OBJECT REFCOUNT", arity=3, flags="readonly", keys=(2, 2, 1))
+def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
+    """OBJECT REFCOUNT key"""
+    value = _object_value(ctx, argv[2])
+    if value is None:
+        return None
+    # Redis shares integer objects 0..9999 and reports them with INT_MAX references.
+    if encoding_name(value, ctx.server.config) == "int" and 0 <= int(value) < 10000:
+        return 2147483647
+    return 1
+
+
+@commands.command("OBJECT IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1))
+def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
+    """OBJECT IDLETIME key"""
+    if "lfu" in ctx.server.config.maxmemory_policy:
+        raise err("An LFU maxmemory policy is selected, idle time not tracked. Please note "
+                  "that when switching between policies at runtime LRU and LFU data will "
+                  "take some time to adjust.")
+    value = _object_value(ctx, argv[2])
+    if value is None:
+        return None
+    return _tracker(ctx).idle_seconds(argv[2])
+
+
+@commands.command("OBJECT FREQ", arity=3, flags="readonly", keys=(2, 2, 1))
+def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
+    """OBJECT FREQ key"""
+    if "lfu" not in ctx.server.config.maxmemory_policy:
+        raise err("An LFU maxmemory policy is not selected, access frequency not tracked. "
+                  "Please note that when switching between policies at runtime LRU and "
+                  "LFU data will take some time to adjust.")
+    value = _object_value(ctx, argv[2])
+    if value is None:
+        return None
+    return _tracker(ctx).frequency(argv[2])

@@ -1,0 +1,120 @@
+"""The single path every command takes.
+
+lookup → arity → auth → MULTI queueing → handler → error reply → propagation.
+This is the one place a ``ReplyError`` becomes an error reply, and the one place
+writes are handed to propagation (AOF, replicas) when they changed the dataset.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from taipan.commands.table import Command
+from taipan.errors import NOAUTH, ReplyError, unknown_command, unknown_subcommand, wrong_arity
+from taipan.protocol.reply import QUEUED
+
+if TYPE_CHECKING:
+    from taipan.instance import Instance
+    from taipan.net.client import Client
+
+log = logging.getLogger("taipan")
+
+# Commands that run at once even inside MULTI instead of being queued.
+_RUN_IN_MULTI = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+_NOAUTH_ERROR = ReplyError(NOAUTH)
+_NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
+
+
+class Dispatcher:
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        instance.dispatcher = self
+        self.commands = instance.table.by_name
+        self.keyspace_stats = instance.keyspace_stats
+        self.stats = instance.stats
+        for command in instance.table:
+            command.runs_in_multi = command.name in _RUN_IN_MULTI
+
+    def resolve(self, argv: list[bytes]) -> Command | ReplyError:
+        """The command ``argv`` names (subcommand included) or the error to reply."""
+        command = self.commands.get(argv[0])
+        if command is None:
+            command = self.commands.get(argv[0].lower())
+            if command is None:
+                return unknown_command(argv)
+        if command.subcommands and (len(argv) >= 2 or command.handler is None):
+            if len(argv) < 2:
+                return wrong_arity(command.name)
+            sub = command.subcommands.get(argv[1].lower())
+            if sub is None:
+                return unknown_subcommand(command.name, argv[1])
+            command = sub
+        arity = command.arity
+        if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+            return wrong_arity(command.name)
+        return command
+
+    def execute(self, client: Client, argv: list[bytes]) -> Any:
+        """Run one request from ``client`` and return its reply value."""
+        command = self.resolve(argv)
+        if type(command) is not Command:
+            self._rejected(client, command)
+            return command
+        if not client.authenticated and not command.allowed_unauthenticated:
+            self._rejected(client, _NOAUTH_ERROR, command)
+            return _NOAUTH_ERROR
+        if client.multi is not None and not command.runs_in_multi:
+            if not command.allowed_in_multi:
+                self._rejected(client, _NOT_IN_MULTI, command)
+                return _NOT_IN_MULTI
+            client.multi.append((command, argv))
+            return QUEUED
+        return self.call(client, command, argv)
+
+    def call(self, client: Client, command: Command, argv: list[bytes]) -> Any:
+        """Invoke a resolved command: count it, turn errors into replies, propagate."""
+        client.last_command = command.name
+        dirty_before = self.keyspace_stats.dirty
+        started = time.perf_counter_ns()
+        try:
+            reply = command.handler(client, argv)
+        except ReplyError as error:
+            reply = error
+            command.failed_calls += 1
+            self._count_error(error)
+        except Exception:  # a bug must cost one reply, never the server
+            log.exception("internal error executing %r", argv[:1])
+            reply = ReplyError("ERR internal error executing command")
+            command.failed_calls += 1
+            self._count_error(reply)
+        command.usec += (time.perf_counter_ns() - started) // 1000
+        command.calls += 1
+        self.stats.commands_processed += 1
+        if self.keyspace_stats.dirty != dirty_before and command.is_write:
+            self._propagate(client, argv)
+        elif client.propagate_argv is not None:
+            client.propagate_argv = None
+        return reply
+
+    def _propagate(self, client: Client, argv: list[bytes]) -> None:
+        rewritten = client.propagate_argv
+        if rewritten is not None:
+            client.propagate_argv = None
+            argv = rewritten
+        for propagator in self.instance.propagators:
+            propagator(client.db.index, argv)
+
+    def _rejected(self, client: Client, error: ReplyError, command: Command | None = None) -> None:
+        if client.multi is not None:
+            client.multi_failed = True
+        if command is not None:
+            command.rejected_calls += 1
+        self._count_error(error)
+
+    def _count_error(self, error: ReplyError) -> None:
+        self.stats.error_replies += 1
+        prefix = error.message.split(" ", 1)[0]
+        counts = self.stats.error_counts
+        counts[prefix] = counts.get(prefix, 0) + 1

@@ -1,0 +1,136 @@
+"""The state of one running server, shared by the network layer and the commands.
+
+An ``Instance`` knows nothing about sockets or event loops: it holds the
+configuration, the databases, the command table, the connected clients and the
+counters INFO reports. ``taipan.server`` runs it on an event loop.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from taipan import __version__, memory
+from taipan.commands.table import CommandTable, build_table
+from taipan.config import Config
+from taipan.keyspace.database import Database, KeyspaceStats
+from taipan.keyspace.scan import ScanSnapshots
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
+REDIS_VERSION = "7.0.15"  # the Redis version whose behaviour Taipan reproduces
+
+
+class Stats:
+    """Server-wide counters for INFO stats; plain ints on purpose (hot path)."""
+
+    __slots__ = ("connections_received", "commands_processed", "rejected_connections",
+                 "net_input_bytes", "net_output_bytes", "error_replies",
+                 "unexpected_error_replies", "total_reads", "total_writes",
+                 "error_counts")
+
+    def __init__(self) -> None:
+        self.connections_received = 0
+        self.commands_processed = 0
+        self.rejected_connections = 0
+        self.net_input_bytes = 0
+        self.net_output_bytes = 0
+        self.error_replies = 0
+        self.unexpected_error_replies = 0
+        self.total_reads = 0
+        self.total_writes = 0
+        self.error_counts: dict[str, int] = {}  # errorstats: prefix -> count
+
+
+class Instance:
+    def __init__(self, config: Config | None = None, table: CommandTable | None = None) -> None:
+        self.config = config or Config()
+        self.table = table or build_table()
+        self.keyspace_stats = KeyspaceStats()
+        self.databases = [Database(i, self.keyspace_stats) for i in range(self.config.databases)]
+        self.stats = Stats()
+        self.clients: dict[int, Client] = {}
+        self.next_client_id = 1
+        self.start_time = time.time()
+        self.run_id = secrets.token_hex(20)
+        self.pid = os.getpid()
+        self.last_save = int(self.start_time)
+        self.tcp_port = self.config.port
+        self.active_expire_enabled = True
+        # CLIENT PAUSE: deadline (monotonic seconds) and whether only writes wait.
+        self.pause_until = 0.0
+        self.pause_writes_only = False
+        # Set by SHUTDOWN; the server loop watches it.
+        self.shutdown_requested: Callable[[bool | None], None] | None = None
+        # Called with (db index, argv) for each write that changed the dataset; AOF and
+        # replication attach here.
+        self.propagators: list[Callable[[int, list[bytes]], None]] = []
+        self.executable = ""
+        self.dispatcher: Any = None  # set by the Dispatcher built for this instance
+        self.scan_snapshots = ScanSnapshots()
+        self.dirty_at_last_save = 0
+        self.startup_memory = memory.used_bytes()
+        # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
+        self._ops_samples: list[tuple[float, int]] = []
+
+    def sample_ops(self) -> None:
+        """Called by the cron: remember throughput samples (last ~16)."""
+        self._ops_samples.append((time.monotonic(), self.stats.commands_processed))
+        del self._ops_samples[:-16]
+
+    def ops_per_sec(self) -> int:
+        if len(self._ops_samples) < 2:
+            return 0
+        (t0, c0), (t1, c1) = self._ops_samples[0], self._ops_samples[-1]
+        return int((c1 - c0) / (t1 - t0)) if t1 > t0 else 0
+
+    def reset_stats(self) -> None:
+        """CONFIG RESETSTAT."""
+        self.stats = Stats()
+        if self.dispatcher is not None:
+            self.dispatcher.stats = self.stats
+        keyspace = self.keyspace_stats
+        keyspace.expired_keys = keyspace.keyspace_hits = keyspace.keyspace_misses = 0
+        for command in self.table:
+            for item in [command, *command.subcommands.values()]:
+                item.calls = item.usec = item.failed_calls = item.rejected_calls = 0
+
+    def config_changed(self, names: list[str]) -> None:
+        """Apply CONFIG SET changes that live outside the config object."""
+        config = self.config
+        if "proto-max-bulk-len" in names:
+            for client in self.clients.values():
+                if client.connection is not None:
+                    client.connection.reader.max_bulk_len = config.proto_max_bulk_len
+        if "maxmemory-policy" in names and ("lru" in config.maxmemory_policy
+                                            or "lfu" in config.maxmemory_policy):
+            for db in self.databases:
+                db.track_access(config.lfu_log_factor, config.lfu_decay_time)
+        if "requirepass" in names and not config.requirepass:
+            for client in self.clients.values():
+                client.authenticated = True
+        self.extra_info: dict[str, Any] = {}
+
+    @property
+    def version(self) -> str:
+        return __version__
+
+    def new_client_id(self) -> int:
+        client_id = self.next_client_id
+        self.next_client_id += 1
+        return client_id
+
+    def is_paused_for(self, is_write: bool) -> bool:
+        if not self.pause_until:
+            return False
+        if time.monotonic() >= self.pause_until:
+            self.pause_until = 0.0
+            return False
+        return is_write or not self.pause_writes_only
+
+    def uptime(self) -> int:
+        return int(time.time() - self.start_time)

@@ -1,0 +1,104 @@
+"""Per-connection client state: what a handler sees as ``ctx``."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from taipan.keyspace.database import Database
+
+if TYPE_CHECKING:
+    from taipan.commands.table import Command
+    from taipan.instance import Instance
+
+
+class Client:
+    __slots__ = (
+        "id", "server", "db", "resp", "name", "authenticated", "user", "addr", "laddr",
+        "fd", "created", "last_interaction", "last_command", "multi", "multi_failed",
+        "watched", "watch_dirty", "reply_mode", "no_evict", "close_requested", "transport",
+        "kind", "query_buffer", "output_bytes", "lib_name", "lib_ver", "propagate_argv",
+        "killed", "connection",
+    )
+
+    def __init__(self, client_id: int, server: Instance, addr: str = "", laddr: str = "",
+                 fd: int = -1, kind: str = "tcp") -> None:
+        self.id = client_id
+        self.server = server
+        self.db: Database = server.databases[0]
+        self.resp = 2
+        self.name = b""
+        self.authenticated = not server.config.requirepass
+        self.user = "default"
+        self.addr = addr
+        self.laddr = laddr
+        self.fd = fd
+        self.kind = kind
+        self.created = time.time()
+        self.last_interaction = self.created
+        self.last_command = "NULL"
+        # Commands queued between MULTI and EXEC; None outside a transaction.
+        self.multi: list[tuple[Command, list[bytes]]] | None = None
+        # A queuing error happened: EXEC must answer EXECABORT.
+        self.multi_failed = False
+        # (database, key, expired-when-watched) per WATCHed key.
+        self.watched: list[tuple[Database, bytes, bool]] = []
+        self.watch_dirty = False
+        self.reply_mode = "on"  # CLIENT REPLY on|off|skip
+        self.no_evict = False
+        self.close_requested = False  # QUIT, CLIENT KILL, protocol error: close after reply
+        self.killed = False
+        self.transport: Any = None
+        self.connection: Any = None
+        self.query_buffer = 0
+        self.output_bytes = 0
+        self.lib_name = b""
+        self.lib_ver = b""
+        # Set by a handler whose write must be propagated in another form.
+        self.propagate_argv: list[bytes] | None = None
+
+    def watched_key_modified(self) -> None:
+        self.watch_dirty = True
+
+    def unwatch_all(self) -> None:
+        for db, key, _ in self.watched:
+            watchers = db.watchers.get(key)
+            if watchers is not None:
+                try:
+                    watchers.remove(self)
+                except ValueError:
+                    pass
+                if not watchers:
+                    del db.watchers[key]
+        self.watched = []
+        self.watch_dirty = False
+
+    @property
+    def db_index(self) -> int:
+        return self.db.index
+
+    def flag_string(self) -> str:
+        flags = ""
+        if self.multi is not None:
+            flags += "x"
+        if self.watch_dirty and self.watched:
+            flags += "d"
+        if self.close_requested:
+            flags += "c"
+        if self.no_evict:
+            flags += "e"
+        return flags or "N"
+
+    def info_line(self) -> str:
+        """One ``CLIENT LIST`` line with Redis 7.0's fields, in its order."""
+        now = time.time()
+        multi = len(self.multi) if self.multi is not None else -1
+        name = self.name.decode("utf-8", "replace")
+        return (
+            f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
+            f"age={int(now - self.created)} idle={int(now - self.last_interaction)} "
+            f"flags={self.flag_string()} db={self.db.index} sub=0 psub=0 ssub=0 "
+            f"multi={multi} qbuf={self.query_buffer} qbuf-free=0 argv-mem=0 "
+            f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=22400 events=r "
+            f"cmd={self.last_command} user={self.user} redir=-1 resp={self.resp}"
+        )

@@ -1,0 +1,212 @@
+"""One client connection: bytes in, requests executed, replies out.
+
+The hot path (DESIGN.md §4): ``data_received`` feeds the reader, drains every
+complete request, executes them in order and writes all replies with one
+``transport.write``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from typing import TYPE_CHECKING
+
+from taipan.errors import MAX_CLIENTS, ProtocolError
+from taipan.net.client import Client
+from taipan.protocol import make_reader
+from taipan.protocol.reply import encode_into
+
+if TYPE_CHECKING:
+    from taipan.server import ServerRuntime
+
+
+class Connection(asyncio.Protocol):
+    __slots__ = ("runtime", "client", "transport", "reader", "_parked", "_resume_handle")
+
+    def __init__(self, runtime: ServerRuntime) -> None:
+        self.runtime = runtime
+        self.client: Client | None = None
+        self.transport: asyncio.Transport | None = None
+        self.reader = make_reader(runtime.instance.config.proto_max_bulk_len,
+                                  runtime.prefer_hiredis)
+        # A request read but not yet run because the server is paused (CLIENT PAUSE).
+        self._parked: list[bytes] | None = None
+        self._resume_handle: asyncio.TimerHandle | None = None
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        instance = self.runtime.instance
+        instance.stats.connections_received += 1
+        if len(instance.clients) >= instance.config.maxclients:
+            instance.stats.rejected_connections += 1
+            transport.write(b"-" + MAX_CLIENTS.encode() + b"\r\n")
+            transport.close()
+            return
+        sock = transport.get_extra_info("socket")
+        addr, laddr, fd, kind = "", "", -1, "tcp"
+        if sock is not None:
+            fd = sock.fileno()
+            if sock.family in (socket.AF_INET, socket.AF_INET6):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                keepalive = instance.config.tcp_keepalive
+                if keepalive:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+                peer = transport.get_extra_info("peername")
+                local = transport.get_extra_info("sockname")
+                addr = _format_addr(peer)
+                laddr = _format_addr(local)
+            else:
+                kind = "unix"
+                addr = "/unixsocket:0"
+                laddr = str(transport.get_extra_info("sockname") or "")
+        client = Client(instance.new_client_id(), instance, addr, laddr, fd, kind)
+        client.transport = transport
+        client.connection = self
+        instance.clients[client.id] = client
+        self.client = client
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        client = self.client
+        if client is None:
+            return
+        self.client = None
+        client.unwatch_all()
+        client.killed = True
+        self.runtime.instance.clients.pop(client.id, None)
+        if self._resume_handle is not None:
+            self._resume_handle.cancel()
+
+    def pause_writing(self) -> None:
+        # The client isn't reading its replies: stop reading its requests.
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and self._parked is None:
+            self.transport.resume_reading()
+
+    # -- the request path ----------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        client = self.client
+        if client is None:
+            return
+        instance = self.runtime.instance
+        instance.stats.net_input_bytes += len(data)
+        instance.stats.total_reads += 1
+        client.last_interaction = time.time()
+        self.reader.feed(data)
+        if self._parked is None:
+            self._drain(client)
+
+    def _drain(self, client: Client) -> None:
+        reader = self.reader
+        execute = self.runtime.dispatcher.execute
+        instance = self.runtime.instance
+        out: list[bytes] = []
+        closing = False
+        while True:
+            try:
+                argv = reader.next_request()
+            except ProtocolError as error:
+                encode_into(error, out, client.resp)
+                closing = True
+                break
+            if argv is None:
+                break
+            if instance.pause_until and self._must_wait(argv):
+                self._park(argv)
+                break
+            reply = execute(client, argv)
+            if client.reply_mode == "on":
+                encode_into(reply, out, client.resp)
+            else:
+                self._apply_reply_mode(client)
+            if client.close_requested:
+                closing = True
+                break
+        transport = self.transport
+        if out and transport is not None:
+            payload = b"".join(out)
+            instance.stats.net_output_bytes += len(payload)
+            transport.write(payload)
+        if closing:
+            self.close()
+        elif reader.pending() > instance.config.client_query_buffer_limit:
+            self.close()  # Redis closes such a client without a reply
+
+    def write_out_of_band(self, reply: object) -> None:
+        """A reply produced outside the request path (a resumed, parked command)."""
+        client = self.client
+        if client is None or self.transport is None:
+            return
+        out: list[bytes] = []
+        encode_into(reply, out, client.resp)
+        self.transport.write(b"".join(out))
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    @staticmethod
+    def _apply_reply_mode(client: Client) -> None:
+        # "skip-arm" is set by CLIENT REPLY SKIP itself; the command after it is skipped.
+        if client.reply_mode == "skip-arm":
+            client.reply_mode = "skip"
+        elif client.reply_mode == "skip":
+            client.reply_mode = "on"
+
+    # -- CLIENT PAUSE --------------------------------------------------------------
+
+    def _must_wait(self, argv: list[bytes]) -> bool:
+        instance = self.runtime.instance
+        command = self.runtime.dispatcher.resolve(argv)
+        is_write = getattr(command, "is_write", False)
+        name = getattr(command, "name", "")
+        if name in ("client|unpause", "client|pause"):
+            return False
+        return instance.is_paused_for(is_write)
+
+    def _park(self, argv: list[bytes]) -> None:
+        self._parked = argv
+        if self.transport is not None:
+            self.transport.pause_reading()
+        self._schedule_resume()
+
+    def _schedule_resume(self) -> None:
+        instance = self.runtime.instance
+        delay = max(instance.pause_until - time.monotonic(), 0.0) if instance.pause_until else 0.0
+        loop = asyncio.get_running_loop()
+        self._resume_handle = loop.call_later(min(delay, 0.05) + 0.001, self._resume)
+
+    def _resume(self) -> None:
+        self._resume_handle = None
+        client = self.client
+        argv = self._parked
+        if client is None or argv is None:
+            return
+        if self.runtime.instance.pause_until and self._must_wait(argv):
+            self._schedule_resume()
+            return
+        self._parked = None
+        reply = self.runtime.dispatcher.execute(client, argv)
+        if client.reply_mode == "on":
+            self.write_out_of_band(reply)
+        else:
+            self._apply_reply_mode(client)
+        if client.close_requested:
+            self.close()
+            return
+        if self.transport is not None:
+            self.transport.resume_reading()
+        self._drain(client)
+
+
+def _format_addr(addr: object) -> str:
+    if isinstance(addr, tuple) and len(addr) >= 2:
+        host, port = addr[0], addr[1]
+        return f"{host}:{port}"
+    return str(addr or "")

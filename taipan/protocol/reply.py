@@ -1,0 +1,209 @@
+"""Reply values and their RESP2/RESP3 encoding.
+
+Handlers return plain Python values; ``encode`` turns them into bytes for the
+client's protocol version:
+
+=================  ===========================  =========================
+value              RESP2                        RESP3
+=================  ===========================  =========================
+``bytes``          bulk string                  bulk string
+``int``            integer                      integer
+``None``           null bulk ``$-1``            null ``_``
+``list``/tuple     array                        array
+``Status``         simple string ``+``          simple string
+``ReplyError``     error ``-``                  error
+``float``          bulk string (Redis format)   double ``,``
+``dict``           flat array                   map ``%``
+``set``/frozenset  array                        set ``~``
+``NULL_ARRAY``     null array ``*-1``           null ``_``
+``Verbatim``       bulk string                  verbatim ``=txt:``
+``Push``           array                        push ``>``
+``bool``           integer 0/1                  boolean ``#``
+=================  ===========================  =========================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from taipan.errors import ReplyError
+
+
+class Status(str):
+    """A simple-string reply (``+OK``)."""
+
+    __slots__ = ()
+
+
+class Verbatim(bytes):
+    """Text that RESP3 sends as a verbatim string (``CLIENT LIST``, ``INFO``)."""
+
+
+class Push(list):
+    """An out-of-band push message (pub/sub, tracking) in RESP3."""
+
+
+class _NullArray:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NULL_ARRAY"
+
+
+NULL_ARRAY = _NullArray()
+OK = Status("OK")
+QUEUED = Status("QUEUED")
+PONG = Status("PONG")
+
+_CRLF = b"\r\n"
+_OK_BYTES = b"+OK\r\n"
+# Small integers are common replies (counts, flags): encode them once.
+_SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 1025)]
+
+
+def format_double(value: float) -> bytes:
+    """Redis's ``%.17g`` rendering of a double, with ``inf``/``-inf``/``nan``."""
+    if math.isinf(value):
+        return b"inf" if value > 0 else b"-inf"
+    if math.isnan(value):
+        return b"nan"
+    if value == int(value) and abs(value) < 1e17:
+        return b"%d" % int(value)
+    return (b"%.17g" % value)
+
+
+def _encode_bulk(value: bytes, out: list[bytes], resp: int) -> None:
+    out.append(b"$%d\r\n" % len(value))
+    out.append(value)
+    out.append(_CRLF)
+
+
+def _encode_int(value: int, out: list[bytes], resp: int) -> None:
+    if -1 <= value <= 1024:
+        out.append(_SMALL_INTS[value + 1])
+    else:
+        out.append(b":%d\r\n" % value)
+
+
+def _encode_bool(value: bool, out: list[bytes], resp: int) -> None:
+    if resp == 3:
+        out.append(b"#t\r\n" if value else b"#f\r\n")
+    else:
+        out.append(b":1\r\n" if value else b":0\r\n")
+
+
+def _encode_none(value: None, out: list[bytes], resp: int) -> None:
+    out.append(b"_\r\n" if resp == 3 else b"$-1\r\n")
+
+
+def _encode_null_array(value: Any, out: list[bytes], resp: int) -> None:
+    out.append(b"_\r\n" if resp == 3 else b"*-1\r\n")
+
+
+def _encode_status(value: Status, out: list[bytes], resp: int) -> None:
+    out.append(b"+" + value.encode() + _CRLF)
+
+
+def _encode_error(value: ReplyError, out: list[bytes], resp: int) -> None:
+    out.append(b"-" + value.message.encode("utf-8", "replace") + _CRLF)
+
+
+def _encode_double(value: float, out: list[bytes], resp: int) -> None:
+    text = format_double(value)
+    if resp == 3:
+        out.append(b"," + text + _CRLF)
+    else:
+        _encode_bulk(text, out, resp)
+
+
+def _encode_array(value: list | tuple, out: list[bytes], resp: int) -> None:
+    out.append(b"*%d\r\n" % len(value))
+    for item in value:
+        _ENCODERS[type(item)](item, out, resp)
+
+
+def _encode_push(value: Push, out: list[bytes], resp: int) -> None:
+    out.append((b">%d\r\n" if resp == 3 else b"*%d\r\n") % len(value))
+    for item in value:
+        _ENCODERS[type(item)](item, out, resp)
+
+
+def _encode_map(value: dict, out: list[bytes], resp: int) -> None:
+    if resp == 3:
+        out.append(b"%%%d\r\n" % len(value))
+    else:
+        out.append(b"*%d\r\n" % (len(value) * 2))
+    for key, item in value.items():
+        _ENCODERS[type(key)](key, out, resp)
+        _ENCODERS[type(item)](item, out, resp)
+
+
+def _encode_set(value: set | frozenset, out: list[bytes], resp: int) -> None:
+    out.append((b"~%d\r\n" if resp == 3 else b"*%d\r\n") % len(value))
+    for item in value:
+        _ENCODERS[type(item)](item, out, resp)
+
+
+def _encode_verbatim(value: Verbatim, out: list[bytes], resp: int) -> None:
+    if resp == 3:
+        out.append(b"=%d\r\ntxt:" % (len(value) + 4))
+        out.append(bytes(value))
+        out.append(_CRLF)
+    else:
+        _encode_bulk(bytes(value), out, resp)
+
+
+_ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
+    bytes: _encode_bulk,
+    bytearray: _encode_bulk,
+    int: _encode_int,
+    bool: _encode_bool,
+    type(None): _encode_none,
+    _NullArray: _encode_null_array,
+    Status: _encode_status,
+    float: _encode_double,
+    list: _encode_array,
+    tuple: _encode_array,
+    Push: _encode_push,
+    dict: _encode_map,
+    set: _encode_set,
+    frozenset: _encode_set,
+    Verbatim: _encode_verbatim,
+}
+
+
+class _EncoderTable(dict):
+    """Falls back to ``isinstance`` for subclasses (each ``ReplyError`` kind)."""
+
+    def __missing__(self, kind: type) -> Callable[[Any, list[bytes], int], None]:
+        if issubclass(kind, ReplyError):
+            encoder = _encode_error
+        else:
+            for base, candidate in list(self.items()):
+                if issubclass(kind, base):
+                    encoder = candidate
+                    break
+            else:
+                raise TypeError(f"cannot encode reply of type {kind.__name__}")
+        self[kind] = encoder
+        return encoder
+
+
+_ENCODERS = _EncoderTable(_ENCODERS)
+
+
+def encode_into(value: Any, out: list[bytes], resp: int = 2) -> None:
+    """Append the encoding of ``value`` to ``out`` (cheap for pipelined batches)."""
+    if value is OK:
+        out.append(_OK_BYTES)
+    else:
+        _ENCODERS[type(value)](value, out, resp)
+
+
+def encode(value: Any, resp: int = 2) -> bytes:
+    """The full RESP encoding of one reply."""
+    out: list[bytes] = []
+    encode_into(value, out, resp)
+    return b"".join(out)

@@ -1,0 +1,40 @@
+"""Shared fixtures: a real Taipan process, and a real redis-server when installed."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from support.servers import ServerProcess, redis_server_path, start_redis, start_taipan  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def taipan() -> Iterator[ServerProcess]:
+    server = start_taipan()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def r(taipan: ServerProcess) -> Iterator[redis.Redis]:
+    """A redis-py client on a flushed Taipan (bytes replies)."""
+    client = redis.Redis(port=taipan.port)
+    client.flushall()
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def real_redis() -> Iterator[ServerProcess]:
+    if redis_server_path() is None:
+        pytest.skip("redis-server is not installed: differential tests need it "
+                    "(apt-get install -y redis-server)")
+    server = start_redis()
+    yield server
+    server.stop()

@@ -1,0 +1,376 @@
+"""List commands: pushes, pops, indexes, ranges, LPOS, LMOVE, LMPOP."""
+
+from __future__ import annotations
+
+from itertools import islice
+from typing import Any
+
+from taipan.commands.args import to_int
+from taipan.commands.table import CommandGroup
+from taipan.errors import NoSuchKey, ReplyError, SyntaxErr, err
+from taipan.protocol.reply import NULL_ARRAY, OK
+from taipan.types.lists import RedisList
+
+commands = CommandGroup("list")
+
+_LEFT, _RIGHT = b"LEFT", b"RIGHT"
+
+
+def get_list(ctx: Any, key: bytes) -> RedisList | None:
+    return ctx.db.get_typed(key, RedisList)
+
+
+def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
+    db = ctx.db
+    key = argv[1]
+    items = get_list(ctx, key)
+    if items is None:
+        if only_existing:
+            return 0
+        items = RedisList()
+        db.set(key, items)
+    if left:
+        items.extendleft(argv[2:])
+    else:
+        items.extend(argv[2:])
+    db.signal(key)
+    return len(items)
+
+
+@commands.command("LPUSH", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+def lpush(ctx: Any, argv: list[bytes]) -> int:
+    """LPUSH key element [element ...]"""
+    return _push(ctx, argv, left=True, only_existing=False)
+
+
+@commands.command("RPUSH", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+def rpush(ctx: Any, argv: list[bytes]) -> int:
+    """RPUSH key element [element ...]"""
+    return _push(ctx, argv, left=False, only_existing=False)
+
+
+@commands.command("LPUSHX", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+def lpushx(ctx: Any, argv: list[bytes]) -> int:
+    """LPUSHX key element [element ...]"""
+    return _push(ctx, argv, left=True, only_existing=True)
+
+
+@commands.command("RPUSHX", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+def rpushx(ctx: Any, argv: list[bytes]) -> int:
+    """RPUSHX key element [element ...]"""
+    return _push(ctx, argv, left=False, only_existing=True)
+
+
+def pop_items(ctx: Any, key: bytes, items: RedisList, left: bool, count: int) -> list[bytes]:
+    """Pop up to ``count`` items; deletes the key when the list empties."""
+    pop = items.popleft if left else items.pop
+    popped = [pop() for _ in range(min(count, len(items)))]
+    if items:
+        ctx.db.signal(key)
+    else:
+        ctx.db.delete(key)
+    return popped
+
+
+def _pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
+    if len(argv) > 3:
+        raise SyntaxErr()
+    count = None
+    if len(argv) == 3:
+        count = to_int(argv[2], ReplyError("ERR value is out of range, must be positive"))
+        if count < 0:
+            raise ReplyError("ERR value is out of range, must be positive")
+    key = argv[1]
+    items = get_list(ctx, key)
+    if items is None:
+        return None if count is None else NULL_ARRAY
+    if count is None:
+        return pop_items(ctx, key, items, left, 1)[0]
+    if count == 0:
+        return []
+    return pop_items(ctx, key, items, left, count)
+
+
+@commands.command("LPOP", arity=-2, flags="write fast", keys=(1, 1, 1))
+def lpop(ctx: Any, argv: list[bytes]) -> Any:
+    """LPOP key [count]"""
+    return _pop(ctx, argv, left=True)
+
+
+@commands.command("RPOP", arity=-2, flags="write fast", keys=(1, 1, 1))
+def rpop(ctx: Any, argv: list[bytes]) -> Any:
+    """RPOP key [count]"""
+    return _pop(ctx, argv, left=False)
+
+
+@commands.command("LLEN", arity=2, flags="readonly fast", keys=(1, 1, 1))
+def llen(ctx: Any, argv: list[bytes]) -> int:
+    """LLEN key"""
+    items = get_list(ctx, argv[1])
+    return 0 if items is None else len(items)
+
+
+@commands.command("LINDEX", arity=3, flags="readonly", keys=(1, 1, 1))
+def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
+    """LINDEX key index"""
+    index = to_int(argv[2])
+    items = get_list(ctx, argv[1])
+    if items is None:
+        return None
+    if index < 0:
+        index += len(items)
+    if not 0 <= index < len(items):
+        return None
+    return items[index]
+
+
+@commands.command("LSET", arity=4, flags="write denyoom", keys=(1, 1, 1))
+def lset(ctx: Any, argv: list[bytes]) -> Any:
+    """LSET key index element"""
+    index = to_int(argv[2])
+    items = get_list(ctx, argv[1])
+    if items is None:
+        raise NoSuchKey()
+    if index < 0:
+        index += len(items)
+    if not 0 <= index < len(items):
+        raise err("index out of range")
+    items[index] = argv[3]
+    ctx.db.signal(argv[1])
+    return OK
+
+
+@commands.command("LINSERT", arity=5, flags="write denyoom", keys=(1, 1, 1))
+def linsert(ctx: Any, argv: list[bytes]) -> int:
+    """LINSERT key BEFORE | AFTER pivot element"""
+    where = argv[2].upper()
+    if where not in (b"BEFORE", b"AFTER"):
+        raise SyntaxErr()
+    items = get_list(ctx, argv[1])
+    if items is None:
+        return 0
+    try:
+        index = items.index(argv[3])
+    except ValueError:
+        return -1
+    items.insert(index if where == b"BEFORE" else index + 1, argv[4])
+    ctx.db.signal(argv[1])
+    return len(items)
+
+
+def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
+    """Redis's inclusive start/stop with negative indexes → half-open slice, or None."""
+    if start < 0:
+        start += length
+    if stop < 0:
+        stop += length
+    start = max(start, 0)
+    if start > stop or start >= length:
+        return None
+    return start, min(stop, length - 1) + 1
+
+
+@commands.command("LRANGE", arity=4, flags="readonly", keys=(1, 1, 1))
+def lrange(ctx: Any, argv: list[bytes]) -> list[bytes]:
+    """LRANGE key start stop"""
+    start, stop = to_int(argv[2]), to_int(argv[3])
+    items = get_list(ctx, argv[1])
+    if items is None:
+        return []
+    bounds = clamp_range(start, stop, len(items))
+    if bounds is None:
+        return []
+    begin, end = bounds
+    if begin > len(items) - end:  # closer to the tail: walk from there
+        tail = list(islice(reversed(items), len(items) - end, len(items) - begin))
+        tail.reverse()
+        return tail
+    return list(islice(items, begin, end))
+
+
+@commands.command("LTRIM", arity=4, flags="write", keys=(1, 1, 1))
+def ltrim(ctx: Any, argv: list[bytes]) -> Any:
+    """LTRIM key start stop"""
+    start, stop = to_int(argv[2]), to_int(argv[3])
+    key = argv[1]
+    items = get_list(ctx, key)
+    if items is None:
+        return OK
+    bounds = clamp_range(start, stop, len(items))
+    if bounds is None:
+        ctx.db.delete(key)
+        return OK
+    begin, end = bounds
+    for _ in range(len(items) - end):
+        items.pop()
+    for _ in range(begin):
+        items.popleft()
+    if items:
+        ctx.db.signal(key)
+    else:
+        ctx.db.delete(key)
+    return OK
+
+
+@commands.command("LREM", arity=4, flags="write", keys=(1, 1, 1))
+def lrem(ctx: Any, argv: list[bytes]) -> int:
+    """LREM key count element"""
+    count = to_int(argv[2])
+    key, element = argv[1], argv[3]
+    items = get_list(ctx, key)
+    if items is None:
+        return 0
+    limit = abs(count) or len(items)
+    source = reversed(items) if count < 0 else iter(items)
+    kept: list[bytes] = []
+    removed = 0
+    for item in source:
+        if removed < limit and item == element:
+            removed += 1
+        else:
+            kept.append(item)
+    if not removed:
+        return 0
+    if count < 0:
+        kept.reverse()
+    items.clear()
+    items.extend(kept)
+    if items:
+        ctx.db.signal(key)
+    else:
+        ctx.db.delete(key)
+    return removed
+
+
+@commands.command("LPOS", arity=-3, flags="readonly", keys=(1, 1, 1))
+def lpos(ctx: Any, argv: list[bytes]) -> Any:
+    """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]"""
+    rank, count, maxlen = 1, None, 0
+    i = 3
+    while i < len(argv):
+        option = argv[i].upper()
+        if i + 1 >= len(argv):
+            raise SyntaxErr()
+        value = to_int(argv[i + 1])
+        if option == b"RANK":
+            if value == 0:
+                raise err("RANK can't be zero: use 1 to start from the first match, 2 from "
+                          "the second ... or use negative to start from the end of the list")
+            if value == -(2**63):
+                raise err("value is out of range")
+            rank = value
+        elif option == b"COUNT":
+            if value < 0:
+                raise err("COUNT can't be negative")
+            count = value
+        elif option == b"MAXLEN":
+            if value < 0:
+                raise err("MAXLEN can't be negative")
+            maxlen = value
+        else:
+            raise SyntaxErr()
+        i += 2
+    items = get_list(ctx, argv[1])
+    if items is None:
+        return None if count is None else []
+    element = argv[2]
+    length = len(items)
+    scan = reversed(items) if rank < 0 else iter(items)
+    skip = abs(rank) - 1
+    wanted = 1 if count is None else (count or length)
+    found: list[int] = []
+    for n, item in enumerate(scan):
+        if maxlen and n >= maxlen:
+            break
+        if item == element:
+            if skip:
+                skip -= 1
+                continue
+            found.append(length - 1 - n if rank < 0 else n)
+            if len(found) >= wanted:
+                break
+    if count is None:
+        return found[0] if found else None
+    return found
+
+
+def parse_side(arg: bytes) -> bool:
+    """LEFT → True, RIGHT → False."""
+    side = arg.upper()
+    if side == _LEFT:
+        return True
+    if side == _RIGHT:
+        return False
+    raise SyntaxErr()
+
+
+def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: bool) -> bytes | None:
+    """Pop from ``source`` and push onto ``target`` (LMOVE); checks types first."""
+    items = get_list(ctx, source)
+    if items is None:
+        return None
+    destination = get_list(ctx, target)
+    item = items.popleft() if from_left else items.pop()
+    if items:
+        ctx.db.signal(source)
+    else:
+        ctx.db.delete(source)
+    if destination is None:
+        destination = RedisList()
+        ctx.db.set(target, destination)
+    if to_left:
+        destination.appendleft(item)
+    else:
+        destination.append(item)
+    ctx.db.signal(target)
+    return item
+
+
+@commands.command("LMOVE", arity=5, flags="write denyoom", keys=(1, 2, 1))
+def lmove(ctx: Any, argv: list[bytes]) -> bytes | None:
+    """LMOVE source destination LEFT | RIGHT LEFT | RIGHT"""
+    from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
+    return move_item(ctx, argv[1], argv[2], from_left, to_left)
+
+
+@commands.command("RPOPLPUSH", arity=3, flags="write denyoom", keys=(1, 2, 1))
+def rpoplpush(ctx: Any, argv: list[bytes]) -> bytes | None:
+    """RPOPLPUSH source destination"""
+    return move_item(ctx, argv[1], argv[2], False, True)
+
+
+def parse_mpop(argv: list[bytes], first: int) -> tuple[list[bytes], bool, int]:
+    """numkeys key [key ...] LEFT | RIGHT [COUNT count] from ``argv[first:]``."""
+    numkeys = to_int(argv[first], ReplyError("ERR numkeys should be greater than 0"))
+    if numkeys <= 0:
+        raise err("numkeys should be greater than 0")
+    keys_end = first + 1 + numkeys
+    if keys_end >= len(argv):
+        raise SyntaxErr()
+    keys = argv[first + 1:keys_end]
+    left = parse_side(argv[keys_end])
+    count = 1
+    rest = argv[keys_end + 1:]
+    if rest:
+        if len(rest) != 2 or rest[0].upper() != b"COUNT":
+            raise SyntaxErr()
+        count = to_int(rest[1], ReplyError("ERR count should be greater than 0"))
+        if count <= 0:
+            raise err("count should be greater than 0")
+    return keys, left, count
+
+
+def mpop_first(ctx: Any, keys: list[bytes], left: bool, count: int) -> Any:
+    for key in keys:
+        items = get_list(ctx, key)
+        if items is not None:
+            return [key, pop_items(ctx, key, items, left, count)]
+    return None
+
+
+@commands.command("LMPOP", arity=-4, flags="write", keys=(0, 0, 0))
+def lmpop(ctx: Any, argv: list[bytes]) -> Any:
+    """LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]"""
+    keys, left, count = parse_mpop(argv, 1)
+    result = mpop_first(ctx, keys, left, count)
+    return NULL_ARRAY if result is None else result

@@ -1,0 +1,1 @@
+"""Benchmarks: Taipan beside a real redis-server (``python bench/run.py``). Not tests."""

@@ -1,319 +1,36 @@
-"""The typed configuration table: redis.conf syntax, CONFIG GET/SET/REWRITE.
+"""The typed configuration: redis.conf syntax, CONFIG GET/SET/REWRITE support.
 
-Every parameter is declared once with its Redis name, type, default and limits.
-Values live as attributes (``config.proto_max_bulk_len``) so the hot path reads a
-plain attribute, never a dict of strings.
+Every parameter is declared once (``taipan.config_params``) with its Redis name,
+type, default and limits. Values live as attributes (``config.proto_max_bulk_len``)
+so the hot path reads a plain attribute, never a dict of strings.
 """
 
 from __future__ import annotations
 
+import copy
+import glob as globbing
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
+from taipan.config_params import PARAMS, Param
+from taipan.config_values import ConfigError, bytes_with_unit, quote_value, words_of
 from taipan.errors import ReplyError
 from taipan.glob import glob_match
 from taipan.protocol.reader import split_inline
 
+__all__ = ["Config", "ConfigError", "ConfigFileError", "PARAMS", "Param"]
 
-class ConfigError(ValueError):
-    """A value that can't be accepted; the text is Redis's reason."""
+# Called with (old value, new value) after CONFIG SET changed a parameter; raising
+# ConfigError makes the whole CONFIG SET fail and roll back (e.g. a port in use).
+Applier = Callable[[Any, Any], None]
 
-
-_UNITS = {
-    "": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2,
-    "g": 1000**3, "gb": 1024**3,
-}
-
-
-def parse_memory(text: str) -> int:
-    lowered = text.lower()
-    digits = lowered.rstrip("kmgb")
-    unit = lowered[len(digits):]
-    if unit not in _UNITS or not digits.lstrip("-").isdigit():
-        raise ConfigError("argument must be a memory value")
-    return int(digits) * _UNITS[unit]
-
-
-@dataclass(slots=True)
-class Param:
-    name: str
-    kind: str  # int | memory | bool | enum | string | save | special
-    default: Any
-    low: int = 0
-    high: int = 2**63 - 1
-    choices: tuple[str, ...] = ()
-    mutable: bool = True
-    aliases: tuple[str, ...] = ()
-    sensitive: bool = False
-    # Called after a successful CONFIG SET, e.g. to apply a new maxclients.
-    on_change: Callable[[Any], None] | None = field(default=None, repr=False)
-
-    @property
-    def attr(self) -> str:
-        return self.name.replace("-", "_")
-
-    def parse(self, words: list[str]) -> Any:
-        text = " ".join(words)
-        if self.kind in ("int", "memory"):
-            if self.kind == "memory":
-                value = parse_memory(text)
-            else:
-                try:
-                    value = int(text)
-                except ValueError:
-                    raise ConfigError("argument couldn't be parsed into an integer") from None
-            if not self.low <= value <= self.high:
-                raise ConfigError(
-                    f"argument must be between {self.low} and {self.high} inclusive"
-                )
-            return value
-        if self.kind == "bool":
-            lowered = text.lower()
-            if lowered not in ("yes", "no"):
-                raise ConfigError("argument must be 'yes' or 'no'")
-            return lowered == "yes"
-        if self.kind == "enum":
-            lowered = text.lower()
-            if lowered not in self.choices:
-                raise ConfigError(
-                    "argument(s) must be one of the following: " + ", ".join(self.choices)
-                )
-            return lowered
-        if self.kind == "save":
-            return _parse_save(words)
-        return text
-
-    def render(self, value: Any) -> str:
-        if self.kind == "bool":
-            return "yes" if value else "no"
-        if self.kind == "save":
-            return " ".join(f"{s} {c}" for s, c in value)
-        return str(value)
-
-
-def _parse_save(words: list[str]) -> list[tuple[int, int]]:
-    flat = " ".join(words).split()
-    if flat == [] or flat == [""]:
-        return []
-    if len(flat) % 2:
-        raise ConfigError("Invalid save parameters")
-    points = []
-    for seconds, changes in zip(flat[::2], flat[1::2], strict=True):
-        if not (seconds.isdigit() and changes.isdigit()):
-            raise ConfigError("Invalid save parameters")
-        points.append((int(seconds), int(changes)))
-    return points
-
-
-_INT_MAX = 2**31 - 1
-_LONG_MAX = 2**63 - 1
-
-PARAMS: tuple[Param, ...] = (
-    Param("port", "int", 6379, 0, 65535, mutable=False),
-    Param("bind", "string", "* -::*", mutable=False),
-    Param("unixsocket", "string", "", mutable=False),
-    Param("unixsocketperm", "int", 0, 0, 0o777, mutable=False),
-    Param("tcp-backlog", "int", 511, 0, _INT_MAX, mutable=False),
-    Param("protected-mode", "bool", False),
-    Param("dir", "string", ""),
-    Param("dbfilename", "string", "dump.rdb"),
-    Param("databases", "int", 16, 1, _INT_MAX, mutable=False),
-    Param("requirepass", "string", "", sensitive=True),
-    Param("masterauth", "string", "", sensitive=True),
-    Param("maxclients", "int", 10000, 1, _INT_MAX),
-    Param("timeout", "int", 0, 0, _INT_MAX),
-    Param("tcp-keepalive", "int", 300, 0, _INT_MAX),
-    Param("hz", "int", 10, 0, _INT_MAX),
-    Param("dynamic-hz", "bool", True),
-    Param("loglevel", "enum", "notice", choices=("debug", "verbose", "notice", "warning", "nothing")),
-    Param("logfile", "string", "", mutable=False),
-    Param("syslog-enabled", "bool", False, mutable=False),
-    Param("daemonize", "bool", False, mutable=False),
-    Param("pidfile", "string", "", mutable=False),
-    Param("proto-max-bulk-len", "memory", 512 * 1024 * 1024, 1024 * 1024, _LONG_MAX),
-    Param("client-query-buffer-limit", "memory", 1024**3, 1024 * 1024, _LONG_MAX),
-    Param("maxmemory", "memory", 0, 0, _LONG_MAX),
-    Param("maxmemory-policy", "enum", "noeviction", choices=(
-        "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru",
-        "allkeys-lfu", "allkeys-random", "noeviction")),
-    Param("maxmemory-samples", "int", 5, 1, _INT_MAX),
-    Param("lfu-log-factor", "int", 10, 0, _INT_MAX),
-    Param("lfu-decay-time", "int", 1, 0, _INT_MAX),
-    Param("save", "save", [(3600, 1), (300, 100), (60, 10000)]),
-    Param("appendonly", "bool", False),
-    Param("appendfilename", "string", "appendonly.aof", mutable=False),
-    Param("appenddirname", "string", "appendonlydir", mutable=False),
-    Param("appendfsync", "enum", "everysec", choices=("always", "everysec", "no")),
-    Param("rdbcompression", "bool", True),
-    Param("rdbchecksum", "bool", True),
-    Param("stop-writes-on-bgsave-error", "bool", True),
-    Param("enable-debug-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
-    Param("enable-protected-configs", "enum", "no", choices=("no", "yes", "local"), mutable=False),
-    Param("enable-module-command", "enum", "no", choices=("no", "yes", "local"), mutable=False),
-    Param("slowlog-log-slower-than", "int", 10000, -1, _LONG_MAX),
-    Param("slowlog-max-len", "int", 128, 0, _LONG_MAX),
-    Param("latency-monitor-threshold", "int", 0, 0, _LONG_MAX),
-    Param("notify-keyspace-events", "string", ""),
-    Param("lazyfree-lazy-user-flush", "bool", False),
-    Param("lazyfree-lazy-user-del", "bool", False),
-    Param("lazyfree-lazy-expire", "bool", False),
-    Param("lazyfree-lazy-eviction", "bool", False),
-    Param("lazyfree-lazy-server-del", "bool", False),
-    Param("active-expire-effort", "int", 1, 1, 10),
-    Param("activedefrag", "bool", False),
-    Param("io-threads", "int", 1, 1, 128, mutable=False),
-    Param("cluster-enabled", "bool", False, mutable=False),
-    Param("replica-read-only", "bool", True, aliases=("slave-read-only",)),
-    Param("list-max-listpack-size", "int", -2, -5, _INT_MAX, aliases=("list-max-ziplist-size",)),
-    Param("list-compress-depth", "int", 0, 0, _INT_MAX),
-    Param("hash-max-listpack-entries", "memory", 128, 0, _LONG_MAX, aliases=("hash-max-ziplist-entries",)),
-    Param("hash-max-listpack-value", "memory", 64, 0, _LONG_MAX, aliases=("hash-max-ziplist-value",)),
-    Param("set-max-intset-entries", "memory", 512, 0, _LONG_MAX),
-    Param("zset-max-listpack-entries", "memory", 128, 0, _LONG_MAX, aliases=("zset-max-ziplist-entries",)),
-    Param("zset-max-listpack-value", "memory", 64, 0, _LONG_MAX, aliases=("zset-max-ziplist-value",)),
-    Param("hll-sparse-max-bytes", "memory", 3000, 0, _LONG_MAX),
-    Param("stream-node-max-bytes", "memory", 4096, 0, _LONG_MAX),
-    Param("stream-node-max-entries", "int", 100, 0, _LONG_MAX),
-    Param("lua-time-limit", "int", 5000, 0, _LONG_MAX, aliases=("busy-reply-threshold",)),
-    Param("client-output-buffer-limit", "string",
-          "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
-    Param("aof-use-rdb-preamble", "bool", True),
-    Param("aof-load-truncated", "bool", True),
-    Param("aof-timestamp-enabled", "bool", False),
-    Param("auto-aof-rewrite-percentage", "int", 100, 0, _INT_MAX),
-    Param("auto-aof-rewrite-min-size", "memory", 64 * 1024 * 1024, 0, _LONG_MAX),
-    Param("tracking-table-max-keys", "int", 1000000, 0, _LONG_MAX),
-)
-
-
-class Config:
-    """Current values of every parameter, as attributes named with underscores."""
-
-    def __init__(self, overrides: dict[str, Any] | None = None) -> None:
-        self.params: dict[str, Param] = {}
-        for param in PARAMS:
-            self.params[param.name] = param
-            for alias in param.aliases:
-                self.params[alias] = param
-            setattr(self, param.attr, param.default)
-        self.config_file: str | None = None
-        for name, value in (overrides or {}).items():
-            self.set_value(name.replace("_", "-"), value)
-
-    def __getattr__(self, name: str) -> Any:  # only reached for unknown attributes
-        raise AttributeError(f"no config parameter {name!r}")
-
-    def set_value(self, name: str, value: Any) -> None:
-        """Set from Python (embedding): strings are parsed, other values taken as is."""
-        param = self.params.get(name.lower())
-        if param is None:
-            raise ConfigError(f"Bad directive or wrong number of arguments: {name}")
-        if isinstance(value, str) or (isinstance(value, bytes)):
-            text = value.decode() if isinstance(value, bytes) else value
-            value = param.parse(text.split() if param.kind == "save" else [text])
-        elif param.kind == "bool":
-            value = bool(value)
-        setattr(self, param.attr, value)
-
-    def set_words(self, name: str, words: list[str], startup: bool = False) -> Param:
-        """Set from redis.conf or CONFIG SET words; raises ConfigError with Redis's reason."""
-        param = self.params.get(name.lower())
-        if param is None:
-            raise KeyError(name)
-        if not startup and not param.mutable:
-            raise ConfigError("can't set immutable config")
-        value = param.parse(words)
-        setattr(self, param.attr, value)
-        if param.on_change is not None and not startup:
-            param.on_change(value)
-        return param
-
-    def get(self, name: str) -> Any:
-        return getattr(self, self.params[name].attr)
-
-    def render(self, name: str) -> str:
-        param = self.params[name]
-        return param.render(getattr(self, param.attr))
-
-    def matching(self, pattern: bytes) -> dict[str, str]:
-        """Parameters (canonical names and aliases) whose name matches a glob."""
-        found: dict[str, str] = {}
-        for name, param in self.params.items():
-            if glob_match(pattern, name.encode(), nocase=True):
-                found[name] = param.render(getattr(self, param.attr))
-        return found
-
-    def load_file(self, path: str) -> None:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-        self.config_file = os.path.abspath(path)
-        self.load_text(text, origin=path)
-
-    def load_text(self, text: str, origin: str = "<config>") -> None:
-        for number, raw in enumerate(text.splitlines(), 1):
-            line = raw.strip()
-            if not line or line.startswith("#"):
-                continue
-            try:
-                words = [w.decode("utf-8", "replace") for w in split_inline(line.encode())]
-            except ReplyError:
-                raise ConfigFileError(origin, number, line, "Unbalanced quotes in configuration line") from None
-            name, args = words[0].lower(), words[1:]
-            if name == "include":
-                self.load_file(args[0])
-                continue
-            try:
-                self.set_words(name, args, startup=True)
-            except KeyError:
-                raise ConfigFileError(origin, number, line, "Bad directive or wrong number of arguments") from None
-            except ConfigError as exc:
-                raise ConfigFileError(origin, number, line, str(exc)) from None
-
-    def rewrite(self) -> None:
-        """CONFIG REWRITE: rewrite the config file with the changed values."""
-        if not self.config_file:
-            raise ReplyError("ERR The server is running without a config file")
-        lines: list[str] = []
-        seen: set[str] = set()
-        try:
-            with open(self.config_file, encoding="utf-8") as handle:
-                original = handle.read().splitlines()
-        except OSError:
-            original = []
-        for raw in original:
-            words = raw.split()
-            name = words[0].lower() if words and not raw.lstrip().startswith("#") else ""
-            param = self.params.get(name)
-            if param is None:
-                lines.append(raw)
-                continue
-            if param.name in seen:
-                continue
-            seen.add(param.name)
-            lines.append(f"{param.name} {_quote(self.render(param.name))}")
-        for param in PARAMS:
-            if param.name in seen or not param.mutable:
-                continue
-            current = getattr(self, param.attr)
-            if current != param.default:
-                lines.append(f"{param.name} {_quote(param.render(current))}")
-        temp = self.config_file + ".tmp"
-        with open(temp, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, self.config_file)
-
-
-def _quote(text: str) -> str:
-    if text and all(c.isalnum() or c in "-_./:*" for c in text):
-        return text
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_REWRITE_BANNER = "# Generated by CONFIG REWRITE"
 
 
 class ConfigFileError(Exception):
+    """A fatal error in a configuration file, reported as redis-server does."""
+
     def __init__(self, origin: str, line_number: int, line: str, reason: str) -> None:
         super().__init__(reason)
         self.origin = origin
@@ -327,3 +44,233 @@ class ConfigFileError(Exception):
             f"Reading the configuration file, at line {self.line_number}\n"
             f">>> '{self.line}'\n{self.reason}\n"
         )
+
+
+class Config:
+    """Current values of every parameter, as attributes named with underscores."""
+
+    def __init__(self, overrides: dict[str, Any] | None = None) -> None:
+        self.params: dict[str, Param] = {}
+        for param in PARAMS:
+            self.params[param.name] = param
+            for alias in param.aliases:
+                self.params[alias] = param
+            setattr(self, param.attr, copy.copy(param.default))
+        self.config_file: str | None = None
+        # Per-parameter hooks the running server registers (rebinding on port/bind).
+        self.appliers: dict[str, Applier] = {}
+        # ``rename-command old new`` lines, applied to the command table at start.
+        self.renamed_commands: list[tuple[str, str]] = []
+        # ``user ...`` lines, kept for the ACL layer and for CONFIG REWRITE.
+        self.user_lines: list[str] = []
+        self._save_loaded = False  # the first ``save`` line of a file replaces defaults
+        for name in ("activedefrag", "tls-port", "tls-cluster", "tls-replication"):
+            self.appliers[name] = _refuse_unsupported(name)
+        for name, value in (overrides or {}).items():
+            self.set_value(name.replace("_", "-"), value)
+
+    def __getattr__(self, name: str) -> Any:  # only reached for unknown attributes
+        raise AttributeError(f"no config parameter {name!r}")
+
+    # -- reading and setting ----------------------------------------------------------
+
+    def lookup(self, name: str) -> Param | None:
+        return self.params.get(name.lower())
+
+    def get(self, name: str) -> Any:
+        return getattr(self, self.params[name.lower()].attr)
+
+    def render(self, name: str) -> str:
+        param = self.params[name.lower()]
+        if param.kind == "dir":
+            return os.path.abspath(self.dir) if self.dir else os.getcwd()
+        return param.render(getattr(self, param.attr))
+
+    def parse(self, param: Param, words: list[str]) -> Any:
+        """Parse without storing (CONFIG SET validates everything before applying)."""
+        value = param.parse(words, getattr(self, param.attr))
+        if param.kind == "dir" and not os.path.isdir(value):
+            raise ConfigError(os.strerror(2))
+        return value
+
+    def store(self, param: Param, value: Any) -> None:
+        setattr(self, param.attr, value)
+
+    def set_words(self, name: str, words: list[str], startup: bool = False) -> Param:
+        """Set from redis.conf words; raises KeyError (unknown) or ConfigError."""
+        param = self.lookup(name)
+        if param is None:
+            raise KeyError(name)
+        if not startup and not param.mutable:
+            raise ConfigError("can't set immutable config")
+        if param.kind == "save" and startup and self._save_loaded:
+            value = getattr(self, param.attr) + self.parse(param, words)
+        else:
+            value = self.parse(param, words)
+        if param.kind == "save" and startup:
+            self._save_loaded = True
+        self.store(param, value)
+        return param
+
+    def set_value(self, name: str, value: Any) -> None:
+        """Set from Python (embedding, tests): the value is validated like redis.conf."""
+        param = self.lookup(name)
+        if param is None:
+            raise ConfigError(f"Bad directive or wrong number of arguments: {name}")
+        words = words_of(value)
+        if param.multi_arg and len(words) == 1:
+            words = split_words(words[0])
+        self.store(param, self.parse(param, words))
+
+    def matching(self, pattern: bytes) -> dict[str, str]:
+        """CONFIG GET: names (and aliases) matching a glob, or the exact name given."""
+        text = pattern.decode("utf-8", "replace")
+        if not any(c in text for c in "*?["):
+            param = self.lookup(text)
+            return {text: self.render(param.name)} if param is not None else {}
+        found: dict[str, str] = {}
+        for name, param in self.params.items():
+            if glob_match(pattern, name.encode(), nocase=True):
+                found[name] = self.render(param.name)
+        return found
+
+    # -- configuration files ----------------------------------------------------------
+
+    def load_file(self, path: str) -> None:
+        """Load a redis.conf file; OSError when it can't be read."""
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            text = handle.read()
+        if self.config_file is None:
+            self.config_file = os.path.abspath(path)
+        self.load_text(text, origin=path)
+
+    def load_text(self, text: str, origin: str = "<config>") -> None:
+        for number, raw in enumerate(text.split("\n"), 1):
+            line = raw.strip(" \t\r\n")
+            if not line or line.startswith("#"):
+                continue
+            try:
+                words = [w.decode("utf-8", "surrogateescape")
+                         for w in split_inline(line.encode("utf-8", "surrogateescape"))]
+            except ReplyError:
+                raise ConfigFileError(origin, number, line,
+                                      "Unbalanced quotes in configuration line") from None
+            if not words:
+                continue
+            try:
+                self._directive(words[0].lower(), words[1:], line)
+            except KeyError:
+                raise ConfigFileError(origin, number, line,
+                                      "Bad directive or wrong number of arguments") from None
+            except ConfigError as exc:
+                raise ConfigFileError(origin, number, line, str(exc)) from None
+
+    def _directive(self, name: str, args: list[str], line: str) -> None:
+        if name == "include":
+            if len(args) != 1:
+                raise KeyError(name)
+            paths = sorted(globbing.glob(args[0])) if any(c in args[0] for c in "*?[") else args
+            for path in paths:
+                self.load_file(path)
+            return
+        if name == "rename-command":
+            if len(args) != 2:
+                raise KeyError(name)
+            self.renamed_commands.append((args[0], args[1]))
+            return
+        if name == "user":
+            self.user_lines.append(line)
+            return
+        self.set_words(name, args, startup=True)
+
+    # -- CONFIG REWRITE -----------------------------------------------------------------
+
+    def rewrite(self) -> None:
+        """Rewrite the config file: known lines updated in place, changes appended."""
+        if not self.config_file:
+            raise ReplyError("ERR The server is running without a config file")
+        try:
+            with open(self.config_file, encoding="utf-8", errors="surrogateescape") as handle:
+                original = handle.read().split("\n")
+        except FileNotFoundError:
+            original = []
+        if original and original[-1] == "":
+            original.pop()
+        wanted = {param.name: self.rewrite_lines(param) for param in PARAMS}
+        out: list[str] = []
+        done: set[str] = set()
+        for raw in original:
+            if raw.strip() == _REWRITE_BANNER:
+                continue
+            stripped = raw.strip()
+            first = stripped.split(None, 1)[0].lower() if stripped else ""
+            param = self.params.get(first) if not stripped.startswith("#") else None
+            if param is None:
+                out.append(raw)
+                continue
+            if param.name in done:
+                out.append("")  # an orphaned duplicate: Redis blanks it
+                continue
+            done.add(param.name)
+            out.extend(self.rewrite_lines(param, every=True))
+        appended = [line for param in PARAMS if param.name not in done
+                    for line in wanted[param.name] if self._differs(param)]
+        if appended:
+            while out and out[-1] == "":
+                out.pop()
+            out += ["", _REWRITE_BANNER, *appended]
+        temp = self.config_file + ".tmp"
+        with open(temp, "w", encoding="utf-8", errors="surrogateescape") as handle:
+            handle.write("\n".join(out) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, self.config_file)
+
+    def _differs(self, param: Param) -> bool:
+        if param.kind == "dir":
+            return True  # Redis always records the working directory
+        return getattr(self, param.attr) != param.default
+
+    def rewrite_lines(self, param: Param, every: bool = False) -> list[str]:
+        """The redis.conf lines that set ``param`` to its current value.
+
+        ``every``: also the parts still at their defaults (client classes).
+        """
+        value = getattr(self, param.attr)
+        kind, name = param.kind, param.name
+        if kind == "save":
+            return [f"save {s} {c}" for s, c in value] or ['save ""']
+        if kind == "obuf":
+            return [f"client-output-buffer-limit {'slave' if k == 'replica' else k} "
+                    f"{bytes_with_unit(h)} {bytes_with_unit(s)} {sec}"
+                    for k, (h, s, sec) in value.items() if every or value[k] != param.default[k]]
+        if kind in ("memory",):
+            return [f"{name} {bytes_with_unit(value)}"]
+        if kind in ("int", "bool", "enum", "octal", "percent-memory", "oom", "percentiles"):
+            return [f"{name} {param.render(value)}"]
+        if kind == "bind":
+            return [f"{name} {value}"]
+        if kind == "replicaof":
+            return [f"{name} {value}"] if value else []
+        return [f"{name} {quote_value(self.render(name))}"]
+
+
+def _refuse_unsupported(name: str) -> Applier:
+    """Features Taipan lacks refuse CONFIG SET as a Redis built without them does."""
+    if name == "activedefrag":
+        reason = ("Active defragmentation cannot be enabled: it requires a Redis server "
+                  "compiled with a modified Jemalloc like the one shipped by default with "
+                  "the Redis source distribution")
+    else:
+        reason = "Unable to update TLS configuration. Check server logs."
+
+    def refuse(old: Any, new: Any) -> None:
+        if new:
+            raise ConfigError(reason)
+
+    return refuse
+
+
+def split_words(value: str) -> list[str]:
+    """How CONFIG SET splits a multi-word value: on single spaces, "" → no words."""
+    return value.split(" ") if value else []

@@ -56,19 +56,27 @@ class Dispatcher:
             return wrong_arity(command.name)
         return command
 
+    def _refused_command(self, argv: list[bytes]) -> Command | None:
+        """The command a refused request named, if any (error path only).
+
+        Redis counts a refusal such as a wrong arity in that command's
+        ``rejected_calls``; unknown commands and subcommands have no command.
+        """
+        command = self.commands.get(argv[0].lower())
+        if command is not None and command.subcommands and len(argv) >= 2:
+            return command.subcommands.get(argv[1].lower())
+        return command
+
     def execute(self, client: Client, argv: list[bytes]) -> Any:
         """Run one request from ``client`` and return its reply value."""
         command = self.resolve(argv)
         if type(command) is not Command:
-            self._rejected(client, command)
-            return command
+            return self._rejected(client, command, self._refused_command(argv))
         if not client.authenticated and not command.allowed_unauthenticated:
-            self._rejected(client, _NOAUTH_ERROR, command)
-            return _NOAUTH_ERROR
+            return self._rejected(client, _NOAUTH_ERROR, command)
         if client.multi is not None and not command.runs_in_multi:
             if not command.allowed_in_multi:
-                self._rejected(client, _NOT_IN_MULTI, command)
-                return _NOT_IN_MULTI
+                return self._rejected(client, _NOT_IN_MULTI, command)
             client.multi.append((command, argv))
             return QUEUED
         return self.call(client, command, argv)
@@ -106,15 +114,33 @@ class Dispatcher:
         for propagator in self.instance.propagators:
             propagator(client.db.index, argv)
 
-    def _rejected(self, client: Client, error: ReplyError, command: Command | None = None) -> None:
+    def _rejected(self, client: Client, error: ReplyError,
+                  command: Command | None = None) -> ReplyError:
+        """The reply to a command refused before running; flags an open MULTI."""
         if client.multi is not None:
             client.multi_failed = True
         if command is not None:
             command.rejected_calls += 1
+            if command.name == "exec":
+                # Redis answers a refused EXEC (arity, NOAUTH, ...) with EXECABORT
+                # quoting the reason, and drops the transaction, even outside MULTI.
+                error = _exec_abort(client, error)
         self._count_error(error)
+        return error
 
     def _count_error(self, error: ReplyError) -> None:
         self.stats.error_replies += 1
         prefix = error.message.split(" ", 1)[0]
         counts = self.stats.error_counts
         counts[prefix] = counts.get(prefix, 0) + 1
+
+
+def _exec_abort(client: Client, reason: ReplyError) -> ReplyError:
+    client.multi = None
+    client.multi_failed = False
+    client.unwatch_all()
+    message = reason.message
+    # Redis quotes its own "ERR"-less text; other codes (NOAUTH ...) stay.
+    if message.startswith("ERR "):
+        message = message[4:]
+    return ReplyError("EXECABORT Transaction discarded because of: " + message)

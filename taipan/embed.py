@@ -29,21 +29,23 @@ class AsyncServer:
     """A Taipan server on the running asyncio loop."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", **options: Any) -> None:
-        self.config = _make_config({"port": port, "bind": host, **options})
+        self.config = _make_config({"port": port, "bind": host, "save": "", **options})
         self.instance = Instance(self.config)
         self.runtime: ServerRuntime | None = None
         self.host = host
+        self._ephemeral = port == 0
 
     @property
     def port(self) -> int:
-        return self.runtime.bound_port if self.runtime else self.config.port
+        """The TCP port the server listens on (the one chosen when 0 was asked)."""
+        return self.config.port
 
     @property
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
     async def start(self) -> AsyncServer:
-        self.runtime = ServerRuntime(self.instance)
+        self.runtime = ServerRuntime(self.instance, ephemeral_port=self._ephemeral)
         await self.runtime.start()
         return self
 

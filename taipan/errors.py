@@ -79,20 +79,39 @@ def _printable(text: str) -> str:
     return text.replace("\r", " ").replace("\n", " ")
 
 
+def c_string(arg: bytes, limit: int | None = None) -> str:
+    """``arg`` as C's ``%s`` (or ``%.<limit>s``) prints it into a Redis error.
+
+    That is: up to the first NUL, at most ``limit`` bytes (even mid UTF-8 sequence),
+    other bytes kept raw. Decoded with surrogateescape, which the reply encoder
+    reverses, so the client gets exactly Redis's bytes.
+    """
+    nul = arg.find(b"\0")
+    if nul >= 0:
+        arg = arg[:nul]
+    if limit is not None:
+        arg = arg[:limit]
+    return arg.decode("utf-8", "surrogateescape")
+
+
 def unknown_command(argv: list[bytes]) -> ReplyError:
-    name = argv[0].decode("utf-8", "replace")[:128]
-    args = ""
+    # Redis: "'%.*s' " per argument while the list is under 128 bytes, each cut to
+    # what is left of the 128; then "unknown command '%.128s', ...".
+    args = b""
     for arg in argv[1:]:
         if len(args) >= 128:
             break
-        args += "'" + arg.decode("utf-8", "replace")[: 128 - len(args)] + "' "
-    return ReplyError(
-        _printable(f"ERR unknown command '{name}', with args beginning with: {args}")
-    )
+        nul = arg.find(b"\0")
+        args += b"'" + (arg if nul < 0 else arg[:nul])[: 128 - len(args)] + b"' "
+    name = c_string(argv[0], 128)
+    return ReplyError(_printable(
+        f"ERR unknown command '{name}', with args beginning with: "
+        + args.decode("utf-8", "surrogateescape")
+    ))
 
 
 def unknown_subcommand(parent: str, sub: bytes) -> ReplyError:
-    text = sub.decode("utf-8", "replace")[:128]
+    text = c_string(sub, 128)
     return ReplyError(
         _printable(f"ERR unknown subcommand '{text}'. Try {parent.upper()} HELP.")
     )

@@ -1,4 +1,20 @@
-"""Redis-style glob matching (KEYS, SCAN MATCH, CONFIG GET, CLIENT KILL ...)."""
+"""Redis-style glob matching (KEYS, SCAN MATCH, CONFIG GET, PSUBSCRIBE, CLIENT KILL ...).
+
+Patterns compile to regular expressions (matching a million keys runs in C), built to
+reproduce Redis 7.0's ``stringmatchlen`` exactly, quirks included:
+
+* ``*`` any run of bytes, ``?`` any one byte, ``\\x`` the byte x;
+* ``[...]`` one byte from a class: ``^`` negates, ``a-z`` is a range (reversed ones
+  too), ``\\x`` is x; ``]`` right after ``[`` or ``[^`` closes an empty class;
+  ``a-]`` is the range from ``a`` to ``]`` (the class then runs on); an unclosed class
+  ends with the pattern;
+* range ends and the byte tested are C's *signed* chars, so ``[a-\\xff]`` is the
+  range -1..97 (``\\xff`` and ``\\x00``-``a``, not ``b``);
+* ``nocase`` folds ASCII letters only, except for escaped bytes inside a class;
+* an empty subject matches only the empty pattern (``**`` doesn't match ``""``);
+  callers whose Redis command treats a bare ``*`` as "everything" (KEYS, SCAN)
+  get that from ``glob_match``'s ``*`` shortcut.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +22,114 @@ import re
 from functools import lru_cache
 
 
+def _signed(byte: int) -> int:
+    return byte - 256 if byte >= 128 else byte
+
+
+def _lower(value: int) -> int:
+    # C's tolower in the C locale, on a (signed) char value.
+    return value + 32 if 65 <= value <= 90 else value
+
+
+def _byte_class(members: list[bool]) -> bytes:
+    """A regex class for exactly the bytes flagged in ``members``."""
+    if not any(members):
+        return b"(?!)"
+    if all(members):
+        return b"."  # with DOTALL
+    out = bytearray(b"[")
+    byte = 0
+    while byte < 256:
+        if members[byte]:
+            end = byte
+            while end + 1 < 256 and members[end + 1]:
+                end += 1
+            out += b"\\x%02x" % byte
+            if end > byte:
+                out += b"-\\x%02x" % end
+            byte = end + 1
+        else:
+            byte += 1
+    return bytes(out + b"]")
+
+
+def _parse_class(pattern: bytes, i: int, nocase: bool) -> tuple[bytes, int]:
+    """Compile the class whose '[' is at ``i - 1``; return it and the index of its
+    last pattern byte (stringmatchlen's loop, step for step)."""
+    n = len(pattern)
+    negate = i < n and pattern[i] == 0x5E  # '^'
+    if negate:
+        i += 1
+    escaped: list[int] = []
+    literals: list[int] = []
+    ranges: list[tuple[int, int]] = []
+    while True:
+        if i < n and pattern[i] == 0x5C and n - i >= 2:  # '\'
+            i += 1
+            escaped.append(pattern[i])
+        elif i < n and pattern[i] == 0x5D:  # ']'
+            break
+        elif i >= n:
+            i -= 1  # unclosed: the class ends with the pattern
+            break
+        elif n - i >= 3 and pattern[i + 1] == 0x2D:  # 'x-y', even when y is ']'
+            start, end = _signed(pattern[i]), _signed(pattern[i + 2])
+            if start > end:
+                start, end = end, start
+            if nocase:
+                start, end = _lower(start), _lower(end)
+            ranges.append((start, end))
+            i += 2
+        else:
+            literals.append(pattern[i])
+        i += 1
+    members = []
+    for byte in range(256):
+        value = _signed(byte)
+        if nocase:
+            lowered = _lower(value)
+            hit = any(_lower(_signed(p)) == lowered for p in literals)
+            hit = hit or any(start <= lowered <= end for start, end in ranges)
+        else:
+            hit = byte in literals or any(start <= value <= end for start, end in ranges)
+        hit = hit or byte in escaped  # escaped bytes compare exactly, even nocase
+        members.append(hit != negate)
+    return _byte_class(members), i
+
+
+def _literal(byte: int, nocase: bool) -> bytes:
+    if nocase and (65 <= byte <= 90 or 97 <= byte <= 122):
+        return b"[%c%c]" % (byte & ~0x20, byte | 0x20)
+    return re.escape(bytes((byte,)))
+
+
 @lru_cache(maxsize=256)
 def _compile(pattern: bytes, nocase: bool) -> re.Pattern[bytes]:
     out = bytearray()
     i, n = 0, len(pattern)
     while i < n:
-        c = pattern[i : i + 1]
-        if c == b"*":
+        c = pattern[i]
+        if c == 0x2A:  # '*'
+            while i + 1 < n and pattern[i + 1] == 0x2A:
+                i += 1
             out += b".*"
-        elif c == b"?":
+        elif c == 0x3F:  # '?'
             out += b"."
-        elif c == b"\\" and i + 1 < n:
+        elif c == 0x5B:  # '['
+            compiled, i = _parse_class(pattern, i + 1, nocase)
+            out += compiled
+        elif c == 0x5C and i + 1 < n:  # '\'
             i += 1
-            out += re.escape(pattern[i : i + 1])
-        elif c == b"[":
-            i += 1
-            negate = i < n and pattern[i : i + 1] == b"^"
-            if negate:
-                i += 1
-            parts = bytearray()
-            while i < n and pattern[i : i + 1] != b"]":
-                ch = pattern[i : i + 1]
-                if ch == b"\\" and i + 1 < n:
-                    i += 1
-                    parts += re.escape(pattern[i : i + 1])
-                elif i + 2 < n and pattern[i + 1 : i + 2] == b"-" and pattern[i + 2 : i + 3] != b"]":
-                    lo, hi = pattern[i], pattern[i + 2]
-                    if lo > hi:
-                        lo, hi = hi, lo
-                    parts += b"\\x%02x-\\x%02x" % (lo, hi)
-                    i += 2
-                else:
-                    parts += re.escape(ch)
-                i += 1
-            # An unterminated class matches what it has seen so far, as in Redis.
-            if not parts:
-                out += b"(?!)" if not negate else b"."
-            else:
-                out += b"[" + (b"^" if negate else b"") + bytes(parts) + b"]"
+            out += _literal(pattern[i], nocase)
         else:
-            out += re.escape(c)
+            out += _literal(c, nocase)
         i += 1
-    flags = re.DOTALL | (re.IGNORECASE if nocase else 0)
-    return re.compile(bytes(out) + b"\\Z", flags)
+    return re.compile(bytes(out) + b"\\Z", re.DOTALL)
 
 
 def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
     if pattern == b"*":
         return True
+    if not subject:
+        return not pattern  # stringmatchlen's loop never runs
     return _compile(pattern, nocase).match(subject) is not None

@@ -7,6 +7,7 @@ counters INFO reports. ``taipan.server`` runs it on an event loop.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -21,6 +22,8 @@ from taipan.keyspace.scan import ScanSnapshots
 
 if TYPE_CHECKING:
     from taipan.net.client import Client
+
+log = logging.getLogger("taipan")
 
 REDIS_VERSION = "7.0.15"  # the Redis version whose behaviour Taipan reproduces
 
@@ -50,6 +53,7 @@ class Instance:
     def __init__(self, config: Config | None = None, table: CommandTable | None = None) -> None:
         self.config = config or Config()
         self.table = table or build_table()
+        self._rename_commands()
         self.keyspace_stats = KeyspaceStats()
         self.databases = [Database(i, self.keyspace_stats) for i in range(self.config.databases)]
         self.stats = Stats()
@@ -64,8 +68,10 @@ class Instance:
         # CLIENT PAUSE: deadline (monotonic seconds) and whether only writes wait.
         self.pause_until = 0.0
         self.pause_writes_only = False
-        # Set by SHUTDOWN; the server loop watches it.
-        self.shutdown_requested: Callable[[bool | None], None] | None = None
+        # Set by the running server: SHUTDOWN calls it once the shutdown is prepared.
+        self.shutdown_requested: Callable[[], None] | None = None
+        # Set by the persistence layer: writes an RDB snapshot synchronously (SAVE).
+        self.snapshot_saver: Callable[[], None] | None = None
         # Called with (db index, argv) for each write that changed the dataset; AOF and
         # replication attach here.
         self.propagators: list[Callable[[int, list[bytes]], None]] = []
@@ -74,23 +80,43 @@ class Instance:
         self.scan_snapshots = ScanSnapshots()
         self.dirty_at_last_save = 0
         self.startup_memory = memory.used_bytes()
+        # Fields other subsystems add to INFO sections: {"persistence": {...}}.
+        self.extra_info: dict[str, dict[str, Any]] = {}
         # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
-        self._ops_samples: list[tuple[float, int]] = []
+        self._ops_samples: list[tuple[float, int, int, int]] = []
+
+    def _rename_commands(self) -> None:
+        """``rename-command old new`` (``new`` empty: the command is removed)."""
+        by_name = self.table.by_name
+        for old, new in self.config.renamed_commands:
+            command = by_name.pop(old.lower().encode(), None)
+            if command is not None and new:
+                by_name[new.lower().encode()] = command
 
     def sample_ops(self) -> None:
         """Called by the cron: remember throughput samples (last ~16)."""
-        self._ops_samples.append((time.monotonic(), self.stats.commands_processed))
+        stats = self.stats
+        self._ops_samples.append((time.monotonic(), stats.commands_processed,
+                                  stats.net_input_bytes, stats.net_output_bytes))
         del self._ops_samples[:-16]
 
+    def instantaneous_rates(self) -> tuple[int, float, float]:
+        """(commands/s, input KB/s, output KB/s) over the recent samples."""
+        samples = self._ops_samples
+        if len(samples) < 2 or samples[-1][0] <= samples[0][0]:
+            return 0, 0.0, 0.0
+        (t0, c0, i0, o0), (t1, c1, i1, o1) = samples[0], samples[-1]
+        elapsed = t1 - t0
+        return (int(max(c1 - c0, 0) / elapsed), max(i1 - i0, 0) / elapsed / 1024,
+                max(o1 - o0, 0) / elapsed / 1024)
+
     def ops_per_sec(self) -> int:
-        if len(self._ops_samples) < 2:
-            return 0
-        (t0, c0), (t1, c1) = self._ops_samples[0], self._ops_samples[-1]
-        return int((c1 - c0) / (t1 - t0)) if t1 > t0 else 0
+        return self.instantaneous_rates()[0]
 
     def reset_stats(self) -> None:
         """CONFIG RESETSTAT."""
         self.stats = Stats()
+        self._ops_samples.clear()
         if self.dispatcher is not None:
             self.dispatcher.stats = self.stats
         keyspace = self.keyspace_stats
@@ -113,7 +139,26 @@ class Instance:
         if "requirepass" in names and not config.requirepass:
             for client in self.clients.values():
                 client.authenticated = True
-        self.extra_info: dict[str, Any] = {}
+
+    def prepare_shutdown(self, save: bool | None) -> bool:
+        """SHUTDOWN / SIGTERM: save if asked (or if save points exist); False on failure.
+
+        ``save``: True (SAVE), False (NOSAVE) or None (save only with save points).
+        """
+        log.warning("User requested shutdown...")
+        if save is None:
+            save = bool(self.config.save)
+        if save and self.snapshot_saver is not None:
+            log.info("Saving the final RDB snapshot before exiting.")
+            try:
+                self.snapshot_saver()
+            except Exception as exc:
+                log.warning(f"Error trying to save the DB, can't exit. ({exc})")
+                log.warning("Errors trying to shut down the server. Check the logs for "
+                            "more information.")
+                return False
+            log.info("DB saved on disk")
+        return True
 
     @property
     def version(self) -> str:

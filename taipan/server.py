@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -10,33 +11,39 @@ import socket
 import sys
 import time
 
-from taipan.config import Config
+from taipan import __version__
+from taipan.config import Config, ConfigError
 from taipan.dispatch import Dispatcher
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net.connection import Connection
 
 log = logging.getLogger("taipan")
+VERBOSE = 15  # Redis's "verbose" level, between debug and notice
+logging.addLevelName(VERBOSE, "VERBOSE")
 
 
 class RedisStyleFormatter(logging.Formatter):
     """``pid:M 25 Nov 2026 11:31:17.123 * message``, as redis-server logs."""
 
-    _LEVEL_MARKS = {logging.DEBUG: ".", logging.INFO: "*", logging.WARNING: "#",
-                    logging.ERROR: "#", logging.CRITICAL: "#"}
+    _LEVEL_MARKS = {logging.DEBUG: ".", VERBOSE: "-", logging.INFO: "*",
+                    logging.WARNING: "#", logging.ERROR: "#", logging.CRITICAL: "#"}
 
     def format(self, record: logging.LogRecord) -> str:
+        if getattr(record, "signal_handler", False):
+            return f"{os.getpid()}:signal-handler ({int(record.created)}) {record.getMessage()}"
         stamp = time.strftime("%d %b %Y %H:%M:%S", time.localtime(record.created))
         millis = int(record.msecs)
         mark = self._LEVEL_MARKS.get(record.levelno, "*")
-        text = f"{os.getpid()}:M {stamp}.{millis:03d} {mark} {record.getMessage()}"
+        role = getattr(record, "role", "M")
+        text = f"{os.getpid()}:{role} {stamp}.{millis:03d} {mark} {record.getMessage()}"
         if record.exc_info:
             text += "\n" + self.formatException(record.exc_info)
         return text
 
 
-_LOG_LEVELS = {"debug": logging.DEBUG, "verbose": logging.INFO, "notice": logging.INFO,
-               "warning": logging.WARNING, "nothing": logging.CRITICAL + 10}
+LOG_LEVELS = {"debug": logging.DEBUG, "verbose": VERBOSE, "notice": logging.INFO,
+              "warning": logging.WARNING}
 
 
 def configure_logging(config: Config) -> None:
@@ -47,97 +54,179 @@ def configure_logging(config: Config) -> None:
         handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(RedisStyleFormatter())
     log.handlers[:] = [handler]
-    log.setLevel(_LOG_LEVELS.get(config.loglevel, logging.INFO))
+    log.setLevel(LOG_LEVELS.get(config.loglevel, logging.INFO))
     log.propagate = False
+
+
+class BindError(OSError):
+    """A listening socket could not be created; the text is Redis's warning."""
+
+
+# Errors an optional ('-' prefixed) bind address may fail with and be skipped.
+_OPTIONAL_BIND_ERRORS = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT,
+                         getattr(errno, "ESOCKTNOSUPPORT", errno.EPROTONOSUPPORT)}
+
+
+def bind_tcp(bind: str, port: int, backlog: int) -> list[socket.socket]:
+    """Listening sockets for every ``bind`` address (``-addr``: skip if unavailable).
+
+    Synchronous on purpose: CONFIG SET port/bind must know at once whether it worked.
+    Port 0 picks a free port, shared by every address.
+    """
+    sockets: list[socket.socket] = []
+    try:
+        for entry in bind.split() or ["*", "-::*"]:
+            optional = entry.startswith("-")
+            host = entry[1:] if optional else entry
+            family = socket.AF_INET6 if ":" in host else socket.AF_INET
+            host = {"*": "0.0.0.0", "::*": "::"}.get(host, host)
+            try:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+            except OSError as exc:
+                if optional:
+                    continue
+                raise BindError(f"Could not create server TCP listening socket {entry}:{port}: "
+                                f"{exc.strerror}") from exc
+            try:
+                if family == socket.AF_INET6:
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                if os.name != "nt":
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind((host, port))
+                sock.listen(backlog)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                if optional and exc.errno in _OPTIONAL_BIND_ERRORS:
+                    continue
+                raise BindError(f"Could not create server TCP listening socket {host}:{port}: "
+                                f"bind: {exc.strerror}") from exc
+            sockets.append(sock)
+            if port == 0:
+                port = sock.getsockname()[1]
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
 
 
 class ServerRuntime:
     """Owns the listeners and periodic jobs of one Instance on the running loop."""
 
-    def __init__(self, instance: Instance, prefer_hiredis: bool = True) -> None:
+    def __init__(self, instance: Instance, prefer_hiredis: bool = True,
+                 ephemeral_port: bool = False) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
         self.prefer_hiredis = prefer_hiredis
-        self.servers: list[asyncio.AbstractServer] = []
+        # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
+        self.ephemeral_port = ephemeral_port
+        self.tcp_servers: list[asyncio.AbstractServer] = []
+        self.unix_server: asyncio.AbstractServer | None = None
         self.bound_port = instance.config.port
         self._cron_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
-        self.save_on_shutdown: bool | None = None
         instance.shutdown_requested = self.request_shutdown
+        appliers = instance.config.appliers
+        appliers["port"] = self._apply_port
+        appliers["bind"] = self._apply_bind
+        appliers["loglevel"] = lambda old, new: log.setLevel(LOG_LEVELS[new])
+
+    @property
+    def servers(self) -> list[asyncio.AbstractServer]:
+        return self.tcp_servers + ([self.unix_server] if self.unix_server else [])
+
+    def _connection(self) -> Connection:
+        return Connection(self)
 
     async def start(self) -> None:
         config = self.instance.config
-        loop = asyncio.get_running_loop()
-        if config.dir:
-            os.chdir(config.dir)
-        hosts = [h for h in config.bind.split() if not h.startswith("-")] or ["127.0.0.1"]
-        optional = {h[1:] for h in config.bind.split() if h.startswith("-")}
-        if config.port:
-            for host in hosts + sorted(optional):
-                bind_host = None if host == "*" else host
-                family = socket.AF_INET if host == "*" else 0
-                try:
-                    server = await loop.create_server(
-                        lambda: Connection(self), bind_host, self.bound_port or config.port,
-                        family=family, backlog=config.tcp_backlog, reuse_address=True,
-                    )
-                except OSError as exc:
-                    if host in optional:
-                        continue
-                    raise OSError(f"Could not create server TCP listening socket {host}:{config.port}: {exc.strerror}") from exc
-                self.servers.append(server)
-                if not self.bound_port or self.bound_port == 0:
-                    self.bound_port = server.sockets[0].getsockname()[1]
-                self.bound_port = server.sockets[0].getsockname()[1]
+        if config.port or self.ephemeral_port:
+            await self._serve_tcp(bind_tcp(config.bind, config.port, config.tcp_backlog))
         if config.unixsocket:
             if os.path.exists(config.unixsocket):
                 os.unlink(config.unixsocket)
-            server = await loop.create_unix_server(lambda: Connection(self), config.unixsocket)
+            loop = asyncio.get_running_loop()
+            self.unix_server = await loop.create_unix_server(self._connection, config.unixsocket)
             if config.unixsocketperm:
                 os.chmod(config.unixsocket, config.unixsocketperm)
-            self.servers.append(server)
         self.instance.tcp_port = self.bound_port
-        self._cron_task = loop.create_task(self._cron())
+        self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Server initialized")
-        if config.port:
-            log.info("Ready to accept connections tcp")
-        if config.unixsocket:
-            log.info("Ready to accept connections unix")
+        log.info("Ready to accept connections")
 
-    def request_shutdown(self, save: bool | None = None) -> None:
-        self.save_on_shutdown = save
+    async def _serve_tcp(self, sockets: list[socket.socket]) -> None:
+        loop = asyncio.get_running_loop()
+        for sock in sockets:
+            server = await loop.create_server(self._connection, sock=sock)
+            self.tcp_servers.append(server)
+        if sockets:
+            self.bound_port = sockets[0].getsockname()[1]
+            self.instance.tcp_port = self.bound_port
+            if self.ephemeral_port:
+                self.instance.config.port = self.bound_port
+
+    def _rebind(self, bind: str, port: int, failure: str) -> None:
+        """CONFIG SET port/bind: listen on the new addresses, then close the old ones."""
+        config = self.instance.config
+        sockets: list[socket.socket] = []
+        if port:
+            try:
+                sockets = bind_tcp(bind, port, config.tcp_backlog)
+            except BindError as exc:
+                log.warning(str(exc))
+                raise ConfigError(failure) from None
+        for server in self.tcp_servers:
+            server.close()
+        self.tcp_servers = []
+        self.bound_port = port
+        self.instance.tcp_port = port
+        if sockets:
+            asyncio.get_running_loop().create_task(self._serve_tcp(sockets))
+
+    def _apply_port(self, old: int, new: int) -> None:
+        self._rebind(self.instance.config.bind, new,
+                     "Unable to listen on this port. Check server logs.")
+
+    def _apply_bind(self, old: str, new: str) -> None:
+        self._rebind(new, self.instance.config.port, "Failed to bind to specified addresses.")
+
+    def request_shutdown(self) -> None:
         self._stopped.set()
 
     async def wait_stopped(self) -> None:
         await self._stopped.wait()
 
     async def stop(self) -> None:
-        log.info("User requested shutdown...")
+        """Close listeners and every client connection."""
         if self._cron_task is not None:
             self._cron_task.cancel()
-        for server in self.servers:
+        servers = self.servers
+        for server in servers:
             server.close()
         for client in list(self.instance.clients.values()):
             if client.transport is not None:
                 client.transport.abort()
-        for server in self.servers:
+        for server in servers:
             try:
                 await asyncio.wait_for(server.wait_closed(), 1.0)
             except (TimeoutError, Exception):
                 pass
-        if self.instance.config.unixsocket and os.path.exists(self.instance.config.unixsocket):
-            os.unlink(self.instance.config.unixsocket)
-        log.info("Taipan is now ready to exit, bye bye...")
+        self.tcp_servers, self.unix_server = [], None
+        unixsocket = self.instance.config.unixsocket
+        if unixsocket and os.path.exists(unixsocket):
+            log.info("Removing the unix socket file.")
+            os.unlink(unixsocket)
 
     async def _cron(self) -> None:
-        """Periodic work at ``hz``: active expiry, idle timeouts."""
+        """Periodic work at ``hz``: active expiry, idle timeouts, ops samples."""
         instance = self.instance
         last_second = 0.0
         while True:
             hz = max(1, min(instance.config.hz or 10, 500))
             await asyncio.sleep(1.0 / hz)
             try:
-                if instance.active_expire_enabled:
+                if instance.active_expire_enabled and not instance.pause_until:
                     active_expire_cycle(instance.databases, 1000.0 / hz)
                 now = time.monotonic()
                 if now - last_second >= 1.0:
@@ -153,22 +242,24 @@ class ServerRuntime:
             return
         now = time.time()
         for client in list(self.instance.clients.values()):
-            if now - client.last_interaction > timeout and client.transport is not None:
+            if (now - client.last_interaction > timeout and client.transport is not None
+                    and not client.exempt_from_timeout()):
+                log.log(VERBOSE, "Closing idle client")
                 client.transport.close()
 
 
-def banner(instance: Instance, port: int) -> str:
-    return (
-        f"Taipan {instance.version} (Redis {REDIS_VERSION} compatible) "
-        f"64 bit, pid={os.getpid()}, port={port}"
-    )
+def startup_banner() -> list[str]:
+    return [
+        "oO0OoO0OoO0Oo Taipan is starting oO0OoO0OoO0Oo",
+        f"Taipan version={__version__} (Redis {REDIS_VERSION} compatible), "
+        f"bits={64 if sys.maxsize > 2**32 else 32}, pid={os.getpid()}, just started",
+    ]
 
 
 async def serve(instance: Instance, install_signal_handlers: bool = True) -> None:
-    """Run until SHUTDOWN or SIGINT/SIGTERM."""
+    """Run until SHUTDOWN or SIGINT/SIGTERM; BindError when a listener fails."""
     runtime = ServerRuntime(instance)
-    log.info("oO0OoO0OoO0Oo Taipan is starting oO0OoO0OoO0Oo")
-    log.info(banner(instance, instance.config.port))
+    log.info(f"Running mode=standalone, port={instance.config.port}.")
     await runtime.start()
     loop = asyncio.get_running_loop()
     if install_signal_handlers and sys.platform != "win32":
@@ -176,9 +267,17 @@ async def serve(instance: Instance, install_signal_handlers: bool = True) -> Non
             loop.add_signal_handler(signum, _on_signal, runtime, signum)
     await runtime.wait_stopped()
     await runtime.stop()
+    log.warning("Taipan is now ready to exit, bye bye...")
 
 
 def _on_signal(runtime: ServerRuntime, signum: int) -> None:
     name = "SIGINT" if signum == signal.SIGINT else "SIGTERM"
-    log.warning(f"Received {name} scheduling shutdown...")
-    runtime.request_shutdown(None)
+    log.warning(f"Received {name} scheduling shutdown...", extra={"signal_handler": True})
+    config = runtime.instance.config
+    setting = config.shutdown_on_sigint if signum == signal.SIGINT else config.shutdown_on_sigterm
+    save = {"save": True, "nosave": False}.get(setting)
+    if runtime.instance.prepare_shutdown(save):
+        runtime.request_shutdown()
+    else:
+        log.warning(f"{name} received but errors trying to shut down the server, check the "
+                    "logs for more information")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from fractions import Fraction
 
 from taipan.errors import NotFloat, NotInteger, ReplyError, SyntaxErr
 
@@ -11,11 +12,16 @@ LLONG_MIN = -(2**63)
 LLONG_MAX = 2**63 - 1
 
 _INT_RE = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
-# What strtod accepts (decimal forms) minus leading spaces, which Redis rejects.
-_FLOAT_RE = re.compile(
-    rb"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf(?:inity)?)\Z",
+# The whole of what C's strtod/strtold accept (decimal, hex with a binary exponent,
+# inf/infinity; NaN is refused by Redis anyway), with no leading space as Redis
+# refuses it. Groups: sign, hex int/fraction/exponent, decimal int/fraction/exponent.
+_STRTOD_RE = re.compile(
+    rb"([+-]?)(?:0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?"
+    rb"|(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?"
+    rb"|(inf(?:inity)?))\Z",
     re.IGNORECASE,
 )
+_FLOAT_RE = _STRTOD_RE
 
 
 def to_int(arg: bytes | bytearray, error: type[ReplyError] | ReplyError = NotInteger) -> int:
@@ -36,12 +42,80 @@ def try_int(arg: bytes | bytearray) -> int | None:
 
 
 def to_float(arg: bytes | bytearray, error: type[ReplyError] | ReplyError = NotFloat) -> float:
-    """Redis's strtod-based parse: rejects NaN, spaces and trailing bytes."""
-    if _FLOAT_RE.match(arg):
-        value = float(arg)
-        if not math.isnan(value):
+    """Redis's strtod-based parse (string2d): decimal or hex; refuses NaN, spaces,
+    trailing bytes, and overflow or underflow to zero (strtod's ERANGE)."""
+    match = _STRTOD_RE.match(arg)
+    if match is not None:
+        if match.group(8) is not None:
+            return -math.inf if match.group(1) == b"-" else math.inf
+        try:
+            value = float(arg) if match.group(5) is not None else float.fromhex(arg.decode())
+        except OverflowError:
+            value = math.inf
+        if not math.isinf(value) and (value != 0.0 or not _has_nonzero_digit(match)):
             return value
     raise error() if isinstance(error, type) else error
+
+
+def _has_nonzero_digit(match: re.Match[bytes]) -> bool:
+    digits = b"".join(match.group(i) or b"" for i in (2, 3, 5, 6))
+    return digits.strip(b"0") != b""
+
+
+# CPython refuses int <-> decimal str conversions beyond 4300 digits (a DoS guard);
+# long double values and their inputs can be longer, so convert in chunks.
+_CHUNK_DIGITS = 4000
+_CHUNK = 10**_CHUNK_DIGITS
+
+
+def decimal_to_int(digits: bytes) -> int:
+    """``int(digits)`` for ASCII decimal digits of any length."""
+    value = 0
+    for start in range(0, len(digits), _CHUNK_DIGITS):
+        chunk = digits[start:start + _CHUNK_DIGITS]
+        value = value * 10 ** len(chunk) + int(chunk)
+    return value
+
+
+def int_to_decimal(value: int) -> str:
+    """``str(value)`` for a non-negative int of any size."""
+    if value < _CHUNK:
+        return str(value)
+    high, low = divmod(value, _CHUNK)
+    return int_to_decimal(high) + str(low).rjust(_CHUNK_DIGITS, "0")
+
+
+def parse_exact_float(arg: bytes) -> Fraction | float | None:
+    """The exact value of what strtod/strtold would read from ``arg``, or None.
+
+    Returns ``math.inf``/``-math.inf`` for an infinity literal, and a signed
+    ``Fraction`` otherwise (zero is ``Fraction(0)``: the sign of zero is lost). A
+    decimal or binary exponent far outside any float range yields a huge/tiny bound
+    instead of an exact (and costly) power.
+    """
+    match = _STRTOD_RE.match(arg)
+    if match is None:
+        return None
+    sign = -1 if match.group(1) == b"-" else 1
+    if match.group(8) is not None:
+        return sign * math.inf
+    if match.group(5) is not None:
+        whole, fraction, exponent, base = match.group(5), match.group(6) or b"", match.group(7), 10
+    else:
+        whole, fraction, exponent, base = match.group(2), match.group(3) or b"", match.group(4), 2
+    digits = (whole + fraction).lstrip(b"0")
+    if not digits:
+        return Fraction(0)
+    mantissa = int(digits, 16) if base == 2 else decimal_to_int(digits)
+    shift = int(exponent or b"0") - len(fraction) * (4 if base == 2 else 1)
+    # Bound the power: 2**±20000 and 10**±6000 are beyond every long double already.
+    magnitude_digits = len(digits) * (4 if base == 2 else 1) + shift
+    limit = 20000 if base == 2 else 6000
+    if magnitude_digits > limit:
+        return Fraction(sign * 2**20000)
+    if magnitude_digits < -limit:
+        return Fraction(sign, 2**20000)
+    return sign * mantissa * Fraction(base) ** shift
 
 
 def to_nonneg_int(arg: bytes, message: str) -> int:

@@ -12,19 +12,21 @@ from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.protocol.reply import OK, Status, Verbatim
 
 commands = CommandGroup("connection")
-commands.container("CLIENT", summary="A container for client connection commands",
-                   since="2.4.0")
+commands.container("CLIENT", summary="A container for client connection commands", since="2.4.0")
 
 _CLIENT_TYPES = (b"normal", b"master", b"replica", b"slave", b"pubsub")
 
 
-@commands.command("CLIENT ID", arity=2, flags="noscript loading stale")
+@commands.command("CLIENT ID", arity=2, flags="noscript loading stale",
+                  summary="Returns the client ID for the current connection", since="5.0.0",
+                  complexity="O(1)")
 def client_id(ctx: Any, argv: list[bytes]) -> int:
     """CLIENT ID"""
     return ctx.id
 
 
-@commands.command("CLIENT SETNAME", arity=3, flags="noscript loading stale")
+@commands.command("CLIENT SETNAME", arity=3, flags="noscript loading stale",
+                  summary="Set the current connection name", since="2.6.9", complexity="O(1)")
 def client_setname(ctx: Any, argv: list[bytes]) -> Any:
     """CLIENT SETNAME connection-name"""
     validate_client_name(argv[2])
@@ -32,21 +34,33 @@ def client_setname(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("CLIENT GETNAME", arity=2, flags="noscript loading stale")
+@commands.command("CLIENT GETNAME", arity=2, flags="noscript loading stale",
+                  summary="Get the current connection name", since="2.6.9", complexity="O(1)")
 def client_getname(ctx: Any, argv: list[bytes]) -> bytes | None:
     """CLIENT GETNAME"""
     return ctx.name or None
 
 
 @commands.command("CLIENT INFO", arity=2, flags="noscript loading stale",
-                  tips="nondeterministic_output")
+                  tips="nondeterministic_output",
+                  summary="Returns information about the current client connection.", since="6.2.0",
+                  complexity="O(1)")
 def client_info(ctx: Any, argv: list[bytes]) -> Verbatim:
     """CLIENT INFO"""
     return Verbatim((ctx.info_line() + "\n").encode())
 
 
 @commands.command("CLIENT LIST", arity=-2, flags="admin noscript loading stale",
-                  tips="nondeterministic_output")
+                  tips="nondeterministic_output", summary="Get the list of client connections",
+                  since="2.4.0", complexity="O(N) where N is the number of client connections",
+                  history=(("2.8.12", "Added unique client `id` field."),
+                           ("5.0.0", "Added optional `TYPE` filter."),
+                           ("6.0.0", "Added `user` field."),
+                           ("6.2.0",
+                            "Added `argv-mem`, `tot-mem`, `laddr` and `redir` fields and the "
+                            "optional `ID` filter."),
+                           ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
+                           ("7.0.3", "Added `ssub` field.")))
 def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
     """CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]"""
     clients = list(ctx.server.clients.values())
@@ -56,7 +70,8 @@ def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
             kind = argv[3].lower()
             if kind not in _CLIENT_TYPES:
                 raise err(f"Unknown client type '{argv[3].decode('utf-8', 'replace')}'")
-            clients = [c for c in clients if kind == b"normal"]
+            wanted_type = "replica" if kind == b"slave" else kind.decode()
+            clients = [c for c in clients if client_type(c) == wanted_type]
         elif option == b"ID" and len(argv) >= 4:
             wanted = []
             for arg in argv[3:]:
@@ -65,64 +80,65 @@ def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
                 except ReplyError:
                     raise err("Invalid client ID") from None
             by_id = ctx.server.clients
-            clients = [by_id[i] for i in dict.fromkeys(wanted) if i in by_id]
+            clients = [by_id[i] for i in wanted if i in by_id]
         else:
             raise SyntaxErr()
     return Verbatim("".join(c.info_line() + "\n" for c in clients).encode())
 
 
-def _kill_targets(ctx: Any, argv: list[bytes]) -> list[Any]:
-    filters: list[tuple[bytes, bytes]] = []
+def _kill_filters(ctx: Any, argv: list[bytes]) -> tuple[dict[bytes, Any], bool]:
+    """The ``<filter> <value>`` pairs of CLIENT KILL's new form (the last one wins)."""
+    filters: dict[bytes, Any] = {}
     skip_me = True
-    if (len(argv) - 2) % 2:
-        raise SyntaxErr()
     for i in range(2, len(argv), 2):
-        name, value = argv[i].upper(), argv[i + 1]
-        if name == b"SKIPME":
-            if value.lower() not in (b"yes", b"no"):
-                raise SyntaxErr()
-            skip_me = value.lower() == b"yes"
-        elif name == b"ID":
+        name = argv[i].upper()
+        if i + 1 >= len(argv):
+            raise SyntaxErr()
+        value = argv[i + 1]
+        if name == b"ID":
             try:
                 client_id = to_int(value)
             except ReplyError:
-                raise err("client-id should be greater than 0") from None
+                client_id = 0
             if client_id <= 0:
                 raise err("client-id should be greater than 0")
-            filters.append((name, value))
+            filters[name] = client_id
         elif name == b"TYPE":
-            if value.lower() not in _CLIENT_TYPES:
+            kind = value.lower()
+            if kind not in _CLIENT_TYPES:
                 raise err(f"Unknown client type '{value.decode('utf-8', 'replace')}'")
-            filters.append((name, value.lower()))
-        elif name in (b"ADDR", b"LADDR", b"USER", b"MAXAGE"):
-            filters.append((name, value))
+            filters[name] = "replica" if kind == b"slave" else kind.decode()
+        elif name in (b"ADDR", b"LADDR"):
+            filters[name] = value.decode("utf-8", "surrogateescape")
+        elif name == b"USER":
+            user = value.decode("utf-8", "surrogateescape")
+            if not _user_exists(ctx.server, user):
+                raise err(f"No such user '{user}'")
+            filters[name] = user
+        elif name == b"SKIPME":
+            if value.lower() not in (b"yes", b"no"):
+                raise SyntaxErr()
+            skip_me = value.lower() == b"yes"
         else:
             raise SyntaxErr()
-    targets = []
-    now = time.time()
-    for client in ctx.server.clients.values():
-        if skip_me and client is ctx:
-            continue
-        if all(_matches(client, name, value, now) for name, value in filters):
-            targets.append(client)
-    return targets
+    return filters, skip_me
 
 
-def _matches(client: Any, name: bytes, value: bytes, now: float) -> bool:
-    text = value.decode("utf-8", "replace")
-    if name == b"ID":
-        return client.id == int(value)
-    if name == b"ADDR":
-        return client.addr == text
-    if name == b"LADDR":
-        return client.laddr == text
-    if name == b"USER":
-        return client.user == text
-    if name == b"TYPE":
-        return value == b"normal"
-    if name == b"MAXAGE":
-        return now - client.created >= int(value)
-    return False
+def _user_exists(server: Any, name: str) -> bool:
+    users = getattr(getattr(server, "acl", None), "users", None)
+    return name in users if users is not None else name == "default"
+
+
+def client_type(client: Any) -> str:
+    """normal | replica | master | pubsub, as CLIENT LIST TYPE and KILL TYPE see it."""
+    return getattr(client, "client_type", None) or (
+        "pubsub" if getattr(client, "subscriptions", None) else "normal")
+
+
+def _matches(client: Any, filters: dict[bytes, Any]) -> bool:
+    checks = {b"ID": client.id, b"ADDR": client.addr, b"LADDR": client.laddr,
+              b"USER": client.user, b"TYPE": client_type(client)}
+    return all(checks[name] == wanted for name, wanted in filters.items())
 
 
 def kill_client(ctx: Any, client: Any) -> None:
@@ -132,23 +148,36 @@ def kill_client(ctx: Any, client: Any) -> None:
         client.transport.close()
 
 
-@commands.command("CLIENT KILL", arity=-3, flags="admin noscript loading stale")
+@commands.command("CLIENT KILL", arity=-3, flags="admin noscript loading stale",
+                  summary="Kill the connection of a client", since="2.4.0",
+                  complexity="O(N) where N is the number of client connections",
+                  history=(("2.8.12", "Added new filter format."), ("2.8.12", "`ID` option."),
+                           ("3.2.0", "Added `master` type in for `TYPE` option."),
+                           ("5.0.0",
+                            "Replaced `slave` `TYPE` with `replica`. `slave` still supported for "
+                            "backward compatibility."), ("6.2.0", "`LADDR` option.")))
 def client_kill(ctx: Any, argv: list[bytes]) -> Any:
     """CLIENT KILL ip:port | <filter> <value> [<filter> <value> ...]"""
     if len(argv) == 3:  # the old form: one address, OK or an error
-        address = argv[2].decode("utf-8", "replace")
+        address = argv[2].decode("utf-8", "surrogateescape")
         for client in ctx.server.clients.values():
             if client.addr == address:
                 kill_client(ctx, client)
                 return OK
         raise err("No such client")
-    targets = _kill_targets(ctx, argv)
+    filters, skip_me = _kill_filters(ctx, argv)
+    targets = [client for client in ctx.server.clients.values()
+               if not (skip_me and client is ctx) and _matches(client, filters)]
     for client in targets:
         kill_client(ctx, client)
     return len(targets)
 
 
-@commands.command("CLIENT PAUSE", arity=-3, flags="admin noscript loading stale")
+@commands.command("CLIENT PAUSE", arity=-3, flags="admin noscript loading stale",
+                  summary="Stop processing commands from clients for some time", since="2.9.50",
+                  complexity="O(1)",
+                  history=(("6.2.0",
+                            "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
 def client_pause(ctx: Any, argv: list[bytes]) -> Any:
     """CLIENT PAUSE timeout [WRITE | ALL]"""
     try:
@@ -163,9 +192,11 @@ def client_pause(ctx: Any, argv: list[bytes]) -> Any:
         if mode == b"WRITE":
             writes_only = True
         elif mode != b"ALL":
-            raise SyntaxErr()
+            raise err("CLIENT PAUSE mode must be WRITE or ALL")
     elif len(argv) > 4:
-        raise SyntaxErr()
+        text = argv[1].decode("utf-8", "replace")
+        raise err(f"unknown subcommand or wrong number of arguments for '{text}'. "
+                  "Try CLIENT HELP.")
     server = ctx.server
     deadline = time.monotonic() + timeout_ms / 1000.0
     # A new pause never shortens an existing one, and ALL wins over WRITE.
@@ -177,14 +208,18 @@ def client_pause(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("CLIENT UNPAUSE", arity=2, flags="admin noscript loading stale")
+@commands.command("CLIENT UNPAUSE", arity=2, flags="admin noscript loading stale",
+                  summary="Resume processing of clients that were paused", since="6.2.0",
+                  complexity="O(N) Where N is the number of paused clients")
 def client_unpause(ctx: Any, argv: list[bytes]) -> Any:
     """CLIENT UNPAUSE"""
     ctx.server.pause_until = 0.0
     return OK
 
 
-@commands.command("CLIENT REPLY", arity=3, flags="noscript loading stale")
+@commands.command("CLIENT REPLY", arity=3, flags="noscript loading stale",
+                  summary="Instruct the server whether to reply to commands", since="3.2.0",
+                  complexity="O(1)")
 def client_reply(ctx: Any, argv: list[bytes]) -> Any:
     """CLIENT REPLY ON | OFF | SKIP"""
     mode = argv[2].upper()
@@ -195,13 +230,15 @@ def client_reply(ctx: Any, argv: list[bytes]) -> Any:
         ctx.reply_mode = "off"
         return None
     if mode == b"SKIP":
-        if ctx.reply_mode == "on":
+        if ctx.reply_mode != "off":  # re-arms even while this very reply is skipped
             ctx.reply_mode = "skip-arm"
         return None
     raise SyntaxErr()
 
 
-@commands.command("CLIENT NO-EVICT", arity=3, flags="admin noscript loading stale")
+@commands.command("CLIENT NO-EVICT", arity=3, flags="admin noscript loading stale",
+                  summary="Set client eviction mode for the current connection", since="7.0.0",
+                  complexity="O(1)")
 def client_no_evict(ctx: Any, argv: list[bytes]) -> Any:
     """CLIENT NO-EVICT ON | OFF"""
     mode = argv[2].upper()
@@ -237,10 +274,6 @@ _HELP = (
     "      Kill connections authenticated by <username>.",
     "    * SKIPME (YES|NO)",
     "      Skip killing current connection (default: yes).",
-    "    * ID <client-id>",
-    "      Kill connections by client id.",
-    "    * MAXAGE <maxage>",
-    "      Kill connections older than the specified age.",
     "LIST [options ...]",
     "    Return information about client connections. Options:",
     "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
@@ -263,11 +296,13 @@ _HELP = (
     "NO-EVICT (ON|OFF)",
     "    Protect current client connection from eviction.",
     "HELP",
-    "    Print this help.",
+    "    Prints this help.",
 )
 
 
-@commands.command("CLIENT HELP", arity=2, flags="loading stale")
+@commands.command("CLIENT HELP", arity=2, flags="loading stale",
+                  summary="Show helpful text about the different subcommands", since="5.0.0",
+                  complexity="O(1)")
 def client_help(ctx: Any, argv: list[bytes]) -> list[Status]:
     """CLIENT HELP"""
     return [Status(line) for line in _HELP]

@@ -14,7 +14,9 @@ from taipan.protocol.reply import OK, PONG, Status
 commands = CommandGroup("connection")
 
 
-@commands.command("PING", arity=-1, flags="fast")
+@commands.command("PING", arity=-1, flags="fast",
+                  tips="request_policy:all_shards response_policy:all_succeeded",
+                  summary="Ping the server", since="1.0.0", complexity="O(1)")
 def ping(ctx: Any, argv: list[bytes]) -> Any:
     """PING [message]"""
     if len(argv) > 2:
@@ -22,13 +24,16 @@ def ping(ctx: Any, argv: list[bytes]) -> Any:
     return argv[1] if len(argv) == 2 else PONG
 
 
-@commands.command("ECHO", arity=2, flags="fast")
+@commands.command("ECHO", arity=2, flags="loading stale fast", summary="Echo the given string",
+                  since="1.0.0", complexity="O(1)")
 def echo(ctx: Any, argv: list[bytes]) -> bytes:
     """ECHO message"""
     return argv[1]
 
 
-@commands.command("SELECT", arity=2, flags="loading stale fast")
+@commands.command("SELECT", arity=2, flags="loading stale fast",
+                  summary="Change the selected database for the current connection", since="1.0.0",
+                  complexity="O(1)")
 def select(ctx: Any, argv: list[bytes]) -> Any:
     """SELECT index"""
     index = to_int(argv[1])
@@ -50,7 +55,10 @@ def check_password(ctx: Any, username: bytes, password: bytes) -> None:
     raise ReplyError(WRONGPASS)
 
 
-@commands.command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy")
+@commands.command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy",
+                  summary="Authenticate to the server", since="1.0.0",
+                  complexity="O(N) where N is the number of passwords defined for the user",
+                  history=(("6.0.0", "Added ACL style (username and password)."),))
 def auth(ctx: Any, argv: list[bytes]) -> Any:
     """AUTH [username] password"""
     if len(argv) > 3:
@@ -65,7 +73,11 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("HELLO", arity=-1, flags="noscript loading stale fast no_auth allow_busy")
+@commands.command("HELLO", arity=-1, flags="noscript loading stale fast no_auth allow_busy",
+                  summary="Handshake with Redis", since="6.0.0", complexity="O(1)",
+                  history=(("6.2.0",
+                            "`protover` made optional; when called without arguments the "
+                            "command reports the current connection's context."),))
 def hello(ctx: Any, argv: list[bytes]) -> Any:
     """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
     version = ctx.resp
@@ -91,7 +103,7 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
             raise err(f"Syntax error in HELLO option '{argv[i].decode('utf-8', 'replace')}'")
     if not ctx.authenticated:
         raise ReplyError("NOAUTH HELLO must be called with the client already authenticated, "
-                         "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                         "otherwise the HELLO AUTH <user> <pass> option can be used to "
                          "authenticate the client and select the RESP protocol version at the "
                          "same time")
     if name is not None:
@@ -114,14 +126,16 @@ def validate_client_name(name: bytes) -> None:
         raise err("Client names cannot contain spaces, newlines or special characters.")
 
 
-@commands.command("QUIT", arity=-1, flags="noscript loading stale fast no_auth allow_busy")
+@commands.command("QUIT", arity=-1, flags="noscript loading stale fast no_auth allow_busy",
+                  summary="Close the connection", since="1.0.0", complexity="O(1)")
 def quit_(ctx: Any, argv: list[bytes]) -> Any:
     """QUIT"""
     ctx.close_requested = True
     return OK
 
 
-@commands.command("RESET", arity=1, flags="noscript loading stale fast no_auth allow_busy")
+@commands.command("RESET", arity=1, flags="noscript loading stale fast no_auth allow_busy",
+                  summary="Reset the connection", since="6.2.0", complexity="O(1)")
 def reset(ctx: Any, argv: list[bytes]) -> Status:
     """RESET"""
     ctx.multi = None

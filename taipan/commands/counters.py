@@ -6,7 +6,14 @@ import math
 from fractions import Fraction
 from typing import Any
 
-from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_float, to_int, try_int
+from taipan.commands.args import (
+    LLONG_MAX,
+    LLONG_MIN,
+    int_to_decimal,
+    parse_exact_float,
+    to_int,
+    try_int,
+)
 from taipan.commands.table import CommandGroup
 from taipan.errors import NotFloat, NotInteger, ReplyError
 
@@ -31,25 +38,33 @@ def _increment(ctx: Any, key: bytes, delta: int) -> int:
     return result
 
 
-@commands.command("INCR", arity=2, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("INCR", arity=2, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Increment the integer value of a key by one", since="1.0.0",
+                  complexity="O(1)")
 def incr(ctx: Any, argv: list[bytes]) -> int:
     """INCR key"""
     return _increment(ctx, argv[1], 1)
 
 
-@commands.command("DECR", arity=2, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("DECR", arity=2, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Decrement the integer value of a key by one", since="1.0.0",
+                  complexity="O(1)")
 def decr(ctx: Any, argv: list[bytes]) -> int:
     """DECR key"""
     return _increment(ctx, argv[1], -1)
 
 
-@commands.command("INCRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("INCRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Increment the integer value of a key by the given amount", since="1.0.0",
+                  complexity="O(1)")
 def incrby(ctx: Any, argv: list[bytes]) -> int:
     """INCRBY key increment"""
     return _increment(ctx, argv[1], to_int(argv[2]))
 
 
-@commands.command("DECRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("DECRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Decrement the integer value of a key by the given number", since="1.0.0",
+                  complexity="O(1)")
 def decrby(ctx: Any, argv: list[bytes]) -> int:
     """DECRBY key decrement"""
     delta = to_int(argv[2])
@@ -58,14 +73,17 @@ def decrby(ctx: Any, argv: list[bytes]) -> int:
     return _increment(ctx, argv[1], -delta)
 
 
-# Redis computes INCRBYFLOAT in C ``long double`` (x87 80-bit: 64-bit significand)
-# and prints it with "%.17Lf". Doing the arithmetic on exact fractions rounded to a
-# 64-bit significand reproduces its results digit for digit.
+# Redis computes INCRBYFLOAT in C ``long double`` (x87 80-bit: 64-bit significand,
+# exponents down to -16382, subnormals to 2**-16445) and prints it with "%.17Lf".
+# Doing the arithmetic on exact fractions rounded the way the FPU rounds reproduces
+# its results digit for digit.
 _SIGNIFICAND_BITS = 64
-_LONG_DOUBLE_MAX_EXP = 16384
+_LONG_DOUBLE_MAX_EXP = 16383  # largest binary exponent of a finite value
+_LONG_DOUBLE_MIN_QUANTUM = -16445  # exponent of the smallest subnormal
 
 
 def _round_to_long_double(value: Fraction) -> Fraction | float:
+    """``value`` rounded half-even to the nearest long double (± inf on overflow)."""
     if value == 0:
         return Fraction(0)
     sign = -1 if value < 0 else 1
@@ -73,21 +91,32 @@ def _round_to_long_double(value: Fraction) -> Fraction | float:
     exponent = magnitude.numerator.bit_length() - magnitude.denominator.bit_length()
     if Fraction(2) ** exponent > magnitude:
         exponent -= 1
-    if exponent >= _LONG_DOUBLE_MAX_EXP:
+    if exponent > _LONG_DOUBLE_MAX_EXP:
         return sign * math.inf
-    shift = _SIGNIFICAND_BITS - 1 - exponent
-    scaled = magnitude * Fraction(2) ** shift
-    rounded = round(scaled)  # round-half-even, as the FPU does
-    return sign * Fraction(rounded) / Fraction(2) ** shift
+    quantum = max(exponent - (_SIGNIFICAND_BITS - 1), _LONG_DOUBLE_MIN_QUANTUM)
+    rounded = round(magnitude / Fraction(2) ** quantum)  # half-even, as the FPU
+    if rounded.bit_length() > _SIGNIFICAND_BITS and exponent + 1 > _LONG_DOUBLE_MAX_EXP:
+        return sign * math.inf
+    return sign * rounded * Fraction(2) ** quantum
 
 
-def _parse_long_double(arg: bytes) -> Fraction | float:
-    if len(arg) > 5 * 1024:
+def _parse_long_double(arg: bytes | bytearray) -> Fraction | float:
+    """Redis's string2ld: strtold over the whole string, refusing leading space,
+    trailing bytes (a NUL too), NaN, and overflow or underflow to zero (ERANGE)."""
+    if not arg or len(arg) >= 5 * 1024:  # Redis's MAX_LONG_DOUBLE_CHARS buffer
         raise NotFloat()
-    number = to_float(arg)  # validates syntax exactly as Redis does
-    if math.isinf(number):
-        return number
-    return _round_to_long_double(Fraction(arg.decode()))
+    exact = parse_exact_float(bytes(arg)) if arg[:1] not in _SPACES else None
+    if exact is None:
+        raise NotFloat()
+    if isinstance(exact, float):  # an "inf" literal: valid, no ERANGE
+        return exact
+    rounded = _round_to_long_double(exact)
+    if isinstance(rounded, float) or (rounded == 0 and exact != 0):
+        raise NotFloat()
+    return rounded
+
+
+_SPACES = {b" ", b"\t", b"\n", b"\v", b"\f", b"\r"}
 
 
 def format_long_double(value: Fraction) -> bytes:
@@ -95,7 +124,7 @@ def format_long_double(value: Fraction) -> bytes:
     scaled = value * 10**17
     digits = round(scaled)  # the exact binary value, rounded half-even to 17 places
     negative = digits < 0 or (digits == 0 and value < 0)
-    text = str(abs(digits)).rjust(18, "0")
+    text = int_to_decimal(abs(digits)).rjust(18, "0")
     integer, fraction = text[:-17], text[-17:].rstrip("0")
     out = integer + ("." + fraction if fraction else "")
     if negative and out != "0":
@@ -103,7 +132,9 @@ def format_long_double(value: Fraction) -> bytes:
     return out.encode()
 
 
-@commands.command("INCRBYFLOAT", arity=3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("INCRBYFLOAT", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Increment the float value of a key by the given amount", since="2.6.0",
+                  complexity="O(1)")
 def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     """INCRBYFLOAT key increment"""
     db = ctx.db

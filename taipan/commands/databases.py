@@ -12,7 +12,10 @@ from taipan.protocol.reply import OK
 commands = CommandGroup("server")
 
 
-@commands.command("DBSIZE", arity=1, flags="readonly fast", acl="keyspace")
+@commands.command("DBSIZE", arity=1, flags="readonly fast", acl="keyspace",
+                  tips="request_policy:all_shards response_policy:agg_sum",
+                  summary="Return the number of keys in the selected database", since="1.0.0",
+                  complexity="O(1)")
 def dbsize(ctx: Any, argv: list[bytes]) -> int:
     """DBSIZE"""
     return len(ctx.db)
@@ -23,7 +26,12 @@ def _flush_mode(argv: list[bytes]) -> None:
         raise SyntaxErr()
 
 
-@commands.command("FLUSHDB", arity=-1, flags="write", acl="keyspace dangerous")
+@commands.command("FLUSHDB", arity=-1, flags="write", acl="keyspace dangerous",
+                  tips="request_policy:all_shards response_policy:all_succeeded",
+                  summary="Remove all keys from the current database", since="1.0.0",
+                  complexity="O(N) where N is the number of keys in the selected database",
+                  history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                           ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     """FLUSHDB [ASYNC | SYNC]"""
     _flush_mode(argv)
@@ -32,7 +40,12 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("FLUSHALL", arity=-1, flags="write", acl="keyspace dangerous")
+@commands.command("FLUSHALL", arity=-1, flags="write", acl="keyspace dangerous",
+                  tips="request_policy:all_shards response_policy:all_succeeded",
+                  summary="Remove all keys from all databases", since="1.0.0",
+                  complexity="O(N) where N is the total number of keys in all databases",
+                  history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
+                           ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushall(ctx: Any, argv: list[bytes]) -> Any:
     """FLUSHALL [ASYNC | SYNC]"""
     _flush_mode(argv)
@@ -42,7 +55,10 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("SWAPDB", arity=3, flags="write fast", acl="keyspace dangerous")
+@commands.command("SWAPDB", arity=3, flags="write fast", acl="keyspace dangerous",
+                  summary="Swaps two Redis databases", since="4.0.0",
+                  complexity="O(N) where N is the count of clients watching or blocking on keys "
+                             "from both databases.")
 def swapdb(ctx: Any, argv: list[bytes]) -> Any:
     """SWAPDB index1 index2"""
     databases = ctx.server.databases

@@ -33,7 +33,8 @@ def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str
     when = to_int(argv[2])
     invalid = ReplyError(f"ERR invalid expire time in '{name}' command")
     if unit_ms == 1000:
-        if when > LLONG_MAX // 1000 or when < LLONG_MIN // 1000:
+        # C's LLONG_MIN / 1000 truncates toward zero, Python's // floors.
+        if when > LLONG_MAX // 1000 or when < -(-LLONG_MIN // 1000):
             raise invalid
         when *= 1000
     if relative:
@@ -64,25 +65,38 @@ def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str
     return 1
 
 
-@commands.command("EXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1))
+@commands.command("EXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), key_specs=("RW update",),
+                  summary="Set a key's time to live in seconds", since="1.0.0", complexity="O(1)",
+                  history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expire(ctx: Any, argv: list[bytes]) -> int:
     """EXPIRE key seconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1000, True, "expire")
 
 
-@commands.command("PEXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1))
+@commands.command("PEXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), key_specs=("RW update",),
+                  summary="Set a key's time to live in milliseconds", since="2.6.0",
+                  complexity="O(1)",
+                  history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpire(ctx: Any, argv: list[bytes]) -> int:
     """PEXPIRE key milliseconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1, True, "pexpire")
 
 
-@commands.command("EXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1))
+@commands.command("EXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1),
+                  key_specs=("RW update",),
+                  summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
+                  complexity="O(1)",
+                  history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def expireat(ctx: Any, argv: list[bytes]) -> int:
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1000, False, "expireat")
 
 
-@commands.command("PEXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1))
+@commands.command("PEXPIREAT", arity=-3, flags="write fast", keys=(1, 1, 1),
+                  key_specs=("RW update",),
+                  summary="Set the expiration for a key as a UNIX timestamp specified in "
+                          "milliseconds", since="2.6.0", complexity="O(1)",
+                  history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
 def pexpireat(ctx: Any, argv: list[bytes]) -> int:
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1, False, "pexpireat")
@@ -90,7 +104,7 @@ def pexpireat(ctx: Any, argv: list[bytes]) -> int:
 
 def _ttl(ctx: Any, key: bytes, in_ms: bool, absolute: bool) -> int:
     db = ctx.db
-    if db.peek(key) is None:
+    if db.peek_read(key) is None:
         return -2
     deadline = db.expires.get(key)
     if deadline is None:
@@ -99,31 +113,42 @@ def _ttl(ctx: Any, key: bytes, in_ms: bool, absolute: bool) -> int:
     return remaining if in_ms else (remaining + 500) // 1000
 
 
-@commands.command("TTL", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("TTL", arity=2, flags="readonly fast", keys=(1, 1, 1),
+                  tips="nondeterministic_output",
+                  summary="Get the time to live for a key in seconds", since="1.0.0",
+                  complexity="O(1)", history=(("2.8.0", "Added the -2 reply."),))
 def ttl(ctx: Any, argv: list[bytes]) -> int:
     """TTL key"""
     return _ttl(ctx, argv[1], False, False)
 
 
-@commands.command("PTTL", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("PTTL", arity=2, flags="readonly fast", keys=(1, 1, 1),
+                  tips="nondeterministic_output",
+                  summary="Get the time to live for a key in milliseconds", since="2.6.0",
+                  complexity="O(1)", history=(("2.8.0", "Added the -2 reply."),))
 def pttl(ctx: Any, argv: list[bytes]) -> int:
     """PTTL key"""
     return _ttl(ctx, argv[1], True, False)
 
 
-@commands.command("EXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("EXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1),
+                  summary="Get the expiration Unix timestamp for a key", since="7.0.0",
+                  complexity="O(1)")
 def expiretime(ctx: Any, argv: list[bytes]) -> int:
     """EXPIRETIME key"""
     return _ttl(ctx, argv[1], False, True)
 
 
-@commands.command("PEXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("PEXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1),
+                  summary="Get the expiration Unix timestamp for a key in milliseconds",
+                  since="7.0.0", complexity="O(1)")
 def pexpiretime(ctx: Any, argv: list[bytes]) -> int:
     """PEXPIRETIME key"""
     return _ttl(ctx, argv[1], True, True)
 
 
-@commands.command("PERSIST", arity=2, flags="write fast", keys=(1, 1, 1))
+@commands.command("PERSIST", arity=2, flags="write fast", keys=(1, 1, 1), key_specs=("RW update",),
+                  summary="Remove the expiration from a key", since="2.2.0", complexity="O(1)")
 def persist(ctx: Any, argv: list[bytes]) -> int:
     """PERSIST key"""
     db = ctx.db

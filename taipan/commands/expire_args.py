@@ -2,12 +2,52 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from taipan.commands.args import LLONG_MAX, to_int
-from taipan.errors import ReplyError
+from taipan.errors import ReplyError, SyntaxErr
 from taipan.keyspace.database import now_ms
 
 UNIT_MS = {b"EX": 1000, b"PX": 1, b"EXAT": 1000, b"PXAT": 1}
 ABSOLUTE = {b"EXAT", b"PXAT"}
+
+
+class SetOptions(NamedTuple):
+    condition: bytes | None  # b"NX", b"XX" or None
+    get: bool
+    keep_ttl: bool
+    persist: bool
+    expire_option: bytes | None  # b"EX", b"PX", b"EXAT", b"PXAT" or None
+    expire_arg: bytes | None
+
+
+def parse_set_options(argv: list[bytes], start: int, for_set: bool) -> SetOptions:
+    """SET's options (``for_set``) or GETEX's, with Redis's acceptance rules.
+
+    As Redis, repeating an option is fine (``EX 1 EX 2``: the last value wins, and
+    only that one is validated); only contradicting options are a syntax error.
+    """
+    condition = expire_option = expire_arg = None
+    want_get = keep_ttl = persist = False
+    i, argc = start, len(argv)
+    while i < argc:
+        option = argv[i].upper()
+        if for_set and option in (b"NX", b"XX") and condition in (None, option):
+            condition = option
+        elif for_set and option == b"GET":
+            want_get = True
+        elif for_set and option == b"KEEPTTL" and expire_option is None:
+            keep_ttl = True
+        elif not for_set and option == b"PERSIST" and expire_option is None:
+            persist = True
+        elif (option in UNIT_MS and not keep_ttl and not persist and i + 1 < argc
+              and expire_option in (None, option)):
+            expire_option, expire_arg = option, argv[i + 1]
+            i += 1
+        else:
+            raise SyntaxErr()
+        i += 1
+    return SetOptions(condition, want_get, keep_ttl, persist, expire_option, expire_arg)
 
 
 def deadline_from(option: bytes, arg: bytes, command: str) -> int:

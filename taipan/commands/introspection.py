@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+from functools import cache
 from typing import Any
 
+from taipan.commands.keyspecs import KEY_SPEC_FLAGS, KeyRefs
 from taipan.commands.table import ACL_CATEGORIES, Command, CommandGroup
-from taipan.errors import ReplyError, SyntaxErr, err
+from taipan.errors import SyntaxErr, err
 from taipan.glob import glob_match
 from taipan.protocol.reply import Status
 
 commands = CommandGroup("server")
 
 
-def default_key_specs(command: Command) -> tuple[dict, ...]:
-    """Key specs for a command declared only with (first, last, step)."""
-    if command.key_specs or command.first_key <= 0:
-        return command.key_specs
-    if command.last_key < 0:
-        last = command.last_key
-    else:
-        last = command.last_key - command.first_key
-    flags = ["RO", "access"] if "readonly" in command.flags else ["RW", "update"]
-    return ({
-        "flags": flags,
-        "begin_search": {"type": "index", "spec": {"index": command.first_key}},
-        "find_keys": {"type": "range",
-                      "spec": {"lastkey": last, "keystep": command.key_step, "limit": 0}},
-    },)
+class ReplySet(set):
+    """A RESP3 set (RESP2 array) that keeps the order Redis sends its members in.
+
+    The encoder writes any ``set`` through ``len`` and iteration, so this subclass
+    serves its members from a list: ordered, and free to hold maps (key specs).
+    """
+
+    def __init__(self, items: Iterable[Any] = ()) -> None:
+        super().__init__()
+        self.members = list(items)
+
+    def __iter__(self):
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+
+_EMPTY_SET = ReplySet()
 
 
 def _spec_reply(spec: dict) -> dict:
     reply: dict[bytes, Any] = {}
     for name, value in spec.items():
         if name == "flags":
-            reply[b"flags"] = set(Status(flag) for flag in value)
+            reply[b"flags"] = ReplySet(Status(flag) for flag in value)
         elif isinstance(value, dict):
             reply[name.encode()] = _spec_reply(value)
         elif isinstance(value, str):
@@ -43,30 +50,46 @@ def _spec_reply(spec: dict) -> dict:
     return reply
 
 
+@cache  # declarations never change once built: build each reply once
 def command_info(command: Command) -> list:
+    """One COMMAND INFO entry, laid out and typed as Redis 7.0 sends it."""
+    subcommands: Any = _EMPTY_SET
+    if command.subcommands:  # Redis sends an array here, but an empty set when none
+        subcommands = [command_info(sub) for sub in command.subcommands.values()]
     return [
         command.name.encode(),
         command.arity,
-        [Status(flag) for flag in command.flags],
+        ReplySet(Status(flag) for flag in command.reported_flags),
         command.first_key,
         command.last_key,
         command.key_step,
-        [Status("@" + category) for category in command.acl_categories],
-        [Status(tip) for tip in command.tips],
-        [_spec_reply(spec) for spec in default_key_specs(command)],
-        [command_info(sub) for sub in command.subcommands.values()],
+        ReplySet(Status("@" + category) for category in command.acl_categories),
+        ReplySet(tip.encode() for tip in command.tips),
+        ReplySet(_spec_reply(spec) for spec in command.key_specs),
+        subcommands,
     ]
 
 
+@cache
 def command_docs(command: Command) -> dict:
-    doc: dict[bytes, Any] = {
-        b"summary": command.summary.encode(),
-        b"since": command.since.encode(),
-        b"group": command.group.encode(),
-        b"complexity": command.complexity.encode(),
-    }
+    """One COMMAND DOCS entry: the fields Redis sends, in its order, when set."""
+    doc: dict[bytes, Any] = {}
+    if command.summary:
+        doc[b"summary"] = command.summary.encode()
+    if command.since:
+        doc[b"since"] = command.since.encode()
+    doc[b"group"] = command.group.encode()
+    if command.complexity:
+        doc[b"complexity"] = command.complexity.encode()
     if command.doc_flags:
-        doc[b"doc_flags"] = {Status(flag) for flag in command.doc_flags}
+        doc[b"doc_flags"] = ReplySet(Status(flag) for flag in command.doc_flags)
+    if command.deprecated_since:
+        doc[b"deprecated_since"] = command.deprecated_since.encode()
+    if command.replaced_by:
+        doc[b"replaced_by"] = command.replaced_by.encode()
+    if command.history:
+        doc[b"history"] = ReplySet((version.encode(), text.encode())
+                                   for version, text in command.history)
     if command.arguments:
         doc[b"arguments"] = list(command.arguments)
     if command.subcommands:
@@ -93,20 +116,26 @@ def command_(ctx: Any, argv: list[bytes]) -> list:
     return [command_info(c) for c in _all(ctx.server.table)]
 
 
-commands.container("COMMAND", handler=command_, arity=-1, flags="loading stale",
-                   acl="connection", tips="nondeterministic_output_order",
+commands.container("COMMAND", handler=command_, arity=-1, flags="loading stale", acl="connection",
+                   tips="nondeterministic_output_order",
                    summary="Get array of Redis command details", since="2.8.13",
                    complexity="O(N) where N is the total number of Redis commands")
 
 
-@commands.command("COMMAND COUNT", arity=2, flags="loading stale", acl="connection")
+@commands.command("COMMAND COUNT", arity=2, flags="loading stale", acl="connection",
+                  summary="Get total number of Redis commands", since="2.8.13", complexity="O(1)")
 def command_count(ctx: Any, argv: list[bytes]) -> int:
     """COMMAND COUNT"""
     return len(ctx.server.table)
 
 
 @commands.command("COMMAND INFO", arity=-2, flags="loading stale", acl="connection",
-                  tips="nondeterministic_output_order")
+                  tips="nondeterministic_output_order",
+                  summary="Get array of specific Redis command details, or all when no argument "
+                          "is given.", since="2.8.13",
+                  complexity="O(N) where N is the number of commands to look up",
+                  history=(("7.0.0",
+                            "Allowed to be called with no argument to get info on all commands."),))
 def command_info_cmd(ctx: Any, argv: list[bytes]) -> list:
     """COMMAND INFO [command-name [command-name ...]]"""
     table = ctx.server.table
@@ -120,7 +149,9 @@ def command_info_cmd(ctx: Any, argv: list[bytes]) -> list:
 
 
 @commands.command("COMMAND DOCS", arity=-2, flags="loading stale", acl="connection",
-                  tips="nondeterministic_output_order")
+                  tips="nondeterministic_output_order",
+                  summary="Get array of specific Redis command documentation", since="7.0.0",
+                  complexity="O(N) where N is the number of commands to look up")
 def command_docs_cmd(ctx: Any, argv: list[bytes]) -> dict:
     """COMMAND DOCS [command-name [command-name ...]]"""
     table = ctx.server.table
@@ -134,7 +165,9 @@ def command_docs_cmd(ctx: Any, argv: list[bytes]) -> dict:
 
 
 @commands.command("COMMAND LIST", arity=-2, flags="loading stale", acl="connection",
-                  tips="nondeterministic_output_order")
+                  tips="nondeterministic_output_order",
+                  summary="Get an array of Redis command names", since="7.0.0",
+                  complexity="O(N) where N is the total number of Redis commands")
 def command_list(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]"""
     everything: list[Command] = []
@@ -154,40 +187,85 @@ def command_list(ctx: Any, argv: list[bytes]) -> list[bytes]:
             return []
         return [c.name.encode() for c in everything if category in c.acl_categories]
     if kind == b"PATTERN":
-        return [c.name.encode() for c in everything if glob_match(value, c.name.encode(), nocase=True)]
+        return [c.name.encode() for c in everything
+                if glob_match(value, c.name.encode(), nocase=True)]
     raise SyntaxErr()
 
 
-def _getkeys(ctx: Any, argv: list[bytes]) -> tuple[Command, list[int]]:
+def _set_keys(argv: list[bytes]) -> KeyRefs:
+    """SET reads the old value only with GET: its one key spec has variable flags."""
+    if any(arg.lower() == b"get" for arg in argv[3:]):
+        return [(1, ("RW", "access", "update"))]
+    return [(1, ("OW", "update"))]
+
+
+def _bitfield_keys(argv: list[bytes]) -> KeyRefs:
+    """BITFIELD only reads unless a SET or INCRBY (or a syntax error) shows up."""
+    i, argc = 2, len(argv)
+    while i < argc:
+        remaining, arg = argc - i - 1, argv[i].lower()
+        if arg == b"get" and remaining >= 2:
+            i += 3
+        elif arg == b"overflow" and remaining >= 1:
+            i += 2
+        else:  # SET / INCRBY write; anything else is an error: assume the worst
+            return [(1, ("RW", "access", "update"))]
+    return [(1, ("RO", "access"))]
+
+
+# Key extraction for commands whose key specs cannot tell the whole story (Redis's
+# getkeys procs): variable flags, or keys the specs cannot locate.
+_GETKEYS_PROCS: dict[str, Callable[[list[bytes]], KeyRefs | None]] = {
+    "set": _set_keys,
+    "bitfield": _bitfield_keys,
+}
+
+
+def _keys_of(ctx: Any, argv: list[bytes]) -> KeyRefs:
+    """The keys of the command in ``argv[2:]`` with their flags, or Redis's error."""
     args = argv[2:]
-    dispatcher = ctx.server.dispatcher
-    resolved = dispatcher.resolve(args)
-    if isinstance(resolved, ReplyError):
-        if resolved.message.startswith("ERR wrong number"):
-            raise err("Invalid number of arguments specified for command")
+    table = ctx.server.table
+    command = table.lookup(args[0])
+    if command is not None and command.subcommands and len(args) > 1:
+        command = command.subcommands.get(args[1].lower())
+    if command is None:
         raise err("Invalid command specified")
-    positions = resolved.key_positions(args)
-    if not positions:
+    proc = _GETKEYS_PROCS.get(command.name)
+    if proc is None and not command.has_keys():
         raise err("The command has no key arguments")
-    return resolved, positions
+    arity = command.arity
+    if (arity > 0 and len(args) != arity) or len(args) < -arity:
+        raise err("Invalid number of arguments specified for command")
+    found = None
+    variable = any("variable_flags" in spec["flags"] for spec in command.key_specs)
+    if command.has_keys() and not (variable and proc):
+        found = command.key_references(args)
+    if found is None and proc is not None:
+        found = proc(args)
+    if not found:
+        if "no_mandatory_keys" in command.flags:
+            return []
+        raise err("Invalid arguments specified for command")
+    return found
 
 
-@commands.command("COMMAND GETKEYS", arity=-3, flags="loading stale", acl="connection")
+@commands.command("COMMAND GETKEYS", arity=-4, flags="loading stale", acl="connection",
+                  summary="Extract keys given a full Redis command", since="2.8.13",
+                  complexity="O(N) where N is the number of arguments to the command")
 def command_getkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """COMMAND GETKEYS command [arg [arg ...]]"""
-    _, positions = _getkeys(ctx, argv)
     args = argv[2:]
-    return [args[i] for i in positions]
+    return [args[pos] for pos, _ in _keys_of(ctx, argv)]
 
 
-@commands.command("COMMAND GETKEYSANDFLAGS", arity=-3, flags="loading stale", acl="connection")
+@commands.command("COMMAND GETKEYSANDFLAGS", arity=-4, flags="loading stale", acl="connection",
+                  summary="Extract keys and access flags given a full Redis command", since="7.0.0",
+                  complexity="O(N) where N is the number of arguments to the command")
 def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
-    command, positions = _getkeys(ctx, argv)
     args = argv[2:]
-    specs = default_key_specs(command)
-    flags = specs[0]["flags"] if specs else []
-    return [[args[i], {Status(f) for f in flags}] for i in positions]
+    return [[args[pos], ReplySet(Status(f) for f in KEY_SPEC_FLAGS if f in flags)]
+            for pos, flags in _keys_of(ctx, argv)]
 
 
 _HELP = (
@@ -215,7 +293,9 @@ _HELP = (
 )
 
 
-@commands.command("COMMAND HELP", arity=2, flags="loading stale", acl="connection")
+@commands.command("COMMAND HELP", arity=2, flags="loading stale", acl="connection",
+                  summary="Show helpful text about the different subcommands", since="5.0.0",
+                  complexity="O(1)")
 def command_help(ctx: Any, argv: list[bytes]) -> list[Status]:
     """COMMAND HELP"""
     return [Status(line) for line in _HELP]

@@ -20,7 +20,14 @@ commands = CommandGroup("generic")
 _SAME_OBJECT = ReplyError("ERR source and destination objects are the same")
 
 
-@commands.command("DEL", arity=-2, flags="write", keys=(1, -1, 1))
+@commands.command("DEL", arity=-2, flags="write", keys=(1, -1, 1), key_specs=("RM delete",),
+                  tips="request_policy:multi_shard response_policy:agg_sum", summary="Delete a key",
+                  since="1.0.0",
+                  complexity="O(N) where N is the number of keys that will be removed. When a key "
+                             "to remove holds a value other than a string, the individual "
+                             "complexity for this key is O(M) where M is the number of elements "
+                             "in the list, set, sorted set or hash. Removing a single key that "
+                             "holds a string value is O(1).")
 def del_(ctx: Any, argv: list[bytes]) -> int:
     """DEL key [key ...]"""
     db = ctx.db
@@ -31,33 +38,56 @@ def del_(ctx: Any, argv: list[bytes]) -> int:
     return deleted
 
 
-@commands.command("UNLINK", arity=-2, flags="write fast", keys=(1, -1, 1))
+@commands.command("UNLINK", arity=-2, flags="write fast", keys=(1, -1, 1), key_specs=("RM delete",),
+                  tips="request_policy:multi_shard response_policy:agg_sum",
+                  summary="Delete a key asynchronously in another thread. Otherwise it is just as "
+                          "DEL, but non blocking.", since="4.0.0",
+                  complexity="O(1) for each key removed regardless of its size. Then the command "
+                             "does O(N) work in a different thread in order to reclaim memory, "
+                             "where N is the number of allocations the deleted objects where "
+                             "composed of.")
 def unlink(ctx: Any, argv: list[bytes]) -> int:
     """UNLINK key [key ...]"""
     return del_(ctx, argv)
 
 
-@commands.command("EXISTS", arity=-2, flags="readonly fast", keys=(1, -1, 1))
+@commands.command("EXISTS", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_specs=("RO",),
+                  tips="request_policy:multi_shard response_policy:agg_sum",
+                  summary="Determine if a key exists", since="1.0.0",
+                  complexity="O(N) where N is the number of keys to check.",
+                  history=(("3.0.3", "Accepts multiple `key` arguments."),))
 def exists(ctx: Any, argv: list[bytes]) -> int:
     """EXISTS key [key ...]"""
-    get_value = ctx.db.get
-    return sum(1 for key in argv[1:] if get_value(key) is not None)
+    # A read that counts hits/misses but, as Redis, doesn't count as an access.
+    lookup = ctx.db.peek_read
+    return sum(1 for key in argv[1:] if lookup(key) is not None)
 
 
-@commands.command("TOUCH", arity=-2, flags="readonly fast", keys=(1, -1, 1))
+@commands.command("TOUCH", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_specs=("RO",),
+                  tips="request_policy:multi_shard response_policy:agg_sum",
+                  summary="Alters the last access time of a key(s). Returns the number of "
+                          "existing keys specified.", since="3.2.1",
+                  complexity="O(N) where N is the number of keys that will be touched.")
 def touch(ctx: Any, argv: list[bytes]) -> int:
     """TOUCH key [key ...]"""
-    return exists(ctx, argv)
+    lookup = ctx.db.get_read
+    return sum(1 for key in argv[1:] if lookup(key) is not None)
 
 
-@commands.command("TYPE", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("TYPE", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
+                  summary="Determine the type stored at key", since="1.0.0", complexity="O(1)")
 def type_(ctx: Any, argv: list[bytes]) -> Status:
     """TYPE key"""
-    value = ctx.db.get(argv[1])
+    value = ctx.db.peek_read(argv[1])
     return Status("none" if value is None else type_name(value))
 
 
-@commands.command("KEYS", arity=2, flags="readonly", keys=(0, 0, 0))
+@commands.command("KEYS", arity=2, flags="readonly", acl="dangerous",
+                  tips="request_policy:all_shards nondeterministic_output_order",
+                  summary="Find all keys matching the given pattern", since="1.0.0",
+                  complexity="O(N) with N being the number of keys in the database, under the "
+                             "assumption that the key names in the database and the given pattern "
+                             "have limited length.")
 def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """KEYS pattern"""
     db = ctx.db
@@ -74,7 +104,13 @@ def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
     return found
 
 
-@commands.command("SCAN", arity=-2, flags="readonly", keys=(0, 0, 0))
+@commands.command("SCAN", arity=-2, flags="readonly",
+                  tips="nondeterministic_output request_policy:special",
+                  summary="Incrementally iterate the keys space", since="2.8.0",
+                  complexity="O(1) for every call. O(N) for a complete iteration, including "
+                             "enough command calls for the cursor to return back to 0. N is the "
+                             "number of elements inside the collection.",
+                  history=(("6.0.0", "Added the `TYPE` subcommand."),))
 def scan(ctx: Any, argv: list[bytes]) -> list:
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
     cursor = parse_cursor(argv[1])
@@ -83,28 +119,36 @@ def scan(ctx: Any, argv: list[bytes]) -> list:
     next_cursor, candidates = ctx.server.scan_snapshots.page(db.data, len(db.data), cursor, count)
     found = []
     wanted_type = kind.decode("utf-8", "replace").lower() if kind is not None else None
+    data = db.data
     for key in candidates:
-        value = db.get(key)
-        if value is None:
+        if key not in data:  # deleted since the snapshot was taken
             continue
+        # Redis's order: pattern, then type (a lookup that counts a keyspace hit),
+        # then expiry; a key filtered out earlier is not expired by the scan.
         if pattern is not None and not glob_match(pattern, key):
             continue
-        if wanted_type is not None and type_name(value) != wanted_type:
+        if wanted_type is not None:
+            value = db.peek_read(key)
+            if value is None or type_name(value) != wanted_type:
+                continue
+        elif db.peek(key) is None:
             continue
         found.append(key)
     return [b"%d" % next_cursor, found]
 
 
-@commands.command("RANDOMKEY", arity=1, flags="readonly", keys=(0, 0, 0))
+@commands.command("RANDOMKEY", arity=1, flags="readonly",
+                  tips="request_policy:all_shards nondeterministic_output",
+                  summary="Return a random key from the keyspace", since="1.0.0", complexity="O(1)")
 def randomkey(ctx: Any, argv: list[bytes]) -> bytes | None:
     """RANDOMKEY"""
     db = ctx.db
-    for _ in range(100):  # skip keys that turn out to be expired
-        if not db.data:
-            return None
+    # As Redis on a primary: an expired pick is deleted and another drawn, so the
+    # loop ends with a live key or an empty database.
+    while db.data:
         # O(N) in CPython (no random access into a dict), done in C.
         key = next(islice(iter(db.data), random.randrange(len(db.data)), None))
-        if db.get(key) is not None:
+        if db.peek(key) is not None:
             return key
     return None
 
@@ -127,13 +171,21 @@ def _rename(ctx: Any, argv: list[bytes], only_if_new: bool) -> Any:
     return 1 if only_if_new else OK
 
 
-@commands.command("RENAME", arity=3, flags="write", keys=(1, 2, 1))
+@commands.command("RENAME", arity=3, flags="write", keys=(1, 2, 1),
+                  key_specs=("RW access delete", "OW update"), summary="Rename a key",
+                  since="1.0.0", complexity="O(1)")
 def rename(ctx: Any, argv: list[bytes]) -> Any:
     """RENAME key newkey"""
     return _rename(ctx, argv, only_if_new=False)
 
 
-@commands.command("RENAMENX", arity=3, flags="write fast", keys=(1, 2, 1))
+@commands.command("RENAMENX", arity=3, flags="write fast", keys=(1, 2, 1),
+                  key_specs=("RW access delete", "OW insert"),
+                  summary="Rename a key, only if the new key does not exist", since="1.0.0",
+                  complexity="O(1)",
+                  history=(("3.2.0",
+                            "The command no longer returns an error when source and "
+                            "destination names are the same."),))
 def renamenx(ctx: Any, argv: list[bytes]) -> Any:
     """RENAMENX key newkey"""
     return _rename(ctx, argv, only_if_new=True)
@@ -147,7 +199,10 @@ def database_at(ctx: Any, arg: bytes) -> Any:
     return databases[index]
 
 
-@commands.command("COPY", arity=-3, flags="write denyoom", keys=(1, 2, 1))
+@commands.command("COPY", arity=-3, flags="write denyoom", keys=(1, 2, 1),
+                  key_specs=("RO access", "OW update"), summary="Copy a key", since="6.2.0",
+                  complexity="O(N) worst case for collections, where N is the number of nested "
+                             "items. O(1) for string values.")
 def copy(ctx: Any, argv: list[bytes]) -> int:
     """COPY source destination [DB destination-db] [REPLACE]"""
     source_db = target_db = ctx.db
@@ -166,7 +221,7 @@ def copy(ctx: Any, argv: list[bytes]) -> int:
     source, target = argv[1], argv[2]
     if source_db is target_db and source == target:
         raise _SAME_OBJECT
-    value = source_db.get(source)
+    value = source_db.get_read(source)
     if value is None:
         return 0
     if target_db.get(target) is not None:
@@ -180,7 +235,8 @@ def copy(ctx: Any, argv: list[bytes]) -> int:
     return 1
 
 
-@commands.command("MOVE", arity=3, flags="write fast", keys=(1, 1, 1))
+@commands.command("MOVE", arity=3, flags="write fast", keys=(1, 1, 1),
+                  summary="Move a key to another database", since="1.0.0", complexity="O(1)")
 def move(ctx: Any, argv: list[bytes]) -> int:
     """MOVE key db"""
     source_db = ctx.db
@@ -199,7 +255,8 @@ def move(ctx: Any, argv: list[bytes]) -> int:
     return 1
 
 
-object_cmd = commands.container("OBJECT", summary="A container for object introspection commands")
+object_cmd = commands.container("OBJECT", summary="A container for object introspection commands",
+                                since="2.2.3")
 
 _OBJECT_HELP = [
     b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -220,14 +277,16 @@ _OBJECT_HELP = [
 ]
 
 
-@commands.command("OBJECT HELP", arity=2, flags="loading stale")
+@commands.command("OBJECT HELP", arity=2, flags="loading stale",
+                  summary="Show helpful text about the different subcommands", since="6.2.0",
+                  complexity="O(1)")
 def object_help(ctx: Any, argv: list[bytes]) -> list[Status]:
     """OBJECT HELP"""
     return [Status(line.decode()) for line in _OBJECT_HELP]
 
 
 def _object_value(ctx: Any, key: bytes) -> Any:
-    return ctx.db.peek(key)
+    return ctx.db.peek_read(key)
 
 
 def _tracker(ctx: Any) -> Any:
@@ -235,14 +294,20 @@ def _tracker(ctx: Any) -> Any:
     return ctx.db.track_access(config.lfu_log_factor, config.lfu_decay_time)
 
 
-@commands.command("OBJECT ENCODING", arity=3, flags="readonly", keys=(2, 2, 1))
+@commands.command("OBJECT ENCODING", arity=3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),
+                  tips="nondeterministic_output",
+                  summary="Inspect the internal encoding of a Redis object", since="2.2.3",
+                  complexity="O(1)")
 def object_encoding(ctx: Any, argv: list[bytes]) -> bytes | None:
     """OBJECT ENCODING key"""
     value = _object_value(ctx, argv[2])
     return None if value is None else encoding_name(value, ctx.server.config).encode()
 
 
-@commands.command("OBJECT REFCOUNT", arity=3, flags="readonly", keys=(2, 2, 1))
+@commands.command("OBJECT REFCOUNT", arity=3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),
+                  tips="nondeterministic_output",
+                  summary="Get the number of references to the value of the key", since="2.2.3",
+                  complexity="O(1)")
 def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
     """OBJECT REFCOUNT key"""
     value = _object_value(ctx, argv[2])
@@ -254,7 +319,10 @@ def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
     return 1
 
 
-@commands.command("OBJECT IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1))
+@commands.command("OBJECT IDLETIME", arity=3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),
+                  tips="nondeterministic_output",
+                  summary="Get the time since a Redis object was last accessed", since="2.2.3",
+                  complexity="O(1)")
 def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
     """OBJECT IDLETIME key"""
     if "lfu" in ctx.server.config.maxmemory_policy:
@@ -267,7 +335,10 @@ def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
     return _tracker(ctx).idle_seconds(argv[2])
 
 
-@commands.command("OBJECT FREQ", arity=3, flags="readonly", keys=(2, 2, 1))
+@commands.command("OBJECT FREQ", arity=3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),
+                  tips="nondeterministic_output",
+                  summary="Get the logarithmic access frequency counter of a Redis object",
+                  since="4.0.0", complexity="O(1)")
 def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
     """OBJECT FREQ key"""
     if "lfu" not in ctx.server.config.maxmemory_policy:

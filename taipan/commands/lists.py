@@ -37,25 +37,45 @@ def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
     return len(items)
 
 
-@commands.command("LPUSH", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("LPUSH", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW insert",), summary="Prepend one or multiple elements to a list",
+                  since="1.0.0",
+                  complexity="O(1) for each element added, so O(N) to add N elements when the "
+                             "command is called with multiple arguments.",
+                  history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def lpush(ctx: Any, argv: list[bytes]) -> int:
     """LPUSH key element [element ...]"""
     return _push(ctx, argv, left=True, only_existing=False)
 
 
-@commands.command("RPUSH", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("RPUSH", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW insert",), summary="Append one or multiple elements to a list",
+                  since="1.0.0",
+                  complexity="O(1) for each element added, so O(N) to add N elements when the "
+                             "command is called with multiple arguments.",
+                  history=(("2.4.0", "Accepts multiple `element` arguments."),))
 def rpush(ctx: Any, argv: list[bytes]) -> int:
     """RPUSH key element [element ...]"""
     return _push(ctx, argv, left=False, only_existing=False)
 
 
-@commands.command("LPUSHX", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("LPUSHX", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW insert",),
+                  summary="Prepend an element to a list, only if the list exists", since="2.2.0",
+                  complexity="O(1) for each element added, so O(N) to add N elements when the "
+                             "command is called with multiple arguments.",
+                  history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def lpushx(ctx: Any, argv: list[bytes]) -> int:
     """LPUSHX key element [element ...]"""
     return _push(ctx, argv, left=True, only_existing=True)
 
 
-@commands.command("RPUSHX", arity=-3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("RPUSHX", arity=-3, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW insert",),
+                  summary="Append an element to a list, only if the list exists", since="2.2.0",
+                  complexity="O(1) for each element added, so O(N) to add N elements when the "
+                             "command is called with multiple arguments.",
+                  history=(("4.0.0", "Accepts multiple `element` arguments."),))
 def rpushx(ctx: Any, argv: list[bytes]) -> int:
     """RPUSHX key element [element ...]"""
     return _push(ctx, argv, left=False, only_existing=True)
@@ -91,26 +111,39 @@ def _pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
     return pop_items(ctx, key, items, left, count)
 
 
-@commands.command("LPOP", arity=-2, flags="write fast", keys=(1, 1, 1))
+@commands.command("LPOP", arity=-2, flags="write fast", keys=(1, 1, 1),
+                  key_specs=("RW access delete",),
+                  summary="Remove and get the first elements in a list", since="1.0.0",
+                  complexity="O(N) where N is the number of elements returned",
+                  history=(("6.2.0", "Added the `count` argument."),))
 def lpop(ctx: Any, argv: list[bytes]) -> Any:
     """LPOP key [count]"""
     return _pop(ctx, argv, left=True)
 
 
-@commands.command("RPOP", arity=-2, flags="write fast", keys=(1, 1, 1))
+@commands.command("RPOP", arity=-2, flags="write fast", keys=(1, 1, 1),
+                  key_specs=("RW access delete",),
+                  summary="Remove and get the last elements in a list", since="1.0.0",
+                  complexity="O(N) where N is the number of elements returned",
+                  history=(("6.2.0", "Added the `count` argument."),))
 def rpop(ctx: Any, argv: list[bytes]) -> Any:
     """RPOP key [count]"""
     return _pop(ctx, argv, left=False)
 
 
-@commands.command("LLEN", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("LLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
+                  summary="Get the length of a list", since="1.0.0", complexity="O(1)")
 def llen(ctx: Any, argv: list[bytes]) -> int:
     """LLEN key"""
     items = get_list(ctx, argv[1])
     return 0 if items is None else len(items)
 
 
-@commands.command("LINDEX", arity=3, flags="readonly", keys=(1, 1, 1))
+@commands.command("LINDEX", arity=3, flags="readonly", keys=(1, 1, 1),
+                  summary="Get an element from a list by its index", since="1.0.0",
+                  complexity="O(N) where N is the number of elements to traverse to get to the "
+                             "element at index. This makes asking for the first or the last "
+                             "element of the list O(1).")
 def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
     """LINDEX key index"""
     index = to_int(argv[2])
@@ -124,7 +157,10 @@ def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
     return items[index]
 
 
-@commands.command("LSET", arity=4, flags="write denyoom", keys=(1, 1, 1))
+@commands.command("LSET", arity=4, flags="write denyoom", keys=(1, 1, 1), key_specs=("RW update",),
+                  summary="Set the value of an element in a list by its index", since="1.0.0",
+                  complexity="O(N) where N is the length of the list. Setting either the first or "
+                             "the last element of the list is O(1).")
 def lset(ctx: Any, argv: list[bytes]) -> Any:
     """LSET key index element"""
     index = to_int(argv[2])
@@ -140,7 +176,14 @@ def lset(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("LINSERT", arity=5, flags="write denyoom", keys=(1, 1, 1))
+@commands.command("LINSERT", arity=5, flags="write denyoom", keys=(1, 1, 1),
+                  key_specs=("RW insert",),
+                  summary="Insert an element before or after another element in a list",
+                  since="2.2.0",
+                  complexity="O(N) where N is the number of elements to traverse before seeing "
+                             "the value pivot. This means that inserting somewhere on the left "
+                             "end on the list (head) can be considered O(1) and inserting "
+                             "somewhere on the right end (tail) is O(N).")
 def linsert(ctx: Any, argv: list[bytes]) -> int:
     """LINSERT key BEFORE | AFTER pivot element"""
     where = argv[2].upper()
@@ -170,7 +213,11 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
     return start, min(stop, length - 1) + 1
 
 
-@commands.command("LRANGE", arity=4, flags="readonly", keys=(1, 1, 1))
+@commands.command("LRANGE", arity=4, flags="readonly", keys=(1, 1, 1),
+                  summary="Get a range of elements from a list", since="1.0.0",
+                  complexity="O(S+N) where S is the distance of start offset from HEAD for small "
+                             "lists, from nearest end (HEAD or TAIL) for large lists; and N is "
+                             "the number of elements in the specified range.")
 def lrange(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """LRANGE key start stop"""
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -188,7 +235,10 @@ def lrange(ctx: Any, argv: list[bytes]) -> list[bytes]:
     return list(islice(items, begin, end))
 
 
-@commands.command("LTRIM", arity=4, flags="write", keys=(1, 1, 1))
+@commands.command("LTRIM", arity=4, flags="write", keys=(1, 1, 1), key_specs=("RW delete",),
+                  summary="Trim a list to the specified range", since="1.0.0",
+                  complexity="O(N) where N is the number of elements to be removed by the "
+                             "operation.")
 def ltrim(ctx: Any, argv: list[bytes]) -> Any:
     """LTRIM key start stop"""
     start, stop = to_int(argv[2]), to_int(argv[3])
@@ -212,7 +262,10 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("LREM", arity=4, flags="write", keys=(1, 1, 1))
+@commands.command("LREM", arity=4, flags="write", keys=(1, 1, 1), key_specs=("RW delete",),
+                  summary="Remove elements from a list", since="1.0.0",
+                  complexity="O(N+M) where N is the length of the list and M is the number of "
+                             "elements removed.")
 def lrem(ctx: Any, argv: list[bytes]) -> int:
     """LREM key count element"""
     count = to_int(argv[2])
@@ -242,7 +295,12 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
     return removed
 
 
-@commands.command("LPOS", arity=-3, flags="readonly", keys=(1, 1, 1))
+@commands.command("LPOS", arity=-3, flags="readonly", keys=(1, 1, 1),
+                  summary="Return the index of matching elements on a list", since="6.0.6",
+                  complexity="O(N) where N is the number of elements in the list, for the average "
+                             "case. When searching for elements near the head or the tail of the "
+                             "list, or when the MAXLEN option is provided, the command may run in "
+                             "constant time.")
 def lpos(ctx: Any, argv: list[bytes]) -> Any:
     """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]"""
     rank, count, maxlen = 1, None, 0
@@ -326,14 +384,22 @@ def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: 
     return item
 
 
-@commands.command("LMOVE", arity=5, flags="write denyoom", keys=(1, 2, 1))
+@commands.command("LMOVE", arity=5, flags="write denyoom", keys=(1, 2, 1),
+                  key_specs=("RW access delete", "RW insert"),
+                  summary="Pop an element from a list, push it to another list and return it",
+                  since="6.2.0", complexity="O(1)")
 def lmove(ctx: Any, argv: list[bytes]) -> bytes | None:
     """LMOVE source destination LEFT | RIGHT LEFT | RIGHT"""
     from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
     return move_item(ctx, argv[1], argv[2], from_left, to_left)
 
 
-@commands.command("RPOPLPUSH", arity=3, flags="write denyoom", keys=(1, 2, 1))
+@commands.command("RPOPLPUSH", arity=3, flags="write denyoom", keys=(1, 2, 1),
+                  key_specs=("RW access delete", "RW insert"),
+                  summary="Remove the last element in a list, prepend it to another list and "
+                          "return it", since="1.2.0", complexity="O(1)", doc_flags="deprecated",
+                  deprecated_since="6.2.0",
+                  replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments")
 def rpoplpush(ctx: Any, argv: list[bytes]) -> bytes | None:
     """RPOPLPUSH source destination"""
     return move_item(ctx, argv[1], argv[2], False, True)
@@ -368,7 +434,11 @@ def mpop_first(ctx: Any, keys: list[bytes], left: bool, count: int) -> Any:
     return None
 
 
-@commands.command("LMPOP", arity=-4, flags="write", keys=(0, 0, 0))
+@commands.command("LMPOP", arity=-4, flags="write",
+                  key_specs=({"flags": "RW access delete", "index": 1, "keynumidx": 0},),
+                  summary="Pop elements from a list", since="7.0.0",
+                  complexity="O(N+M) where N is the number of provided keys and M is the number "
+                             "of elements returned.")
 def lmpop(ctx: Any, argv: list[bytes]) -> Any:
     """LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]"""
     keys, left, count = parse_mpop(argv, 1)

@@ -2,67 +2,78 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 
-from taipan.commands.args import to_float, to_int
+from taipan.commands.config_cmd import is_local_client
 from taipan.commands.table import CommandGroup
-from taipan.errors import ReplyError, SyntaxErr, err, unknown_subcommand
+from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.protocol.reply import OK, Status
 from taipan.types import encoding_name
 
 commands = CommandGroup("server")
+log = logging.getLogger("taipan")
 
 
-@commands.command("TIME", arity=1, flags="loading stale fast", tips="nondeterministic_output")
+@commands.command("TIME", arity=1, flags="loading stale fast", tips="nondeterministic_output",
+                  summary="Return the current server time", since="2.6.0", complexity="O(1)")
 def time_(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """TIME"""
     now_us = time.time_ns() // 1000
     return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
 
 
-@commands.command("LASTSAVE", arity=1, flags="loading stale fast",
-                  tips="nondeterministic_output", acl="admin dangerous")
+@commands.command("LASTSAVE", arity=1, flags="loading stale fast", acl="admin dangerous",
+                  tips="nondeterministic_output",
+                  summary="Get the UNIX time stamp of the last successful save to disk",
+                  since="1.0.0", complexity="O(1)")
 def lastsave(ctx: Any, argv: list[bytes]) -> int:
     """LASTSAVE"""
     return ctx.server.last_save
 
 
-@commands.command("SHUTDOWN", arity=-1, flags="admin noscript loading stale no_multi allow_busy")
+@commands.command("SHUTDOWN", arity=-1, flags="admin noscript loading stale no_multi allow_busy",
+                  summary="Synchronously save the dataset to disk and then shut down the server",
+                  since="1.0.0",
+                  complexity="O(N) when saving, where N is the total number of keys in all "
+                             "databases when saving data, otherwise O(1)",
+                  history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
 def shutdown(ctx: Any, argv: list[bytes]) -> Any:
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"""
-    save: bool | None = None
+    options: set[bytes] = set()
     abort = False
     for arg in argv[1:]:
         option = arg.upper()
-        if option == b"NOSAVE" and save is None:
-            save = False
-        elif option == b"SAVE" and save is None:
-            save = True
-        elif option in (b"NOW", b"FORCE"):
-            pass
+        if option in (b"NOSAVE", b"SAVE", b"NOW", b"FORCE"):
+            options.add(option)
         elif option == b"ABORT":
             abort = True
         else:
             raise SyntaxErr()
+    if (abort and options) or {b"NOSAVE", b"SAVE"} <= options:
+        raise SyntaxErr()
     if abort:
-        if len(argv) > 2:
-            raise SyntaxErr()
         raise err("No shutdown in progress.")
-    request = ctx.server.shutdown_requested
-    if request is None:
+    save = True if b"SAVE" in options else (False if b"NOSAVE" in options else None)
+    server = ctx.server
+    if server.shutdown_requested is None or not server.prepare_shutdown(save):
         raise err("Errors trying to SHUTDOWN. Check logs.")
-    request(save)
+    server.shutdown_requested()
     ctx.close_requested = True
-    return None  # the connection closes without a reply, as Redis's does
+    ctx.reply_mode = "off"  # the connection closes without a reply, as Redis's does
+    return None
 
 
 # -- DEBUG ------------------------------------------------------------------------
 
 _DEBUG_HELP = (
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "LOG <message>",
+    "    Write <message> to the server log.",
     "OBJECT <key>",
-    "    Show low level info about the <key> and associated value.",
+    "    Show low level info about `key` and associated value.",
     "SET-ACTIVE-EXPIRE <0|1>",
     "    Setting it to 0 disables expiring keys in background when they are not",
     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -78,36 +89,95 @@ def _debug_allowed(ctx: Any) -> None:
     setting = ctx.server.config.enable_debug_command
     if setting == "yes":
         return
-    if setting == "local" and (ctx.kind == "unix" or ctx.addr.startswith(("127.", "::1", "[::1]"))):
+    if setting == "local" and is_local_client(ctx):
         return
     raise err("DEBUG command not allowed. If the enable-debug-command option is set to "
               "\"local\", you can run it from a local connection, otherwise you need to set "
               "this option in the configuration file, and then restart the server.")
 
 
-@commands.command("DEBUG", arity=-2, flags="admin noscript loading stale")
+@commands.command("DEBUG", arity=-2, flags="admin noscript loading stale",
+                  summary="A container for debugging commands", since="1.0.0",
+                  complexity="Depends on subcommand.", doc_flags="syscmd")
 def debug(ctx: Any, argv: list[bytes]) -> Any:
     """DEBUG subcommand [argument ...]"""
     _debug_allowed(ctx)
-    sub = argv[1].upper()
-    if sub == b"HELP":
-        return [Status(line) for line in _DEBUG_HELP]
-    if sub == b"SLEEP" and len(argv) == 3:
-        time.sleep(max(to_float(argv[2]), 0.0))  # stalls the server, as Redis's does
-        return OK
-    if sub == b"SET-ACTIVE-EXPIRE" and len(argv) == 3:
-        ctx.server.active_expire_enabled = bool(to_int(argv[2]))
-        return OK
-    if sub == b"OBJECT" and len(argv) == 3:
-        value = ctx.db.peek(argv[2])
-        if value is None:
-            raise ReplyError("ERR no such key")
-        encoding = encoding_name(value, ctx.server.config)
-        length = len(value) if isinstance(value, (bytes, bytearray)) else 0
-        return Status(
-            f"Value at:0x{id(value):x} refcount:1 encoding:{encoding} "
-            f"serializedlength:{length} lru:0 lru_seconds_idle:0"
-        )
-    if sub == b"JMAP" or sub == b"LOG":
-        return OK
-    raise unknown_subcommand("debug", argv[1])
+    sub = argv[1].lower()
+    handler = _DEBUG_SUBCOMMANDS.get(sub)
+    if handler is None or len(argv) not in handler[0]:
+        text = argv[1].decode("utf-8", "replace")[:128]
+        raise err(f"unknown subcommand or wrong number of arguments for '{text}'. "
+                  "Try DEBUG HELP.")
+    return handler[1](ctx, argv)
+
+
+def _c_number(text: bytes) -> float:
+    """C's ``strtod``/``atoi`` leniency: the longest numeric prefix, else 0."""
+    match = _NUMBER_PREFIX.match(text.strip())
+    return float(match.group(0)) if match else 0.0
+
+
+_NUMBER_PREFIX = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _debug_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+    return [Status(line) for line in _DEBUG_HELP]
+
+
+def _debug_sleep(ctx: Any, argv: list[bytes]) -> Any:
+    seconds = _c_number(argv[2])
+    if seconds > 0:
+        time.sleep(seconds)  # stalls the whole server, as Redis's does
+    return OK
+
+
+def _debug_set_active_expire(ctx: Any, argv: list[bytes]) -> Any:
+    ctx.server.active_expire_enabled = bool(int(_c_number(argv[2])))
+    return OK
+
+
+def _debug_log(ctx: Any, argv: list[bytes]) -> Any:
+    log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
+    return OK
+
+
+def _rdb_length(value: Any) -> int:
+    """Bytes a string takes in an RDB file (without LZF compression)."""
+    if type(value) is bytes and len(value) <= 11 and _RDB_INT.match(value):
+        number = int(value)
+        if -(2**7) <= number < 2**7:
+            return 2
+        if -(2**15) <= number < 2**15:
+            return 3
+        if -(2**31) <= number < 2**31:
+            return 5
+    size = len(value)
+    prefix = 1 if size < 64 else 2 if size < 16384 else 5 if size < 2**32 else 9
+    return prefix + size
+
+
+_RDB_INT = re.compile(rb"(?:0|-?[1-9][0-9]*)\Z")
+
+
+def _debug_object(ctx: Any, argv: list[bytes]) -> Status:
+    value = ctx.db.peek(argv[2])
+    if value is None:
+        raise ReplyError("ERR no such key")
+    encoding = encoding_name(value, ctx.server.config)
+    shared = encoding == "int" and 0 <= int(value) < 10000
+    length = _rdb_length(value) if isinstance(value, (bytes, bytearray)) else 0
+    lru_clock = int(time.time()) & ((1 << 24) - 1)
+    return Status(
+        f"Value at:0x{id(value):x} refcount:{2147483647 if shared else 1} "
+        f"encoding:{encoding} serializedlength:{length} lru:{lru_clock} lru_seconds_idle:0"
+    )
+
+
+# subcommand -> (accepted argument counts, handler)
+_DEBUG_SUBCOMMANDS: dict[bytes, tuple[tuple[int, ...], Any]] = {
+    b"help": ((2,), _debug_help),
+    b"sleep": ((3,), _debug_sleep),
+    b"set-active-expire": ((3,), _debug_set_active_expire),
+    b"object": ((3,), _debug_object),
+    b"log": ((3,), _debug_log),
+}

@@ -5,15 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from taipan.commands.args import to_int
-from taipan.commands.expire_args import UNIT_MS, deadline_from
+from taipan.commands.expire_args import ABSOLUTE, deadline_from, parse_set_options
 from taipan.commands.table import CommandGroup
-from taipan.errors import STRING_TOO_LONG, ReplyError, SyntaxErr, WrongType, wrong_arity
-from taipan.keyspace.database import STRING_TYPES
+from taipan.errors import STRING_TOO_LONG, ReplyError, WrongType, wrong_arity
+from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import OK
 
 commands = CommandGroup("string")
 
-_NX, _XX, _GET, _KEEPTTL = b"NX", b"XX", b"GET", b"KEEPTTL"
+_NX, _XX = b"NX", b"XX"
 
 
 def check_length(server: Any, length: int) -> None:
@@ -25,7 +25,8 @@ def _as_bytes(value: bytes | bytearray) -> bytes:
     return value if type(value) is bytes else bytes(value)
 
 
-@commands.command("GET", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("GET", arity=2, flags="readonly fast", keys=(1, 1, 1),
+                  summary="Get the value of a key", since="1.0.0", complexity="O(1)")
 def get(ctx: Any, argv: list[bytes]) -> Any:
     """GET key"""
     value = ctx.db.get_read(argv[1])
@@ -36,7 +37,14 @@ def get(ctx: Any, argv: list[bytes]) -> Any:
     raise WrongType()
 
 
-@commands.command("SET", arity=-3, flags="write denyoom", keys=(1, 1, 1))
+@commands.command("SET", arity=-3, flags="write denyoom", keys=(1, 1, 1),
+                  key_specs=({"flags": "RW access update variable_flags",
+                              "notes": "RW and ACCESS due to the optional `GET` argument"},),
+                  summary="Set the string value of a key", since="1.0.0", complexity="O(1)",
+                  history=(("2.6.12", "Added the `EX`, `PX`, `NX` and `XX` options."),
+                           ("6.0.0", "Added the `KEEPTTL` option."),
+                           ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
+                           ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")))
 def set_(ctx: Any, argv: list[bytes]) -> Any:
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
     EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
@@ -45,27 +53,12 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) == 3:  # the common case: no options
         db.set(key, value)
         return OK
-    condition = expire_option = expire_arg = None
-    want_get = keep_ttl = False
-    i = 3
-    while i < len(argv):
-        option = argv[i].upper()
-        if option in (_NX, _XX) and condition is None:
-            condition = option
-        elif option == _GET and not want_get:
-            want_get = True
-        elif option == _KEEPTTL and expire_option is None and not keep_ttl:
-            keep_ttl = True
-        elif option in UNIT_MS and expire_option is None and not keep_ttl and i + 1 < len(argv):
-            expire_option, expire_arg = option, argv[i + 1]
-            i += 1
-        else:
-            raise SyntaxErr()
-        i += 1
-    deadline = deadline_from(expire_option, expire_arg, "set") if expire_option else None
-    old = db.get(key)
-    if want_get and old is not None and not isinstance(old, STRING_TYPES):
-        raise WrongType()
+    options = parse_set_options(argv, 3, for_set=True)
+    condition, want_get, keep_ttl = options.condition, options.get, options.keep_ttl
+    expire_option = options.expire_option
+    deadline = deadline_from(expire_option, options.expire_arg, "set") if expire_option else None
+    # SET ... GET reads the old value as GET does (keyspace hit/miss, WRONGTYPE).
+    old = db.get_string(key, read=True) if want_get else db.get(key)
     reply = _as_bytes(old) if want_get and old is not None else None
     if (condition == _NX and old is not None) or (condition == _XX and old is None):
         return reply
@@ -76,7 +69,10 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     return reply if want_get else OK
 
 
-@commands.command("SETNX", arity=3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("SETNX", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("OW insert",),
+                  summary="Set the value of a key, only if the key does not exist", since="1.0.0",
+                  complexity="O(1)")
 def setnx(ctx: Any, argv: list[bytes]) -> int:
     """SETNX key value"""
     if argv[1] in ctx.db:
@@ -93,19 +89,25 @@ def _set_with_expire(ctx: Any, argv: list[bytes], option: bytes, name: str) -> A
     return OK
 
 
-@commands.command("SETEX", arity=4, flags="write denyoom", keys=(1, 1, 1))
+@commands.command("SETEX", arity=4, flags="write denyoom", keys=(1, 1, 1), key_specs=("OW update",),
+                  summary="Set the value and expiration of a key", since="2.0.0", complexity="O(1)")
 def setex(ctx: Any, argv: list[bytes]) -> Any:
     """SETEX key seconds value"""
     return _set_with_expire(ctx, argv, b"EX", "setex")
 
 
-@commands.command("PSETEX", arity=4, flags="write denyoom", keys=(1, 1, 1))
+@commands.command("PSETEX", arity=4, flags="write denyoom", keys=(1, 1, 1),
+                  key_specs=("OW update",),
+                  summary="Set the value and expiration in milliseconds of a key", since="2.6.0",
+                  complexity="O(1)")
 def psetex(ctx: Any, argv: list[bytes]) -> Any:
     """PSETEX key milliseconds value"""
     return _set_with_expire(ctx, argv, b"PX", "psetex")
 
 
-@commands.command("MGET", arity=-2, flags="readonly fast", keys=(1, -1, 1))
+@commands.command("MGET", arity=-2, flags="readonly fast", keys=(1, -1, 1),
+                  tips="request_policy:multi_shard", summary="Get the values of all the given keys",
+                  since="1.0.0", complexity="O(N) where N is the number of keys to retrieve.")
 def mget(ctx: Any, argv: list[bytes]) -> list:
     """MGET key [key ...]"""
     get_value = ctx.db.get_read
@@ -121,7 +123,11 @@ def mget(ctx: Any, argv: list[bytes]) -> list:
     return replies
 
 
-@commands.command("MSET", arity=-3, flags="write denyoom", keys=(1, -1, 2))
+@commands.command("MSET", arity=-3, flags="write denyoom", keys=(1, -1, 2),
+                  key_specs=("OW update",),
+                  tips="request_policy:multi_shard response_policy:all_succeeded",
+                  summary="Set multiple keys to multiple values", since="1.0.1",
+                  complexity="O(N) where N is the number of keys to set.")
 def mset(ctx: Any, argv: list[bytes]) -> Any:
     """MSET key value [key value ...]"""
     if len(argv) % 2 == 0:
@@ -132,7 +138,11 @@ def mset(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("MSETNX", arity=-3, flags="write denyoom", keys=(1, -1, 2))
+@commands.command("MSETNX", arity=-3, flags="write denyoom", keys=(1, -1, 2),
+                  key_specs=("OW insert",),
+                  tips="request_policy:multi_shard response_policy:agg_min",
+                  summary="Set multiple keys to multiple values, only if none of the keys exist",
+                  since="1.0.1", complexity="O(N) where N is the number of keys to set.")
 def msetnx(ctx: Any, argv: list[bytes]) -> int:
     """MSETNX key value [key value ...]"""
     if len(argv) % 2 == 0:
@@ -145,59 +155,66 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
     return 1
 
 
-@commands.command("GETSET", arity=3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("GETSET", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Set the string value of a key and return its old value", since="1.0.0",
+                  complexity="O(1)", doc_flags="deprecated", deprecated_since="6.2.0",
+                  replaced_by="`SET` with the `!GET` argument")
 def getset(ctx: Any, argv: list[bytes]) -> Any:
     """GETSET key value"""
-    old = ctx.db.get_string(argv[1])
+    old = ctx.db.get_string(argv[1], read=True)
     ctx.db.set(argv[1], argv[2])
     return None if old is None else _as_bytes(old)
 
 
-@commands.command("GETDEL", arity=2, flags="write fast", keys=(1, 1, 1))
+@commands.command("GETDEL", arity=2, flags="write fast", keys=(1, 1, 1),
+                  key_specs=("RW access delete",),
+                  summary="Get the value of a key and delete the key", since="6.2.0",
+                  complexity="O(1)")
 def getdel(ctx: Any, argv: list[bytes]) -> Any:
     """GETDEL key"""
-    old = ctx.db.get_string(argv[1])
+    old = ctx.db.get_string(argv[1], read=True)
     if old is not None:
         ctx.db.delete(argv[1])
         return _as_bytes(old)
     return None
 
 
-@commands.command("GETEX", arity=-2, flags="write fast", keys=(1, 1, 1))
+@commands.command("GETEX", arity=-2, flags="write fast", keys=(1, 1, 1),
+                  key_specs=({"flags": "RW access update",
+                              "notes": "RW and UPDATE because it changes the TTL"},),
+                  summary="Get the value of a key and optionally set its expiration", since="6.2.0",
+                  complexity="O(1)")
 def getex(ctx: Any, argv: list[bytes]) -> Any:
     """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
     PXAT unix-time-milliseconds | PERSIST]"""
     key = argv[1]
-    expire_option = expire_arg = None
-    persist = False
-    i = 2
-    while i < len(argv):
-        option = argv[i].upper()
-        if option in UNIT_MS and expire_option is None and not persist and i + 1 < len(argv):
-            expire_option, expire_arg = option, argv[i + 1]
-            i += 1
-        elif option == b"PERSIST" and expire_option is None and not persist:
-            persist = True
-        else:
-            raise SyntaxErr()
-        i += 1
-    deadline = deadline_from(expire_option, expire_arg, "getex") if expire_option else None
+    options = parse_set_options(argv, 2, for_set=False)
     db = ctx.db
-    value = db.get_string(key)
+    # Redis looks the key up (nil, WRONGTYPE) before validating the expire time.
+    value = db.get_string(key, read=True)
     if value is None:
         return None
-    if deadline is not None:
-        db.set_expire(key, deadline)
-        ctx.propagate_argv = [b"PEXPIREAT", key, b"%d" % deadline]
-        if db.is_expired(key):
-            db.expire_now(key)
+    expire_option = options.expire_option
+    if expire_option is not None:
+        deadline = deadline_from(expire_option, options.expire_arg, "getex")
+        if expire_option in ABSOLUTE and deadline <= now_ms():
+            # A deadline already past deletes the key (a DEL, not an expiry).
+            db.delete(key)
             ctx.propagate_argv = [b"DEL", key]
-    elif persist and db.persist(key):
+        else:
+            db.set_expire(key, deadline)
+            ctx.propagate_argv = [b"PEXPIREAT", key, b"%d" % deadline]
+    elif options.persist and db.persist(key):
         ctx.propagate_argv = [b"PERSIST", key]
     return _as_bytes(value)
 
 
-@commands.command("APPEND", arity=3, flags="write denyoom fast", keys=(1, 1, 1))
+@commands.command("APPEND", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW insert",), summary="Append a value to a key", since="2.0.0",
+                  complexity="O(1). The amortized time complexity is O(1) assuming the appended "
+                             "value is small and the already present value is of any size, since "
+                             "the dynamic string library used by Redis will double the free space "
+                             "available on every reallocation.")
 def append(ctx: Any, argv: list[bytes]) -> int:
     """APPEND key value"""
     db = ctx.db
@@ -216,14 +233,23 @@ def append(ctx: Any, argv: list[bytes]) -> int:
     return len(value)
 
 
-@commands.command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1))
+@commands.command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
+                  summary="Get the length of the value stored in a key", since="2.2.0",
+                  complexity="O(1)")
 def strlen(ctx: Any, argv: list[bytes]) -> int:
     """STRLEN key"""
     value = ctx.db.get_string(argv[1], read=True)
     return 0 if value is None else len(value)
 
 
-@commands.command("SETRANGE", arity=4, flags="write denyoom", keys=(1, 1, 1))
+@commands.command("SETRANGE", arity=4, flags="write denyoom", keys=(1, 1, 1),
+                  key_specs=("RW update",),
+                  summary="Overwrite part of a string at key starting at the specified offset",
+                  since="2.2.0",
+                  complexity="O(1), not counting the time taken to copy the new string in place. "
+                             "Usually, this string is very small so the amortized complexity is "
+                             "O(1). Otherwise, complexity is O(M) with M being the length of the "
+                             "value argument.")
 def setrange(ctx: Any, argv: list[bytes]) -> int:
     """SETRANGE key offset value"""
     db = ctx.db
@@ -269,13 +295,24 @@ def _getrange(ctx: Any, argv: list[bytes]) -> bytes:
     return bytes(value[start:end + 1])
 
 
-@commands.command("GETRANGE", arity=4, flags="readonly", keys=(1, 1, 1))
+@commands.command("GETRANGE", arity=4, flags="readonly", keys=(1, 1, 1),
+                  summary="Get a substring of the string stored at a key", since="2.4.0",
+                  complexity="O(N) where N is the length of the returned string. The complexity "
+                             "is ultimately determined by the returned length, but because "
+                             "creating a substring from an existing string is very cheap, it can "
+                             "be considered O(1) for small strings.")
 def getrange(ctx: Any, argv: list[bytes]) -> bytes:
     """GETRANGE key start end"""
     return _getrange(ctx, argv)
 
 
-@commands.command("SUBSTR", arity=4, flags="readonly", keys=(1, 1, 1))
+@commands.command("SUBSTR", arity=4, flags="readonly", keys=(1, 1, 1),
+                  summary="Get a substring of the string stored at a key", since="1.0.0",
+                  complexity="O(N) where N is the length of the returned string. The complexity "
+                             "is ultimately determined by the returned length, but because "
+                             "creating a substring from an existing string is very cheap, it can "
+                             "be considered O(1) for small strings.", doc_flags="deprecated",
+                  deprecated_since="2.0.0", replaced_by="`GETRANGE`")
 def substr(ctx: Any, argv: list[bytes]) -> bytes:
     """SUBSTR key start end"""
     return _getrange(ctx, argv)

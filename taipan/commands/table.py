@@ -2,12 +2,29 @@
 
 Each command is declared once, above its handler::
 
-    @group.command("SET", arity=-3, flags="write denyoom", keys=(1, 1, 1))
+    @commands.command("SET", arity=-3, flags="write denyoom", keys=(1, 1, 1),
+                      key_specs=({"flags": "RW access update variable_flags", "notes": "..."},),
+                      summary="Set the string value of a key", since="1.0.0", complexity="O(1)")
     def set_(ctx, argv): ...
 
 That declaration is the only source for dispatch checks, ``COMMAND`` replies, ACL
-categories and MULTI rules. Command modules each build a ``CommandGroup``;
-``build_table`` composes the groups into one ``CommandTable`` explicitly.
+categories and MULTI rules. Most metadata is derived the way Redis derives it, so a
+declaration only spells out what is special about its command:
+
+- ACL categories come from the flags (``write`` → @write, no ``fast`` → @slow, ...)
+  and the group (``string`` → @string); ``acl="dangerous -keyspace"`` adds or removes.
+- Key specs come from the ``keys=(first, last, step)`` triple: one spec over the whole
+  range ("RO access" for readonly commands, "RW access update" for writes), or, when
+  ``key_specs`` lists several flag strings, one key per spec with the last spec taking
+  the rest of the range (``RENAME``: ``("RW access delete", "OW update")``). A dict of
+  ``key_spec`` keyword arguments adds notes or spells out a keyword/keynum/unknown
+  shape: ``{"flags": "RW access delete", "index": 1, "keynumidx": 0}``.
+- ``movablekeys`` is added when a key spec is not a plain index + range.
+- ``summary``/``since``/``complexity``/``doc_flags``/``history``/... feed COMMAND DOCS
+  and carry Redis's texts verbatim.
+
+Command modules each build a ``CommandGroup``; ``build_table`` composes the groups
+into one ``CommandTable`` explicitly.
 """
 
 from __future__ import annotations
@@ -15,6 +32,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+
+from taipan.commands.keyspecs import (
+    KeyRefs,
+    KeySpec,
+    derive_key_specs,
+    find_keys,
+    is_movable,
+    ordered,
+)
 
 Handler = Callable[[Any, list[bytes]], Any]
 
@@ -25,7 +51,16 @@ ACL_CATEGORIES = (
     "dangerous", "connection", "transaction", "scripting",
 )
 
-# Flags Redis reports for a command, turned into ACL categories as Redis derives them.
+# Command flags in the order COMMAND INFO reports them.
+COMMAND_FLAGS = (
+    "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
+    "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
+    "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy",
+)
+# Flags Redis keeps internally but never reports.
+HIDDEN_FLAGS = ("may_replicate", "sentinel", "only_sentinel", "protected")
+
+# Flags that imply an ACL category, as Redis derives them.
 _FLAG_CATEGORIES = {
     "write": "write",
     "readonly": "read",
@@ -55,24 +90,60 @@ _GROUP_CATEGORIES = {
     "stream": "stream",
 }
 
+def _derive_categories(
+    flags: Iterable[str], group: str | None, extra: Iterable[str],
+) -> tuple[str, ...]:
+    """ACL categories as Redis computes them: explicit ones, then those flags imply.
+
+    ``group`` is None for containers, which carry no group category of their own.
+    """
+    flags = tuple(flags)
+    categories: set[str] = set()
+    group_category = _GROUP_CATEGORIES.get(group) if group else None
+    if group_category:
+        categories.add(group_category)
+    removed = set()
+    for category in extra:
+        if category.startswith("-"):
+            removed.add(category[1:])
+        elif category in ACL_CATEGORIES:
+            categories.add(category)
+        else:
+            raise ValueError(f"unknown ACL category {category!r}")
+    for flag in flags:
+        category = _FLAG_CATEGORIES.get(flag)
+        if category == "read" and "scripting" in categories:
+            continue  # Redis keeps scripting commands out of @read
+        if category:
+            categories.add(category)
+    if "admin" in flags:
+        categories.add("dangerous")
+    if "fast" not in categories:
+        categories.add("slow")
+    categories -= removed
+    return tuple(c for c in ACL_CATEGORIES if c in categories)
+
 
 @dataclass(eq=False, slots=True)
 class Command:
     name: str  # lower case; subcommands are "parent|sub" as Redis reports them
     handler: Handler | None
     arity: int
-    flags: tuple[str, ...]
+    flags: tuple[str, ...]  # in Redis's order; hidden flags last
     first_key: int
     last_key: int
     key_step: int
     group: str
     acl_categories: tuple[str, ...]
-    key_specs: tuple[dict, ...] = ()
+    key_specs: tuple[KeySpec, ...] = ()
     tips: tuple[str, ...] = ()
     summary: str = ""
-    since: str = "1.0.0"
+    since: str = ""
     complexity: str = ""
     doc_flags: tuple[str, ...] = ()
+    deprecated_since: str = ""
+    replaced_by: str = ""
+    history: tuple[tuple[str, str], ...] = ()
     arguments: tuple[dict, ...] = ()
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     # Derived once from flags so dispatch tests plain booleans, not string sets.
@@ -92,6 +163,11 @@ class Command:
     def fullname(self) -> str:
         return self.name
 
+    @property
+    def reported_flags(self) -> tuple[str, ...]:
+        """The flags COMMAND INFO shows (Redis hides a few internal ones)."""
+        return tuple(f for f in self.flags if f not in HIDDEN_FLAGS)
+
     def key_positions(self, argv: list[bytes]) -> list[int]:
         """Indexes of the key arguments, from the (first, last, step) triple."""
         if self.first_key <= 0:
@@ -99,26 +175,17 @@ class Command:
         last = self.last_key if self.last_key >= 0 else len(argv) + self.last_key
         return list(range(self.first_key, min(last, len(argv) - 1) + 1, self.key_step))
 
+    def has_keys(self) -> bool:
+        return any("not_key" not in spec["flags"] for spec in self.key_specs)
 
-def _derive_categories(flags: Iterable[str], group: str, extra: Iterable[str]) -> tuple[str, ...]:
-    categories: list[str] = []
-    for flag in flags:
-        category = _FLAG_CATEGORIES.get(flag)
-        if category:
-            categories.append(category)
-    if "fast" not in flags:
-        categories.append("slow")
-    if "admin" in flags:
-        categories.append("dangerous")
-    group_category = _GROUP_CATEGORIES.get(group)
-    if group_category:
-        categories.append(group_category)
-    for category in extra:
-        if category.startswith("-"):
-            categories = [c for c in categories if c != category[1:]]
-        elif category not in categories:
-            categories.append(category)
-    return tuple(sorted(categories, key=ACL_CATEGORIES.index))
+    def key_references(self, argv: list[bytes]) -> KeyRefs | None:
+        """(position, key-spec flags) of each key in ``argv``, found by the key specs.
+
+        None when a spec cannot be followed (unknown shape, bad key count, a
+        position out of range): Redis then falls back to a command-specific proc.
+        """
+        return find_keys(self.key_specs, argv)
+
 
 
 class CommandGroup:
@@ -138,12 +205,15 @@ class CommandGroup:
         keys: tuple[int, int, int] = (0, 0, 0),
         group: str | None = None,
         acl: str = "",
-        key_specs: tuple[dict, ...] = (),
+        key_specs: tuple[KeySpec | str, ...] = (),
         tips: str = "",
         summary: str = "",
-        since: str = "1.0.0",
+        since: str = "",
         complexity: str = "",
         doc_flags: str = "",
+        deprecated_since: str = "",
+        replaced_by: str = "",
+        history: tuple[tuple[str, str], ...] = (),
         arguments: tuple[dict, ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a command (or ``"PARENT SUB"`` for a subcommand) above its handler."""
@@ -152,8 +222,9 @@ class CommandGroup:
             parent_name, _, sub_name = name.partition(" ")
             command = _make_command(
                 f"{parent_name}|{sub_name}".lower() if sub_name else name.lower(),
-                handler, arity, flags, keys, group or self.group, acl, key_specs,
-                tips, summary, since, complexity, doc_flags, arguments,
+                handler, arity, flags, keys, group or self.group, acl, key_specs, tips,
+                _Docs(summary, since, complexity, doc_flags, deprecated_since, replaced_by,
+                      history, arguments),
             )
             if sub_name:
                 parent = self._containers.get(parent_name.upper())
@@ -175,13 +246,14 @@ class CommandGroup:
         *,
         group: str | None = None,
         summary: str = "",
-        since: str = "1.0.0",
+        since: str = "",
         complexity: str = "Depends on subcommand.",
         handler: Handler | None = None,
         arity: int = -2,
         flags: str = "",
         acl: str = "",
         tips: str = "",
+        history: tuple[tuple[str, str], ...] = (),
     ) -> Command:
         """Declare a command whose behaviour lives in subcommands (CONFIG, CLIENT).
 
@@ -189,23 +261,39 @@ class CommandGroup:
         """
         command = _make_command(
             name.lower(), handler, arity, flags, (0, 0, 0), group or self.group, acl, (),
-            tips, summary, since, complexity, "", (),
+            tips, _Docs(summary, since, complexity, "", "", "", history, ()),
+            container=True,
         )
+        if name.upper() in self._containers:
+            raise ValueError(f"duplicate container {name}")
         self._containers[name.upper()] = command
         self.commands.append(command)
         return command
 
 
+@dataclass(slots=True)
+class _Docs:
+    summary: str
+    since: str
+    complexity: str
+    doc_flags: str
+    deprecated_since: str
+    replaced_by: str
+    history: tuple[tuple[str, str], ...]
+    arguments: tuple[dict, ...]
+
+
 def _make_command(
     name: str, handler: Handler | None, arity: int, flags: str,
-    keys: tuple[int, int, int], group: str, acl: str, key_specs: tuple[dict, ...],
-    tips: str, summary: str, since: str, complexity: str, doc_flags: str,
-    arguments: tuple[dict, ...],
+    keys: tuple[int, int, int], group: str, acl: str, key_specs: Iterable[KeySpec | str],
+    tips: str, docs: _Docs, container: bool = False,
 ) -> Command:
-    flag_list = tuple(flags.split())
-    categories = _derive_categories(flag_list, group, acl.split())
-    if handler is None:  # containers have no categories of their own
-        categories = ()
+    specs = derive_key_specs(key_specs, keys, tuple(flags.split()))
+    flag_set = set(flags.split())
+    if is_movable(specs):
+        flag_set.add("movablekeys")
+    flag_list = ordered(flag_set, COMMAND_FLAGS + HIDDEN_FLAGS, "command flag")
+    categories = _derive_categories(flag_list, None if container else group, acl.split())
     return Command(
         name=name,
         handler=handler,
@@ -216,18 +304,21 @@ def _make_command(
         key_step=keys[2],
         group=group,
         acl_categories=categories,
-        key_specs=key_specs,
+        key_specs=specs,
         tips=tuple(tips.split()),
-        summary=summary,
-        since=since,
-        complexity=complexity,
-        doc_flags=tuple(doc_flags.split()),
-        arguments=arguments,
-        is_write="write" in flag_list,
-        allowed_unauthenticated="no_auth" in flag_list,
-        allowed_in_multi="no_multi" not in flag_list,
-        denyoom="denyoom" in flag_list,
-        loading_ok="loading" in flag_list,
+        summary=docs.summary,
+        since=docs.since,
+        complexity=docs.complexity,
+        doc_flags=tuple(docs.doc_flags.split()),
+        deprecated_since=docs.deprecated_since,
+        replaced_by=docs.replaced_by,
+        history=tuple(docs.history),
+        arguments=tuple(docs.arguments),
+        is_write="write" in flag_set,
+        allowed_unauthenticated="no_auth" in flag_set,
+        allowed_in_multi="no_multi" not in flag_set,
+        denyoom="denyoom" in flag_set,
+        loading_ok="loading" in flag_set,
     )
 
 

@@ -15,7 +15,8 @@ from taipan.protocol.reply import NULL_ARRAY, OK
 commands = CommandGroup("transactions")
 
 
-@commands.command("MULTI", arity=1, flags="noscript loading stale fast allow_busy")
+@commands.command("MULTI", arity=1, flags="noscript loading stale fast allow_busy",
+                  summary="Mark the start of a transaction block", since="1.2.0", complexity="O(1)")
 def multi(ctx: Any, argv: list[bytes]) -> Any:
     """MULTI"""
     if ctx.multi is not None:
@@ -32,7 +33,9 @@ def _watch_broken(ctx: Any) -> bool:
     return any(not was_expired and db.is_expired(key) for db, key, was_expired in ctx.watched)
 
 
-@commands.command("EXEC", arity=1, flags="noscript loading stale skip_slowlog")
+@commands.command("EXEC", arity=1, flags="noscript loading stale skip_slowlog",
+                  summary="Execute all commands issued after MULTI", since="1.2.0",
+                  complexity="Depends on commands in the transaction")
 def exec_(ctx: Any, argv: list[bytes]) -> Any:
     """EXEC"""
     queued = ctx.multi
@@ -52,7 +55,9 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
     return [call(ctx, command, args) for command, args in queued]
 
 
-@commands.command("DISCARD", arity=1, flags="noscript loading stale fast allow_busy")
+@commands.command("DISCARD", arity=1, flags="noscript loading stale fast allow_busy",
+                  summary="Discard all commands issued after MULTI", since="2.0.0",
+                  complexity="O(N), when N is the number of queued commands")
 def discard(ctx: Any, argv: list[bytes]) -> Any:
     """DISCARD"""
     if ctx.multi is None:
@@ -63,7 +68,10 @@ def discard(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("WATCH", arity=-2, flags="noscript loading stale fast allow_busy", keys=(1, -1, 1))
+@commands.command("WATCH", arity=-2, flags="noscript loading stale fast allow_busy",
+                  keys=(1, -1, 1),
+                  summary="Watch the given keys to determine execution of the MULTI/EXEC block",
+                  since="2.2.0", complexity="O(1) for every key.")
 def watch(ctx: Any, argv: list[bytes]) -> Any:
     """WATCH key [key ...]"""
     if ctx.multi is not None:
@@ -77,7 +85,8 @@ def watch(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-@commands.command("UNWATCH", arity=1, flags="noscript loading stale fast allow_busy")
+@commands.command("UNWATCH", arity=1, flags="noscript loading stale fast allow_busy",
+                  summary="Forget about all watched keys", since="2.2.0", complexity="O(1)")
 def unwatch(ctx: Any, argv: list[bytes]) -> Any:
     """UNWATCH"""
     ctx.unwatch_all()

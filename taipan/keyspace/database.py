@@ -22,6 +22,9 @@ def now_ms() -> int:
 
 
 class Watcher(Protocol):
+    # (database, key, expired-when-watched) per WATCHed key; see ``touch_watchers``.
+    watched: list[tuple[Database, bytes, bool]]
+
     def watched_key_modified(self) -> None: ...
 
 
@@ -85,6 +88,16 @@ class Database:
             self.stats.keyspace_hits += 1
         return value
 
+    def peek_read(self, key: bytes) -> Any:
+        """``peek`` for read commands that don't count as an access (TTL, TYPE, EXISTS)
+        but do count keyspace hits and misses, as Redis's LOOKUP_NOTOUCH lookups."""
+        value = self.peek(key)
+        if value is None:
+            self.stats.keyspace_misses += 1
+        else:
+            self.stats.keyspace_hits += 1
+        return value
+
     def peek(self, key: bytes) -> Any:
         """Like ``get`` but without counting as an access (OBJECT, DEBUG, SCAN)."""
         value = self.data.get(key)
@@ -131,9 +144,17 @@ class Database:
 
     def set(self, key: bytes, value: Any, keep_ttl: bool = False) -> None:
         """Store ``value`` under ``key``; an existing TTL is dropped unless kept."""
+        expires = self.expires
+        if expires:
+            deadline = expires.get(key)
+            if deadline is not None:
+                if deadline <= now_ms():
+                    # Redis looks the key up first: an overwritten expired key still
+                    # counts as expired (INFO expired_keys, WATCH).
+                    self.expire_now(key)
+                elif not keep_ttl:
+                    del expires[key]
         self.data[key] = value
-        if not keep_ttl and self.expires:
-            self.expires.pop(key, None)
         if self.access is not None:
             self.access.touch(key)
         self.signal(key)
@@ -165,18 +186,64 @@ class Database:
         """A write to ``key``: count it and invalidate WATCHes on it."""
         self.stats.dirty += 1
         if self.watchers:
-            for watcher in self.watchers.get(key, ()):
+            watchers = self.watchers.get(key)
+            if watchers:
+                self.touch_watchers(key, watchers)
+
+    def touch_watchers(self, key: bytes, watchers: list[Watcher]) -> None:
+        for watcher in watchers:
+            # A key already expired when WATCHed whose deletion is the only change is
+            # logically unchanged (Redis: the "expired" watch flag is just cleared).
+            if self._watched_as_expired(watcher, key) and key not in self.data:
+                self._clear_expired_flag(watcher, key)
+                continue
+            watcher.watched_key_modified()
+
+    def touch_all_watched(self, replaced_with: Database | None = None) -> None:
+        """FLUSHDB/FLUSHALL (``replaced_with`` None) or SWAPDB, called before the change.
+
+        As Redis, only WATCHed keys that exist here, or in the database swapped in,
+        are touched: flushing an empty database breaks no transaction.
+        """
+        incoming = replaced_with.data if replaced_with is not None else {}
+        for key, watchers in list(self.watchers.items()):
+            exists_here = key in self.data
+            if not exists_here and key not in incoming:
+                continue
+            for watcher in list(watchers):
+                if self._watched_as_expired(watcher, key):
+                    if key not in incoming:
+                        self._clear_expired_flag(watcher, key)  # deleted: no change
+                        continue
+                    if replaced_with is not None and replaced_with.is_expired(key):
+                        continue  # still logically absent
+                elif not exists_here and replaced_with is not None and replaced_with.is_expired(key):
+                    # Absent replaced by an expired key: still absent, but EXEC must not
+                    # then see it as a key that expired after WATCH.
+                    self._set_expired_flag(watcher, key)
+                    continue
                 watcher.watched_key_modified()
 
-    def signal_all(self) -> None:
-        """Every key changed (FLUSHDB, SWAPDB): invalidate every WATCH on this db."""
-        for watchers in self.watchers.values():
-            for watcher in watchers:
-                watcher.watched_key_modified()
+    def _watched_as_expired(self, watcher: Watcher, key: bytes) -> bool:
+        for db, watched_key, expired in watcher.watched:
+            if db is self and watched_key == key:
+                return expired
+        return False
+
+    def _set_expired_flag(self, watcher: Watcher, key: bytes, expired: bool = True) -> None:
+        watched = watcher.watched
+        for i, (db, watched_key, _) in enumerate(watched):
+            if db is self and watched_key == key:
+                watched[i] = (db, watched_key, expired)
+                return
+
+    def _clear_expired_flag(self, watcher: Watcher, key: bytes) -> None:
+        self._set_expired_flag(watcher, key, False)
 
     def clear(self) -> int:
         removed = len(self.data)
-        self.signal_all()
+        if self.watchers:
+            self.touch_all_watched()
         self.data = {}
         self.expires = {}
         self._expiry_heap = []
@@ -186,12 +253,15 @@ class Database:
         return removed
 
     def swap_contents(self, other: Database) -> None:
+        # WATCHes stay with their database number; touch them before the swap.
+        if self.watchers:
+            self.touch_all_watched(other)
+        if other.watchers:
+            other.touch_all_watched(self)
         self.data, other.data = other.data, self.data
         self.expires, other.expires = other.expires, self.expires
         self._expiry_heap, other._expiry_heap = other._expiry_heap, self._expiry_heap
         self.access, other.access = other.access, self.access
-        self.signal_all()
-        other.signal_all()
 
     # -- expiry ------------------------------------------------------------------
 

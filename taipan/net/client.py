@@ -77,17 +77,39 @@ class Client:
     def db_index(self) -> int:
         return self.db.index
 
+    def is_blocked(self) -> bool:
+        """Waiting for something (a CLIENT PAUSE to end, ...) rather than idle."""
+        connection = self.connection
+        return connection is not None and connection.is_parked()
+
+    def exempt_from_timeout(self) -> bool:
+        """Redis never closes blocked clients or pub/sub subscribers for idleness."""
+        return self.is_blocked() or bool(getattr(self, "subscriptions", None))
+
     def flag_string(self) -> str:
+        """CLIENT LIST ``flags=``, letters in Redis's order."""
         flags = ""
         if self.multi is not None:
             flags += "x"
+        if self.is_blocked():
+            flags += "b"
         if self.watch_dirty and self.watched:
             flags += "d"
         if self.close_requested:
             flags += "c"
+        if self.kind == "unix":
+            flags += "U"
         if self.no_evict:
             flags += "e"
         return flags or "N"
+
+    def _query_buffer(self) -> int:
+        connection = self.connection
+        return connection.reader.pending() if connection is not None else 0
+
+    def _output_pending(self) -> bool:
+        transport = self.transport
+        return transport is not None and transport.get_write_buffer_size() > 0
 
     def info_line(self) -> str:
         """One ``CLIENT LIST`` line with Redis 7.0's fields, in its order."""
@@ -98,7 +120,8 @@ class Client:
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
             f"age={int(now - self.created)} idle={int(now - self.last_interaction)} "
             f"flags={self.flag_string()} db={self.db.index} sub=0 psub=0 ssub=0 "
-            f"multi={multi} qbuf={self.query_buffer} qbuf-free=0 argv-mem=0 "
-            f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=22400 events=r "
+            f"multi={multi} qbuf={self._query_buffer()} qbuf-free=0 argv-mem=0 "
+            f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=22400 "
+            f"events={'rw' if self._output_pending() else 'r'} "
             f"cmd={self.last_command} user={self.user} redir=-1 resp={self.resp}"
         )

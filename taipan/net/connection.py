@@ -8,10 +8,12 @@ complete request, executes them in order and writes all replies with one
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 import time
 from typing import TYPE_CHECKING
 
+from taipan.commands.table import Command
 from taipan.errors import MAX_CLIENTS, ProtocolError
 from taipan.net.client import Client
 from taipan.protocol import make_reader
@@ -19,6 +21,8 @@ from taipan.protocol.reply import encode_into
 
 if TYPE_CHECKING:
     from taipan.server import ServerRuntime
+
+log = logging.getLogger("taipan")
 
 
 class Connection(asyncio.Protocol):
@@ -60,8 +64,7 @@ class Connection(asyncio.Protocol):
                 laddr = _format_addr(local)
             else:
                 kind = "unix"
-                addr = "/unixsocket:0"
-                laddr = str(transport.get_extra_info("sockname") or "")
+                addr = laddr = f"{instance.config.unixsocket}:0"
         client = Client(instance.new_client_id(), instance, addr, laddr, fd, kind)
         client.transport = transport
         client.connection = self
@@ -113,6 +116,7 @@ class Connection(asyncio.Protocol):
                 argv = reader.next_request()
             except ProtocolError as error:
                 encode_into(error, out, client.resp)
+                self._protocol_error(client, error)
                 closing = True
                 break
             if argv is None:
@@ -131,12 +135,28 @@ class Connection(asyncio.Protocol):
         transport = self.transport
         if out and transport is not None:
             payload = b"".join(out)
-            instance.stats.net_output_bytes += len(payload)
+            stats = instance.stats
+            stats.net_output_bytes += len(payload)
+            stats.total_writes += 1
             transport.write(payload)
         if closing:
             self.close()
         elif reader.pending() > instance.config.client_query_buffer_limit:
-            self.close()  # Redis closes such a client without a reply
+            self._query_buffer_overflow(client)
+
+    def _protocol_error(self, client: Client, error: ProtocolError) -> None:
+        """Counted as an error reply (INFO errorstats) and logged, as Redis does."""
+        stats = self.runtime.instance.stats
+        stats.error_replies += 1
+        stats.error_counts["ERR"] = stats.error_counts.get("ERR", 0) + 1
+        detail = error.message.split("Protocol error: ", 1)[-1]
+        log.log(15, "Protocol error (%s) from client: %s", detail, client.info_line())
+
+    def _query_buffer_overflow(self, client: Client) -> None:
+        """Redis closes, without a reply, a client whose pending request grew too big."""
+        log.warning("Closing client that reached max query buffer length: %s",
+                    client.info_line())
+        self.close()
 
     def write_out_of_band(self, reply: object) -> None:
         """A reply produced outside the request path (a resumed, parked command)."""
@@ -161,14 +181,19 @@ class Connection(asyncio.Protocol):
 
     # -- CLIENT PAUSE --------------------------------------------------------------
 
+    def is_parked(self) -> bool:
+        return self._parked is not None
+
     def _must_wait(self, argv: list[bytes]) -> bool:
-        instance = self.runtime.instance
+        """CLIENT PAUSE: ALL holds every valid command, WRITE those that may write."""
         command = self.runtime.dispatcher.resolve(argv)
-        is_write = getattr(command, "is_write", False)
-        name = getattr(command, "name", "")
-        if name in ("client|unpause", "client|pause"):
-            return False
-        return instance.is_paused_for(is_write)
+        if type(command) is not Command:
+            return False  # errors are replied at once, as Redis does
+        writes = command.is_write or "may_replicate" in command.flags
+        if not writes and command.name == "exec" and self.client is not None:
+            queued = self.client.multi or ()
+            writes = any(c.is_write or "may_replicate" in c.flags for c, _ in queued)
+        return self.runtime.instance.is_paused_for(writes)
 
     def _park(self, argv: list[bytes]) -> None:
         self._parked = argv
@@ -208,5 +233,5 @@ class Connection(asyncio.Protocol):
 def _format_addr(addr: object) -> str:
     if isinstance(addr, tuple) and len(addr) >= 2:
         host, port = addr[0], addr[1]
-        return f"{host}:{port}"
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return str(addr or "")

@@ -24,7 +24,6 @@ value              RESP2                        RESP3
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -64,14 +63,10 @@ _SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 1025)]
 
 
 def format_double(value: float) -> bytes:
-    """Redis's ``%.17g`` rendering of a double, with ``inf``/``-inf``/``nan``."""
-    if math.isinf(value):
-        return b"inf" if value > 0 else b"-inf"
-    if math.isnan(value):
-        return b"nan"
-    if value == int(value) and abs(value) < 1e17:
-        return b"%d" % int(value)
-    return (b"%.17g" % value)
+    """Redis 7.0's ``addReplyDouble`` text: ``%.17g`` (so ``0.1`` is
+    ``0.10000000000000001``, ``-0.0`` is ``-0``, ``1e17`` is ``1e+17``), and
+    ``inf``/``-inf``/``nan``, which Python's ``%g`` spells as C does."""
+    return b"%.17g" % value
 
 
 def _encode_bulk(value: bytes, out: list[bytes], resp: int) -> None:
@@ -107,7 +102,17 @@ def _encode_status(value: Status, out: list[bytes], resp: int) -> None:
 
 
 def _encode_error(value: ReplyError, out: list[bytes], resp: int) -> None:
-    out.append(b"-" + value.message.encode("utf-8", "replace") + _CRLF)
+    message = value.message
+    if "\r" in message or "\n" in message:
+        # As Redis's addReplyErrorFormat: a CR/LF would end the reply early.
+        message = message.replace("\r", " ").replace("\n", " ")
+    try:
+        # Raw client bytes echoed in an error were decoded with surrogateescape
+        # (see errors.c_string): send them back unchanged, as Redis does.
+        data = message.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        data = message.encode("utf-8", "replace")
+    out.append(b"-" + data + _CRLF)
 
 
 def _encode_double(value: float, out: list[bytes], resp: int) -> None:
@@ -178,15 +183,17 @@ class _EncoderTable(dict):
     """Falls back to ``isinstance`` for subclasses (each ``ReplyError`` kind)."""
 
     def __missing__(self, kind: type) -> Callable[[Any, list[bytes], int], None]:
-        if issubclass(kind, ReplyError):
-            encoder = _encode_error
+        # The nearest registered ancestor wins: a Verbatim subclass is verbatim,
+        # not merely bytes.
+        for base in kind.__mro__:
+            if base is ReplyError:
+                encoder = _encode_error
+                break
+            if base in self:
+                encoder = self[base]
+                break
         else:
-            for base, candidate in list(self.items()):
-                if issubclass(kind, base):
-                    encoder = candidate
-                    break
-            else:
-                raise TypeError(f"cannot encode reply of type {kind.__name__}")
+            raise TypeError(f"cannot encode reply of type {kind.__name__}")
         self[kind] = encoder
         return encoder
 

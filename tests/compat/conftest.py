@@ -6,10 +6,9 @@
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-
 from support.raw import RawClient
 from support.servers import ServerProcess
 

@@ -167,7 +167,7 @@ def test_object_encoding_of_strings(r: redis.Redis) -> None:
 
 
 def test_psetex_expires(r: redis.Redis) -> None:
-    r.psetex("k", 50, "v")
+    r.psetex("k", 200, "v")
     assert r.get("k") == b"v"
-    time.sleep(0.1)
+    time.sleep(0.3)
     assert r.get("k") is None

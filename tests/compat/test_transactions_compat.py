@@ -215,12 +215,12 @@ def test_watch_invalidation(compare, name) -> None:
 
 EXPIRY_SCENARIOS: dict[str, list[Step]] = {
     # The key expires between WATCH and EXEC: the transaction fails.
-    "expires after watch": [("a", "SET", "k", "1"), ("a", "PEXPIRE", "k", "50"),
-                            ("a", "WATCH", "k"), ("sleep", 0.1), *txn()],
+    "expires after watch": [("a", "SET", "k", "1"), ("a", "PEXPIRE", "k", "150"),
+                            ("a", "WATCH", "k"), ("sleep", 0.25), *txn()],
     # Expiring while already queued also fails it.
-    "expires while queued": [("a", "SET", "k", "x"), ("a", "PEXPIRE", "k", "30"),
+    "expires while queued": [("a", "SET", "k", "x"), ("a", "PEXPIRE", "k", "150"),
                              ("a", "WATCH", "k"), ("a", "MULTI"), ("a", "PING"),
-                             ("sleep", 0.06), ("a", "EXEC")],
+                             ("sleep", 0.25), ("a", "EXEC")],
     # Already expired when watched, then deleted: no logical change.
     "expired before watch, then read": [("a", "SET", "k", "1"), ("a", "PEXPIRE", "k", "20"),
                                         ("sleep", 0.05), ("a", "WATCH", "k"),

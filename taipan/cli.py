@@ -11,7 +11,14 @@ from taipan import __version__
 from taipan.config import Config, ConfigFileError
 from taipan.config_values import quote_value
 from taipan.instance import REDIS_VERSION, Instance
-from taipan.server import BindError, configure_logging, log, serve, startup_banner
+from taipan.server import (
+    BindError,
+    NowhereToListen,
+    configure_logging,
+    log,
+    serve,
+    startup_banner,
+)
 
 USAGE = """Usage: ./taipan-server [/path/to/redis.conf] [options] [-]
        ./taipan-server - (read config from stdin)
@@ -125,7 +132,35 @@ def startup_banner_lines(config: Config) -> list[str]:
     return lines
 
 
+def adjust_open_files_limit(config: Config) -> None:
+    """Raise the descriptor limit to maxclients + 32, or lower maxclients, as Redis."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    needed = config.maxclients + 32
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    except (ValueError, OSError):
+        pass
+    if soft < needed:
+        config.maxclients = max(soft - 32, 1)
+        log.warning(f"You requested maxclients of {needed - 32} requiring at least {needed} "
+                    f"max file descriptors.")
+        log.warning(f"Server can't set maximum open files to {needed} because of OS error: "
+                    f"Operation not permitted.")
+        log.warning(f"Current maximum open files is {soft}. maxclients has been reduced to "
+                    f"{config.maxclients} to compensate for low ulimit. If you need higher "
+                    f"maxclients increase 'ulimit -n'.")
+
+
 def _run(config: Config) -> int:
+    adjust_open_files_limit(config)
     pidfile = config.pidfile
     if pidfile:
         try:
@@ -142,6 +177,9 @@ def _run(config: Config) -> int:
     except BindError as exc:
         log.warning(f"Warning: {exc}")
         log.warning(f"Failed listening on port {config.port} (tcp), aborting.")
+        return 1
+    except NowhereToListen as exc:
+        log.warning(str(exc))
         return 1
     except KeyboardInterrupt:
         pass

@@ -103,7 +103,7 @@ class Config:
             raise KeyError(name)
         if not startup and not param.mutable:
             raise ConfigError("can't set immutable config")
-        if param.kind == "save" and startup and self._save_loaded:
+        if param.kind == "save" and startup and self._save_loaded and words != [""]:
             value = getattr(self, param.attr) + self.parse(param, words)
         else:
             value = self.parse(param, words)

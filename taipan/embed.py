@@ -5,6 +5,11 @@
 
 ``Server`` runs the event loop on a background thread; ``AsyncServer`` runs on the
 caller's loop (``async with taipan.AsyncServer() as srv: ...``).
+
+Options are redis.conf parameters with underscores (``maxmemory="64mb"``), validated
+as a configuration file would be. Port 0 picks a free port. Unlike redis-server, an
+embedded server has no save points unless given (``save="3600 1"``) and never changes
+its host process's working directory.
 """
 
 from __future__ import annotations

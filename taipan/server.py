@@ -62,6 +62,10 @@ class BindError(OSError):
     """A listening socket could not be created; the text is Redis's warning."""
 
 
+class NowhereToListen(OSError):
+    """Neither a TCP address nor a unix socket is configured."""
+
+
 # Errors an optional ('-' prefixed) bind address may fail with and be skipped.
 _OPTIONAL_BIND_ERRORS = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT,
                          getattr(errno, "ESOCKTNOSUPPORT", errno.EPROTONOSUPPORT)}
@@ -75,7 +79,7 @@ def bind_tcp(bind: str, port: int, backlog: int) -> list[socket.socket]:
     """
     sockets: list[socket.socket] = []
     try:
-        for entry in bind.split() or ["*", "-::*"]:
+        for entry in bind.split():  # no address: no TCP listener, as Redis
             optional = entry.startswith("-")
             host = entry[1:] if optional else entry
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -115,12 +119,15 @@ class ServerRuntime:
     """Owns the listeners and periodic jobs of one Instance on the running loop."""
 
     def __init__(self, instance: Instance, prefer_hiredis: bool = True,
-                 ephemeral_port: bool = False) -> None:
+                 ephemeral_port: bool = False, owns_process: bool = False) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
         self.prefer_hiredis = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
         self.ephemeral_port = ephemeral_port
+        # A server run by the CLI may change the process's working directory (``dir``);
+        # an embedded one must not touch its host's.
+        self.owns_process = owns_process
         self.tcp_servers: list[asyncio.AbstractServer] = []
         self.unix_server: asyncio.AbstractServer | None = None
         self.bound_port = instance.config.port
@@ -131,6 +138,16 @@ class ServerRuntime:
         appliers["port"] = self._apply_port
         appliers["bind"] = self._apply_bind
         appliers["loglevel"] = lambda old, new: log.setLevel(LOG_LEVELS[new])
+        if owns_process:
+            appliers["dir"] = lambda old, new: self._change_dir(new)
+
+    def _change_dir(self, path: str) -> None:
+        """Redis works inside ``dir``; CONFIG GET dir then shows the absolute path."""
+        try:
+            os.chdir(path)
+        except OSError as exc:
+            raise ConfigError(exc.strerror or str(exc)) from None
+        self.instance.config.dir = os.getcwd()
 
     @property
     def servers(self) -> list[asyncio.AbstractServer]:
@@ -141,6 +158,8 @@ class ServerRuntime:
 
     async def start(self) -> None:
         config = self.instance.config
+        if config.dir and self.owns_process:
+            self._change_dir(config.dir)
         if config.port or self.ephemeral_port:
             await self._serve_tcp(bind_tcp(config.bind, config.port, config.tcp_backlog))
         if config.unixsocket:
@@ -150,6 +169,8 @@ class ServerRuntime:
             self.unix_server = await loop.create_unix_server(self._connection, config.unixsocket)
             if config.unixsocketperm:
                 os.chmod(config.unixsocket, config.unixsocketperm)
+        if not self.servers:
+            raise NowhereToListen("Configured to not listen anywhere, exiting.")
         self.instance.tcp_port = self.bound_port
         self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Server initialized")
@@ -258,7 +279,7 @@ def startup_banner() -> list[str]:
 
 async def serve(instance: Instance, install_signal_handlers: bool = True) -> None:
     """Run until SHUTDOWN or SIGINT/SIGTERM; BindError when a listener fails."""
-    runtime = ServerRuntime(instance)
+    runtime = ServerRuntime(instance, owns_process=True)
     log.info(f"Running mode=standalone, port={instance.config.port}.")
     await runtime.start()
     loop = asyncio.get_running_loop()

@@ -93,7 +93,10 @@ def config_set(ctx: Any, argv: list[bytes]) -> Any:
         except ConfigError as exc:
             for undo_param, undo_old, undo_new in reversed(applied):
                 config.store(undo_param, undo_old)
-                config.appliers[undo_param.name](undo_new, undo_old)
+                try:
+                    config.appliers[undo_param.name](undo_new, undo_old)
+                except ConfigError:
+                    pass  # best effort, as Redis's restore of the previous values
             for restore_param, old_value in previous:
                 config.store(restore_param, old_value)
             raise _failed(name, str(exc)) from None

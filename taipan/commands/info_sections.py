@@ -16,8 +16,6 @@ from typing import Any
 from taipan import memory
 from taipan.instance import REDIS_VERSION
 
-_peak_memory = 0
-
 
 def _server(server: Any) -> dict[str, Any]:
     uptime = server.uptime()
@@ -57,7 +55,7 @@ def _clients(server: Any) -> dict[str, Any]:
         "connected_clients": len(clients),
         "cluster_connections": 0,
         "maxclients": server.config.maxclients,
-        "client_recent_max_input_buffer": max((c._query_buffer() for c in clients), default=0),
+        "client_recent_max_input_buffer": max((c.query_buffer_size() for c in clients), default=0),
         "client_recent_max_output_buffer": 0,
         "blocked_clients": sum(1 for c in clients if c.is_blocked()),
         "tracking_clients": 0,
@@ -70,10 +68,9 @@ def _ratio(a: float, b: float) -> str:
 
 
 def _memory(server: Any) -> dict[str, Any]:
-    global _peak_memory
     used = memory.used_bytes()
     rss = memory.rss_bytes()
-    _peak_memory = max(_peak_memory, used)
+    peak = server.peak_memory = max(getattr(server, "peak_memory", 0), used)
     total = memory.total_system_memory()
     maxmemory = server.config.maxmemory
     startup = min(server.startup_memory, used)
@@ -84,9 +81,9 @@ def _memory(server: Any) -> dict[str, Any]:
         "used_memory_human": human(used),
         "used_memory_rss": rss,
         "used_memory_rss_human": human(rss),
-        "used_memory_peak": _peak_memory,
-        "used_memory_peak_human": human(_peak_memory),
-        "used_memory_peak_perc": f"{100.0 * used / _peak_memory:.2f}%",
+        "used_memory_peak": peak,
+        "used_memory_peak_human": human(peak),
+        "used_memory_peak_perc": f"{100.0 * used / peak:.2f}%",
         "used_memory_overhead": startup,
         "used_memory_startup": startup,
         "used_memory_dataset": dataset,

@@ -17,7 +17,7 @@ class Client:
         "id", "server", "db", "resp", "name", "authenticated", "user", "addr", "laddr",
         "fd", "created", "last_interaction", "last_command", "multi", "multi_failed",
         "watched", "watch_dirty", "reply_mode", "no_evict", "close_requested", "transport",
-        "kind", "query_buffer", "output_bytes", "lib_name", "lib_ver", "propagate_argv",
+        "kind", "lib_name", "lib_ver", "propagate_argv",
         "killed", "connection",
     )
 
@@ -50,8 +50,6 @@ class Client:
         self.killed = False
         self.transport: Any = None
         self.connection: Any = None
-        self.query_buffer = 0
-        self.output_bytes = 0
         self.lib_name = b""
         self.lib_ver = b""
         # Set by a handler whose write must be propagated in another form.
@@ -103,7 +101,7 @@ class Client:
             flags += "e"
         return flags or "N"
 
-    def _query_buffer(self) -> int:
+    def query_buffer_size(self) -> int:
         connection = self.connection
         return connection.reader.pending() if connection is not None else 0
 
@@ -120,7 +118,7 @@ class Client:
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
             f"age={int(now - self.created)} idle={int(now - self.last_interaction)} "
             f"flags={self.flag_string()} db={self.db.index} sub=0 psub=0 ssub=0 "
-            f"multi={multi} qbuf={self._query_buffer()} qbuf-free=0 argv-mem=0 "
+            f"multi={multi} qbuf={self.query_buffer_size()} qbuf-free=0 argv-mem=0 "
             f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=22400 "
             f"events={'rw' if self._output_pending() else 'r'} "
             f"cmd={self.last_command} user={self.user} redir=-1 resp={self.resp}"

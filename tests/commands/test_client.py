@@ -20,6 +20,7 @@ def raw(taipan: ServerProcess):
     def connect() -> RawClient:
         client = RawClient(taipan.port)
         clients.append(client)
+        assert client.call("PING") == b"+PONG\r\n"  # accepted and registered by now
         return client
 
     yield connect
@@ -196,6 +197,8 @@ def test_max_name_characters_refused(raw) -> None:
 
 def test_killed_socket_sees_eof(taipan: ServerProcess) -> None:
     sock = socket.create_connection(("127.0.0.1", taipan.port))
+    sock.sendall(b"PING\r\n")
+    assert sock.recv(10) == b"+PONG\r\n"
     with RawClient(taipan.port) as killer:
         port = sock.getsockname()[1]
         assert killer.call("CLIENT", "KILL", f"127.0.0.1:{port}") == b"+OK\r\n"

@@ -33,6 +33,16 @@ def test_version_via_console_script() -> None:
     assert result.returncode == 0 and result.stdout.startswith("Taipan server v=")
 
 
+@pytest.fixture
+def never_serve(monkeypatch) -> None:
+    """In-process ``cli.main`` must stop at the configuration, never start serving."""
+
+    def refuse(config: object) -> int:
+        raise AssertionError("the configuration was accepted: a server would start")
+
+    monkeypatch.setattr(cli, "_run", refuse)
+
+
 def test_help_exits_1_with_usage(capsys) -> None:
     assert cli.main(["--help"]) == 1
     assert capsys.readouterr().err.startswith("Usage: ./taipan-server [/path/to/redis.conf]")
@@ -72,14 +82,14 @@ BAD_CONFIGS = [
     "maxmemory-policy foo\n", "appendonly maybe\n", "port\n", "save 10 b\n", "save 10\n",
     "maxclients   5  \n  port 0x\n", "MAXCLIENTS 5\nport 5 6\n", "loglevel nothing\n",
     "unixsocketperm 778\n", "client-output-buffer-limit normal 1 2\n", "hz 1\nhz x\n",
-    "io-threads 129\n", "bind\n", "oom-score-adj-values 1 2\n", "include\n",
+    "io-threads 129\n", "oom-score-adj-values 1 2\n", "include\n",
     "rename-command GET\n", 'dir "/no/such/dir"\n', "notify-keyspace-events Z\n",
 ]
 
 
 @pytest.mark.skipif(redis_server_path() is None, reason="needs redis-server")
 @pytest.mark.parametrize("text", BAD_CONFIGS)
-def test_config_file_errors_match_redis(tmp_path: Path, text: str, capsys) -> None:
+def test_config_file_errors_match_redis(tmp_path: Path, text: str, capsys, never_serve) -> None:
     path = tmp_path / "bad.conf"
     path.write_text(text)
     expected = _run(redis_server_path(), str(path))
@@ -93,7 +103,7 @@ def test_config_file_errors_match_redis(tmp_path: Path, text: str, capsys) -> No
                                   ["--port", "1234", "--maxclients", "1", "2"],
                                   ["--save", "--maxclients", "0"],
                                   ["--maxclients", "--5"], ["--bind", "a b", "--hz", "x y"]])
-def test_command_line_errors_match_redis(args: list[str], capsys) -> None:
+def test_command_line_errors_match_redis(args: list[str], capsys, never_serve) -> None:
     expected = _run(redis_server_path(), *args)
     assert expected.returncode == 1
     assert cli.main(args) == 1
@@ -101,7 +111,8 @@ def test_command_line_errors_match_redis(args: list[str], capsys) -> None:
 
 
 @pytest.mark.skipif(redis_server_path() is None, reason="needs redis-server")
-def test_config_from_stdin_matches_redis(tmp_path: Path, capsys, monkeypatch) -> None:
+def test_config_from_stdin_matches_redis(tmp_path: Path, capsys, monkeypatch,
+                                        never_serve) -> None:
     path = tmp_path / "base.conf"
     path.write_text("port 1234\n")
     stdin = "maxclients 10\nhz abc\n"

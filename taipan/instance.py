@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from taipan import __version__, memory
 from taipan.commands.table import CommandTable, build_table
 from taipan.config import Config
+from taipan.keyspace.blocking import BlockingRegistry
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.keyspace.scan import ScanSnapshots
 
@@ -56,6 +57,12 @@ class Instance:
         self._rename_commands()
         self.keyspace_stats = KeyspaceStats()
         self.databases = [Database(i, self.keyspace_stats) for i in range(self.config.databases)]
+        # Clients parked by blocking commands, and the keys writes made ready for them.
+        self.blocking = BlockingRegistry()
+        # CLIENT UNBLOCK: set by the network layer, which owns parked connections.
+        self.unblock_client: Callable[[Any, bool], bool] | None = None
+        for db in self.databases:
+            db.blocking = self.blocking
         self.stats = Stats()
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
@@ -80,6 +87,7 @@ class Instance:
         self.scan_snapshots = ScanSnapshots()
         self.dirty_at_last_save = 0
         self.startup_memory = memory.used_bytes()
+        self.peak_memory = self.startup_memory  # INFO used_memory_peak; RESETSTAT clears it
         # Fields other subsystems add to INFO sections: {"persistence": {...}}.
         self.extra_info: dict[str, dict[str, Any]] = {}
         # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
@@ -117,6 +125,7 @@ class Instance:
         """CONFIG RESETSTAT."""
         self.stats = Stats()
         self._ops_samples.clear()
+        self.peak_memory = 0
         if self.dispatcher is not None:
             self.dispatcher.stats = self.stats
         keyspace = self.keyspace_stats
@@ -146,8 +155,11 @@ class Instance:
         ``save``: True (SAVE), False (NOSAVE) or None (save only with save points).
         """
         log.warning("User requested shutdown...")
+        explicit = save is True
         if save is None:
             save = bool(self.config.save)
+        if explicit and self.snapshot_saver is None:
+            log.warning("No persistence layer is loaded: the dataset was not saved.")
         if save and self.snapshot_saver is not None:
             log.info("Saving the final RDB snapshot before exiting.")
             try:

@@ -16,6 +16,7 @@ from taipan.config import Config, ConfigError
 from taipan.dispatch import Dispatcher
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
+from taipan.net import blocking
 from taipan.net.connection import Connection
 
 log = logging.getLogger("taipan")
@@ -134,6 +135,8 @@ class ServerRuntime:
         self._cron_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
         instance.shutdown_requested = self.request_shutdown
+        instance.unblock_client = lambda client, with_error: blocking.unblock(
+            self, client, with_error)
         appliers = instance.config.appliers
         appliers["port"] = self._apply_port
         appliers["bind"] = self._apply_bind

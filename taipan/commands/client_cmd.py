@@ -236,6 +236,27 @@ def client_reply(ctx: Any, argv: list[bytes]) -> Any:
     raise SyntaxErr()
 
 
+@commands.command("CLIENT UNBLOCK", arity=-3, flags="admin noscript loading stale",
+                  summary="Unblock a client blocked in a blocking command from a different "
+                          "connection", since="5.0.0",
+                  complexity="O(log N) where N is the number of client connections")
+def client_unblock(ctx: Any, argv: list[bytes]) -> int:
+    """CLIENT UNBLOCK client-id [TIMEOUT | ERROR]"""
+    client_id = to_int(argv[2])
+    with_error = False
+    if len(argv) == 4:
+        reason = argv[3].upper()
+        if reason not in (b"TIMEOUT", b"ERROR"):
+            raise err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+        with_error = reason == b"ERROR"
+    elif len(argv) > 4:
+        raise SyntaxErr()
+    target = ctx.server.clients.get(client_id)
+    if target is None or ctx.server.unblock_client is None:
+        return 0
+    return 1 if ctx.server.unblock_client(target, with_error) else 0
+
+
 @commands.command("CLIENT NO-EVICT", arity=3, flags="admin noscript loading stale",
                   summary="Set client eviction mode for the current connection", since="7.0.0",
                   complexity="O(1)")

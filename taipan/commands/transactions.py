@@ -52,7 +52,13 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
         return NULL_ARRAY
     ctx.unwatch_all()
     call = ctx.server.dispatcher.call
-    return [call(ctx, command, args) for command, args in queued]
+    # Blocking commands inside a transaction time out at once instead of blocking;
+    # clients they could serve are served after EXEC, never between its commands.
+    ctx.deny_blocking = True
+    try:
+        return [call(ctx, command, args) for command, args in queued]
+    finally:
+        ctx.deny_blocking = False
 
 
 @commands.command("DISCARD", arity=1, flags="noscript loading stale fast allow_busy",

@@ -48,7 +48,7 @@ STRING_TYPES = (bytes, bytearray)
 
 class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
-                 "avg_ttl", "access")
+                 "avg_ttl", "access", "blocked_keys", "blocking")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
         self.index = index
@@ -63,6 +63,10 @@ class Database:
         self.avg_ttl = 0
         # OBJECT IDLETIME/FREQ metadata; None (no per-key cost) until something needs it.
         self.access: AccessTracker | None = None
+        # Keys some client is blocked on (BLPOP ...); a write to one marks it ready in
+        # ``blocking`` (the server's BlockingRegistry), set by the owning Instance.
+        self.blocked_keys: set[bytes] = set()
+        self.blocking: Any = None
 
     # -- reads -------------------------------------------------------------------
 
@@ -183,12 +187,14 @@ class Database:
         return True
 
     def signal(self, key: bytes) -> None:
-        """A write to ``key``: count it and invalidate WATCHes on it."""
+        """A write to ``key``: count it, invalidate WATCHes, wake blocked clients."""
         self.stats.dirty += 1
         if self.watchers:
             watchers = self.watchers.get(key)
             if watchers:
                 self.touch_watchers(key, watchers)
+        if self.blocked_keys and key in self.blocked_keys:
+            self.blocking.key_ready(self, key)
 
     def touch_watchers(self, key: bytes, watchers: list[Watcher]) -> None:
         for watcher in watchers:
@@ -262,6 +268,11 @@ class Database:
         self.expires, other.expires = other.expires, self.expires
         self._expiry_heap, other._expiry_heap = other._expiry_heap, self._expiry_heap
         self.access, other.access = other.access, self.access
+        # Clients blocked on a key the swap brought in can be served now.
+        for db in (self, other):
+            for key in db.blocked_keys:
+                if key in db.data:
+                    db.blocking.key_ready(db, key)
 
     # -- expiry ------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ class Client:
         "fd", "created", "last_interaction", "last_command", "multi", "multi_failed",
         "watched", "watch_dirty", "reply_mode", "no_evict", "close_requested", "transport",
         "kind", "lib_name", "lib_ver", "propagate_argv",
-        "killed", "connection",
+        "killed", "connection", "deny_blocking", "waiter",
     )
 
     def __init__(self, client_id: int, server: Instance, addr: str = "", laddr: str = "",
@@ -54,6 +54,10 @@ class Client:
         self.lib_ver = b""
         # Set by a handler whose write must be propagated in another form.
         self.propagate_argv: list[bytes] | None = None
+        # True while a command may not block (inside EXEC): BLPOP & co. time out at once.
+        self.deny_blocking = False
+        # The Waiter while this client is parked by a blocking command (BLPOP ...).
+        self.waiter: Any = None
 
     def watched_key_modified(self) -> None:
         self.watch_dirty = True

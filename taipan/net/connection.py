@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from taipan.commands.table import Command
 from taipan.errors import MAX_CLIENTS, ProtocolError
+from taipan.keyspace.blocking import Blocked
+from taipan.net import blocking
 from taipan.net.client import Client
 from taipan.protocol import make_reader
 from taipan.protocol.reply import encode_into
@@ -77,6 +79,7 @@ class Connection(asyncio.Protocol):
             return
         self.client = None
         client.unwatch_all()
+        blocking.discard(self.runtime, client)
         client.killed = True
         self.runtime.instance.clients.pop(client.id, None)
         if self._resume_handle is not None:
@@ -88,7 +91,8 @@ class Connection(asyncio.Protocol):
             self.transport.pause_reading()
 
     def resume_writing(self) -> None:
-        if self.transport is not None and self._parked is None:
+        if self.transport is not None and self._parked is None and self.client is not None \
+                and self.client.waiter is None:
             self.transport.resume_reading()
 
     # -- the request path ----------------------------------------------------------
@@ -102,13 +106,14 @@ class Connection(asyncio.Protocol):
         instance.stats.total_reads += 1
         client.last_interaction = time.time()
         self.reader.feed(data)
-        if self._parked is None:
+        if self._parked is None and client.waiter is None:
             self._drain(client)
 
     def _drain(self, client: Client) -> None:
         reader = self.reader
         execute = self.runtime.dispatcher.execute
         instance = self.runtime.instance
+        ready = instance.blocking.ready  # keys writes made ready for blocked clients
         out: list[bytes] = []
         closing = False
         while True:
@@ -125,10 +130,15 @@ class Connection(asyncio.Protocol):
                 self._park(argv)
                 break
             reply = execute(client, argv)
+            if type(reply) is Blocked:
+                self._block(client, argv, reply)
+                break
             if client.reply_mode == "on":
                 encode_into(reply, out, client.resp)
             else:
                 self._apply_reply_mode(client)
+            if ready:
+                blocking.serve_ready(self.runtime)
             if client.close_requested:
                 closing = True
                 break
@@ -182,7 +192,37 @@ class Connection(asyncio.Protocol):
     # -- CLIENT PAUSE --------------------------------------------------------------
 
     def is_parked(self) -> bool:
-        return self._parked is not None
+        """Held by CLIENT PAUSE or blocked on keys (CLIENT LIST flag ``b``)."""
+        return self._parked is not None or (self.client is not None
+                                            and self.client.waiter is not None)
+
+    # -- blocking commands (BLPOP & co.) ---------------------------------------------
+
+    def _block(self, client: Client, argv: list[bytes], request: Blocked) -> None:
+        command = self.runtime.dispatcher.resolve(argv)
+        if self.transport is not None:
+            self.transport.pause_reading()
+        blocking.park(self.runtime, client, command, argv, request)
+
+    def resume_after_block(self, reply: object) -> None:
+        """The blocking command finished (served, timed out, unblocked): reply, go on."""
+        client = self.client
+        if client is None:
+            return
+        if client.reply_mode == "on":
+            self.write_out_of_band(reply)
+        else:
+            self._apply_reply_mode(client)
+        if self.transport is not None:
+            self.transport.resume_reading()
+        # Requests that arrived while blocked run on the next loop turn, not inside
+        # the command that served us.
+        asyncio.get_running_loop().call_soon(self._drain_if_free)
+
+    def _drain_if_free(self) -> None:
+        client = self.client
+        if client is not None and client.waiter is None and self._parked is None:
+            self._drain(client)
 
     def _must_wait(self, argv: list[bytes]) -> bool:
         """CLIENT PAUSE: ALL holds every valid command, WRITE those that may write."""
@@ -218,10 +258,15 @@ class Connection(asyncio.Protocol):
             return
         self._parked = None
         reply = self.runtime.dispatcher.execute(client, argv)
+        if type(reply) is Blocked:
+            self._block(client, argv, reply)
+            return
         if client.reply_mode == "on":
             self.write_out_of_band(reply)
         else:
             self._apply_reply_mode(client)
+        if self.runtime.instance.blocking.ready:
+            blocking.serve_ready(self.runtime)
         if client.close_requested:
             self.close()
             return

@@ -191,8 +191,7 @@ _DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number o
                   summary="Add multiple sorted sets", since="6.2.0",
                   complexity=_UNION_COMPLEXITY)
 def zunion(ctx: Any, argv: list[bytes]) -> Any:
-    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE SUM | MIN | MAX] [WITHSCORES]"""
+    """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]"""
     return _setop(ctx, argv, "zunion", UNION)
 
 
@@ -200,8 +199,7 @@ def zunion(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Intersect multiple sorted sets", since="6.2.0",
                   complexity=_INTER_COMPLEXITY)
 def zinter(ctx: Any, argv: list[bytes]) -> Any:
-    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE SUM | MIN | MAX] [WITHSCORES]"""
+    """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]"""
     return _setop(ctx, argv, "zinter", INTER)
 
 
@@ -222,8 +220,7 @@ def zdiff(ctx: Any, argv: list[bytes]) -> Any:
                              "sorted sets, and M being the number of elements in the resulting "
                              "sorted set.")
 def zunionstore(ctx: Any, argv: list[bytes]) -> int:
-    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE SUM | MIN | MAX]"""
+    """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]"""
     return _setop(ctx, argv, "zunionstore", UNION, store=True)
 
 
@@ -233,8 +230,7 @@ def zunionstore(ctx: Any, argv: list[bytes]) -> int:
                           "in a new key",
                   since="2.0.0", complexity=_INTER_COMPLEXITY)
 def zinterstore(ctx: Any, argv: list[bytes]) -> int:
-    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]]
-    [AGGREGATE SUM | MIN | MAX]"""
+    """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]"""
     return _setop(ctx, argv, "zinterstore", INTER, store=True)
 
 

@@ -88,17 +88,18 @@ def lex_lte_max(member: bytes, high: LexBound) -> bool:
     return kind == LEX_MAX
 
 
+_LEX_RANK = (0, 1, 1, 2)  # by kind: "-" below every string, "+" above
+
+
 def lex_range_empty(low: LexBound, high: LexBound) -> bool:
     """Redis's early test: min above max, or equal with either side exclusive
     ("-" and "+" count as exclusive)."""
-    low_kind, high_kind = low[0], high[0]
-    if low_kind in (LEX_INCLUSIVE, LEX_EXCLUSIVE) and high_kind in (LEX_INCLUSIVE, LEX_EXCLUSIVE):
-        if low[1] != high[1]:
-            return low[1] > high[1]
-        return low_kind == LEX_EXCLUSIVE or high_kind == LEX_EXCLUSIVE
-    low_rank = {LEX_MIN: 0, LEX_MAX: 2}.get(low_kind, 1)
-    high_rank = {LEX_MIN: 0, LEX_MAX: 2}.get(high_kind, 1)
-    return low_rank >= high_rank
+    low_rank, high_rank = _LEX_RANK[low[0]], _LEX_RANK[high[0]]
+    if low_rank != high_rank or low_rank != 1:
+        return low_rank >= high_rank
+    if low[1] != high[1]:
+        return low[1] > high[1]
+    return low[0] == LEX_EXCLUSIVE or high[0] == LEX_EXCLUSIVE
 
 
 class _SmallSorted(list):
@@ -166,11 +167,6 @@ class ZSet:
         if self.listpack:
             self._order = SortedList(self._order)
             self.listpack = False
-
-    def fits_listpack(self, max_entries: int, max_value: int) -> bool:
-        """Whether a new set this size and shape would be a listpack (STORE commands)."""
-        return len(self._keys) <= max_entries and all(
-            len(member) <= max_value for member in self._keys)
 
     # -- single members -------------------------------------------------------------------
 
@@ -274,14 +270,15 @@ class ZSet:
     def pop(self, count: int, highest: bool) -> list[Entry]:
         """Remove and return up to ``count`` members from the low or high end, in pop
         order."""
-        size = len(self._keys)
-        count = min(count, size)
-        if highest:
-            popped = self.entries(size - count, size, reverse=True)
-            self.delete_range(size - count, size)
-        else:
-            popped = self.entries(0, count)
-            self.delete_range(0, count)
+        order, keys, decode = self._order, self._keys, self._decode
+        popped = []
+        for _ in range(min(count, len(keys))):
+            key = order.pop() if highest else order.pop(0)
+            member = key[8:]
+            popped.append((member, decode(key, member)))
+            del keys[member]
+            if self._negzero is not None:
+                self._forget_negative_zero(member)
         return popped
 
     # -- score ranges ---------------------------------------------------------------------

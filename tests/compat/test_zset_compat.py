@@ -573,7 +573,7 @@ def test_transaction_with_zset_commands(differ) -> None:
 
 # -- random command sequences ------------------------------------------------------------------
 
-KEYS = st.sampled_from(["z1", "z2", "z3", "s"])  # "s" is a string
+KEYS = st.sampled_from(["z1", "z2", "z3", "s", "st"])  # a string and a plain set
 MEMBERS = st.sampled_from(["a", "b", "c", "d", "e", "f", "g", "h", "", "longmember1"])
 SCORES = st.sampled_from(["0", "-0", "1", "2", "-1", "1.5", "0.1", "0.2", "0.3", "-2.5", "inf", "-inf",
                           "1e300", "3", "x", "nan", "(1"])
@@ -607,6 +607,9 @@ class ZsetMachine(RuleBasedStateMachine):
             client.call("HELLO", "2")
             client.call("FLUSHALL")
         self.send("SET", "s", "string")
+        if not self.ours.call("SADD", "probe", "x").startswith(b"-ERR unknown"):
+            self.ref.call("SADD", "probe", "x")
+            self.send("SADD", "st", "a", "c", "x", "1")
 
     @rule(key=KEYS, options=st.lists(st.sampled_from(["NX", "XX", "GT", "LT", "CH", "INCR"]),
                                      max_size=2, unique=True),

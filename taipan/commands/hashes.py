@@ -1,0 +1,299 @@
+"""Hash commands: HSET, HGET, HDEL, HGETALL, HINCRBY and friends.
+
+HRANDFIELD and HSCAN live in ``hash_sampling``. Every write goes through
+``RedisHash.store``/``store_pairs``/``discard`` (so HRANDFIELD's sampler stays right)
+and then applies Redis's listpack -> hashtable rule (``fit``/``check_size``).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int, try_int
+from taipan.commands.counters import _parse_long_double, _round_to_long_double, format_long_double
+from taipan.commands.table import CommandGroup
+from taipan.errors import NotFloat, ReplyError, WrongType, wrong_arity
+from taipan.protocol.reply import OK
+from taipan.types.hashes import RedisHash
+
+commands = CommandGroup("hash")
+
+_NOT_INTEGER = ReplyError("ERR hash value is not an integer")
+_NOT_FLOAT = ReplyError("ERR hash value is not a float")
+_OVERFLOW = ReplyError("ERR increment or decrement would overflow")
+_NAN_OR_INF_ARG = ReplyError("ERR value is NaN or Infinity")
+_NAN_OR_INF_RESULT = ReplyError("ERR increment would produce NaN or Infinity")
+
+
+# -- lookups ----------------------------------------------------------------------------
+
+def read_hash(ctx: Any, key: bytes) -> RedisHash | None:
+    """The hash at ``key`` for a read command (counts a keyspace hit or miss)."""
+    value = ctx.db.get_read(key)
+    if value is not None and type(value) is not RedisHash:
+        raise WrongType()
+    return value
+
+
+def write_hash(ctx: Any, key: bytes) -> RedisHash | None:
+    """The hash at ``key`` for a write command."""
+    return ctx.db.get_typed(key, RedisHash)
+
+
+def write_hash_or_create(ctx: Any, key: bytes) -> tuple[RedisHash, bool]:
+    """(hash, created): a new empty hash that the caller stores once it has a field."""
+    value = ctx.db.get_typed(key, RedisHash)
+    if value is None:
+        return RedisHash(), True
+    return value, False
+
+
+def store_changed(ctx: Any, key: bytes, value: RedisHash, created: bool, changes: int) -> None:
+    """Record a write of ``changes`` fields (Redis counts each one as dirty)."""
+    db = ctx.db
+    if created:
+        db.set(key, value)
+    else:
+        db.signal(key)
+    db.stats.dirty += changes - 1
+
+
+# -- setting fields -----------------------------------------------------------------------
+
+def _set_pairs(ctx: Any, argv: list[bytes]) -> int:
+    size = len(argv)
+    if size % 2:
+        raise wrong_arity(argv[0].decode(errors="replace").lower())
+    key = argv[1]
+    db = ctx.db
+    value = db.get_typed(key, RedisHash)
+    created = value is None
+    if created:
+        value = RedisHash()
+    config = ctx.server.config
+    if not value.hashtable:
+        value.fit(argv[2:] if size > 4 else (argv[2], argv[3]), config.hash_max_listpack_value)
+    if size == 4 and value.sampler is None:  # the common single pair, inlined
+        added = argv[2] not in value
+        value[argv[2]] = argv[3]
+    else:
+        added = value.store_pairs(argv, 2)
+    value.check_size(config.hash_max_listpack_entries)
+    if created:
+        db.set(key, value)
+    else:
+        db.signal(key)
+    if size > 4:
+        db.stats.dirty += (size - 2) // 2 - 1  # Redis counts each pair as a change
+    return int(added)
+
+
+@commands.command("HSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW update",), summary="Set the string value of a hash field",
+                  since="2.0.0",
+                  complexity="O(1) for each field/value pair added, so O(N) to add N "
+                             "field/value pairs when the command is called with multiple "
+                             "field/value pairs.",
+                  history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),))
+def hset(ctx: Any, argv: list[bytes]) -> int:
+    """HSET key field value [field value ...]"""
+    return _set_pairs(ctx, argv)
+
+
+@commands.command("HMSET", arity=-4, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW update",), summary="Set multiple hash fields to multiple values",
+                  since="2.0.0", complexity="O(N) where N is the number of fields being set.",
+                  doc_flags="deprecated", deprecated_since="4.0.0",
+                  replaced_by="`HSET` with multiple field-value pairs")
+def hmset(ctx: Any, argv: list[bytes]) -> Any:
+    """HMSET key field value [field value ...]"""
+    _set_pairs(ctx, argv)
+    return OK
+
+
+@commands.command("HSETNX", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
+                  key_specs=("RW insert",),
+                  summary="Set the value of a hash field, only if the field does not exist",
+                  since="2.0.0", complexity="O(1)")
+def hsetnx(ctx: Any, argv: list[bytes]) -> int:
+    """HSETNX key field value"""
+    key, field = argv[1], argv[2]
+    value, created = write_hash_or_create(ctx, key)
+    if field in value:
+        return 0
+    config = ctx.server.config
+    value.fit(argv[2:4], config.hash_max_listpack_value)
+    value.store(field, argv[3])
+    value.check_size(config.hash_max_listpack_entries)
+    store_changed(ctx, key, value, created, 1)
+    return 1
+
+
+# -- reading fields ---------------------------------------------------------------------
+
+@commands.command("HGET", arity=3, flags="readonly fast", keys=(1, 1, 1),
+                  summary="Get the value of a hash field", since="2.0.0", complexity="O(1)")
+def hget(ctx: Any, argv: list[bytes]) -> bytes | None:
+    """HGET key field"""
+    value = read_hash(ctx, argv[1])
+    return None if value is None else value.get(argv[2])
+
+
+@commands.command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1),
+                  summary="Get the values of all the given hash fields", since="2.0.0",
+                  complexity="O(N) where N is the number of fields being requested.")
+def hmget(ctx: Any, argv: list[bytes]) -> list:
+    """HMGET key field [field ...]"""
+    value = read_hash(ctx, argv[1])
+    if value is None:
+        return [None] * (len(argv) - 2)
+    get = value.get
+    return [get(field) for field in argv[2:]]
+
+
+@commands.command("HEXISTS", arity=3, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
+                  summary="Determine if a hash field exists", since="2.0.0", complexity="O(1)")
+def hexists(ctx: Any, argv: list[bytes]) -> int:
+    """HEXISTS key field"""
+    value = read_hash(ctx, argv[1])
+    return int(value is not None and argv[2] in value)
+
+
+@commands.command("HLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
+                  summary="Get the number of fields in a hash", since="2.0.0", complexity="O(1)")
+def hlen(ctx: Any, argv: list[bytes]) -> int:
+    """HLEN key"""
+    value = read_hash(ctx, argv[1])
+    return 0 if value is None else len(value)
+
+
+@commands.command("HSTRLEN", arity=3, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
+                  summary="Get the length of the value of a hash field", since="3.2.0",
+                  complexity="O(1)")
+def hstrlen(ctx: Any, argv: list[bytes]) -> int:
+    """HSTRLEN key field"""
+    value = read_hash(ctx, argv[1])
+    if value is None:
+        return 0
+    found = value.get(argv[2])
+    return 0 if found is None else len(found)
+
+
+@commands.command("HGETALL", arity=2, flags="readonly", keys=(1, 1, 1),
+                  tips="nondeterministic_output_order",
+                  summary="Get all the fields and values in a hash", since="2.0.0",
+                  complexity="O(N) where N is the size of the hash.")
+def hgetall(ctx: Any, argv: list[bytes]) -> dict:
+    """HGETALL key"""
+    value = read_hash(ctx, argv[1])
+    # A copy: a reply may be encoded after later commands ran (MULTI, pipelines).
+    return {} if value is None else dict(value)
+
+
+@commands.command("HKEYS", arity=2, flags="readonly", keys=(1, 1, 1),
+                  tips="nondeterministic_output_order", summary="Get all the fields in a hash",
+                  since="2.0.0", complexity="O(N) where N is the size of the hash.")
+def hkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
+    """HKEYS key"""
+    value = read_hash(ctx, argv[1])
+    return [] if value is None else list(value)
+
+
+@commands.command("HVALS", arity=2, flags="readonly", keys=(1, 1, 1),
+                  tips="nondeterministic_output_order", summary="Get all the values in a hash",
+                  since="2.0.0", complexity="O(N) where N is the size of the hash.")
+def hvals(ctx: Any, argv: list[bytes]) -> list[bytes]:
+    """HVALS key"""
+    value = read_hash(ctx, argv[1])
+    return [] if value is None else list(value.values())
+
+
+# -- deleting fields ----------------------------------------------------------------------
+
+@commands.command("HDEL", arity=-3, flags="write fast", keys=(1, 1, 1), key_specs=("RW delete",),
+                  summary="Delete one or more hash fields", since="2.0.0",
+                  complexity="O(N) where N is the number of fields to be removed.",
+                  history=(("2.4.0", "Accepts multiple `field` arguments."),))
+def hdel(ctx: Any, argv: list[bytes]) -> int:
+    """HDEL key field [field ...]"""
+    key = argv[1]
+    value = write_hash(ctx, key)
+    if value is None:
+        return 0
+    deleted = 0
+    for field in argv[2:]:
+        if value.discard(field):
+            deleted += 1
+    if deleted:
+        db = ctx.db
+        if value:
+            db.signal(key)
+        else:
+            db.delete(key)  # Redis never keeps an empty hash
+        db.stats.dirty += deleted - 1
+    return deleted
+
+
+# -- counters -------------------------------------------------------------------------------
+
+def _store_number(ctx: Any, key: bytes, value: RedisHash, created: bool, field: bytes,
+                  text: bytes) -> None:
+    config = ctx.server.config
+    value.fit((field, text), config.hash_max_listpack_value)
+    value.store(field, text)
+    value.check_size(config.hash_max_listpack_entries)
+    store_changed(ctx, key, value, created, 1)
+
+
+@commands.command("HINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Increment the integer value of a hash field by the given number",
+                  since="2.0.0", complexity="O(1)")
+def hincrby(ctx: Any, argv: list[bytes]) -> int:
+    """HINCRBY key field increment"""
+    delta = to_int(argv[3])
+    key, field = argv[1], argv[2]
+    value, created = write_hash_or_create(ctx, key)
+    current_text = value.get(field)
+    if current_text is None:
+        current = 0
+    else:
+        parsed = try_int(current_text)
+        if parsed is None:
+            raise _NOT_INTEGER
+        current = parsed
+    result = current + delta
+    if not LLONG_MIN <= result <= LLONG_MAX:
+        raise _OVERFLOW
+    _store_number(ctx, key, value, created, field, b"%d" % result)
+    return result
+
+
+@commands.command("HINCRBYFLOAT", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
+                  summary="Increment the float value of a hash field by the given amount",
+                  since="2.6.0", complexity="O(1)")
+def hincrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
+    """HINCRBYFLOAT key field increment"""
+    # Redis works in C long double; counters.py reproduces its rounding and "%.17Lf".
+    delta = _parse_long_double(argv[3])
+    if isinstance(delta, float):  # an infinity literal
+        raise _NAN_OR_INF_ARG
+    key, field = argv[1], argv[2]
+    value, created = write_hash_or_create(ctx, key)
+    current_text = value.get(field)
+    current: Fraction | float = Fraction(0)
+    if current_text is not None:
+        try:
+            current = _parse_long_double(current_text)
+        except NotFloat:
+            raise _NOT_FLOAT from None
+    if isinstance(current, float):  # a stored "inf": the sum is infinite too
+        raise _NAN_OR_INF_RESULT
+    result = _round_to_long_double(current + delta)
+    if isinstance(result, float):
+        raise _NAN_OR_INF_RESULT
+    text = format_long_double(result)
+    _store_number(ctx, key, value, created, field, text)
+    # As Redis: replicas and the AOF get the result, not a float sum to redo.
+    ctx.propagate_argv = [b"HSET", key, field, text]
+    return text

@@ -1,9 +1,12 @@
-"""Timeout parsing shared by the blocking commands (BLPOP, BZPOPMIN, BLMOVE ...)."""
+"""What the blocking commands (BLPOP, BZPOPMIN, BLMOVE ...) share: timeouts, parking."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from taipan.commands.args import LLONG_MAX, to_float
 from taipan.errors import ReplyError
+from taipan.keyspace.blocking import Blocked
 
 _NOT_FLOAT = ReplyError("ERR timeout is not a float or out of range")
 _NEGATIVE = ReplyError("ERR timeout is negative")
@@ -24,3 +27,11 @@ def parse_timeout(arg: bytes, now_ms: int) -> int:
     if millis > LLONG_MAX - now_ms:
         raise _OUT_OF_RANGE
     return now_ms + millis
+
+
+def block_or(ctx: Any, keys: list[bytes], deadline: int, kind: type, timeout_reply: Any) -> Any:
+    """Park the client on ``keys`` until a value of ``kind`` arrives, unless it may not
+    block (inside MULTI/EXEC): then it gets the timeout reply at once."""
+    if ctx.deny_blocking:
+        return timeout_reply
+    return Blocked(keys, deadline, kind, timeout_reply)

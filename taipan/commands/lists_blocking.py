@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from taipan.commands.blocking_args import parse_timeout
+from taipan.commands.blocking_args import block_or, parse_timeout
 from taipan.commands.lists import (
     get_list,
     move_item,
@@ -20,7 +20,6 @@ from taipan.commands.lists import (
     pop_items,
 )
 from taipan.commands.table import CommandGroup
-from taipan.keyspace.blocking import Blocked
 from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import NULL_ARRAY
 from taipan.types.lists import RedisList
@@ -31,10 +30,7 @@ _TIMEOUT_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of a
 
 
 def _block_or(ctx: Any, keys: list[bytes], deadline: int, timeout_reply: Any) -> Any:
-    """Park the client, unless it can't block (inside MULTI/EXEC): then time out now."""
-    if ctx.deny_blocking:
-        return timeout_reply
-    return Blocked(keys, deadline, RedisList, timeout_reply)
+    return block_or(ctx, keys, deadline, RedisList, timeout_reply)
 
 
 def _bpop(ctx: Any, argv: list[bytes], left: bool) -> Any:

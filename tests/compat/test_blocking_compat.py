@@ -1,4 +1,4 @@
-"""Blocking list commands, scenario by scenario, against real Redis and Taipan.
+"""Blocking list and sorted-set commands, scenario by scenario, against real Redis and Taipan.
 
 Each scenario drives several raw connections with real timeouts and records what
 every client saw; both servers must produce the same record.
@@ -177,3 +177,25 @@ def test_blocking_scenario(real_redis: ServerProcess, taipan: ServerProcess,
     expected = _run(real_redis, scenario)
     actual = _run(taipan, scenario)
     assert actual == expected
+
+
+def zset_pops(connect: Callable[[], RawClient]) -> list[bytes]:
+    """BZPOPMIN/BZPOPMAX/BZMPOP: served by ZADD, time out with a null array."""
+    admin, low, high, multi = connect(), connect(), connect(), connect()
+    resp3 = connect()
+    resp3.call("HELLO", "3")
+    low.send_raw(RawClient.encode("BZPOPMIN", "z1", "z2", "0"))
+    _settle()
+    high.send_raw(RawClient.encode("BZMPOP", "0", "1", "z2", "MAX", "COUNT", "2"))
+    _settle()
+    replies = [admin.call("ZADD", "z2", "1", "a", "2", "b", "3", "c"), low.read_reply(),
+               high.read_reply(), admin.call("ZRANGE", "z2", "0", "-1", "WITHSCORES")]
+    replies += [admin.call("BZPOPMAX", "none", "0.05"), resp3.call("BZPOPMIN", "none", "0.05"),
+                resp3.call("ZADD", "z3", "1.5", "m"), resp3.call("BZPOPMAX", "z3", "0"),
+                multi.call("MULTI"), multi.call("BZPOPMIN", "none", "0"), multi.call("EXEC")]
+    admin.call("SET", "s", "x")
+    replies.append(admin.call("BZPOPMIN", "s", "0"))
+    return replies
+
+
+SCENARIOS.append(zset_pops)

@@ -8,7 +8,7 @@ writes are handed to propagation (AOF, replicas) when they changed the dataset.
 from __future__ import annotations
 
 import logging
-import time
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import Command
@@ -31,7 +31,10 @@ class Dispatcher:
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
         instance.dispatcher = self
-        self.commands = instance.table.by_name
+        # Names as clients usually send them: lower and upper case (mixed case falls
+        # back to a lower() in ``resolve``).
+        self.commands = dict(instance.table.by_name)
+        self.commands.update({name.upper(): c for name, c in instance.table.by_name.items()})
         self.keyspace_stats = instance.keyspace_stats
         self.stats = instance.stats
         for command in instance.table:
@@ -69,9 +72,16 @@ class Dispatcher:
 
     def execute(self, client: Client, argv: list[bytes]) -> Any:
         """Run one request from ``client`` and return its reply value."""
-        command = self.resolve(argv)
-        if type(command) is not Command:
-            return self._rejected(client, command, self._refused_command(argv))
+        command = self.commands.get(argv[0])
+        if command is None or command.subcommands:
+            # Lower-case lookup, subcommands and every error go the long way.
+            command = self.resolve(argv)
+            if type(command) is not Command:
+                return self._rejected(client, command, self._refused_command(argv))
+        else:
+            arity = command.arity
+            if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
+                return self._rejected(client, wrong_arity(command.name), command)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command)
         if client.multi is not None and not command.runs_in_multi:
@@ -84,8 +94,9 @@ class Dispatcher:
     def call(self, client: Client, command: Command, argv: list[bytes]) -> Any:
         """Invoke a resolved command: count it, turn errors into replies, propagate."""
         client.last_command = command.name
-        dirty_before = self.keyspace_stats.dirty
-        started = time.perf_counter_ns()
+        keyspace_stats = self.keyspace_stats
+        dirty_before = keyspace_stats.dirty
+        started = perf_counter_ns()
         try:
             reply = command.handler(client, argv)
         except ReplyError as error:
@@ -97,10 +108,10 @@ class Dispatcher:
             reply = ReplyError("ERR internal error executing command")
             command.failed_calls += 1
             self._count_error(reply)
-        command.usec += (time.perf_counter_ns() - started) // 1000
+        command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         self.stats.commands_processed += 1
-        if self.keyspace_stats.dirty != dirty_before and command.is_write:
+        if keyspace_stats.dirty != dirty_before and command.is_write:
             self._propagate(client, argv)
         elif client.propagate_argv is not None:
             client.propagate_argv = None

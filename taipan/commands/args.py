@@ -34,10 +34,14 @@ def to_int(arg: bytes | bytearray, error: type[ReplyError] | ReplyError = NotInt
 
 
 def try_int(arg: bytes | bytearray) -> int | None:
-    if _INT_RE.match(arg):
+    """``to_int`` without the error (the INCR hot path: no regex, one round trip)."""
+    try:
         value = int(arg)
-        if LLONG_MIN <= value <= LLONG_MAX:
-            return value
+    except ValueError:
+        return None
+    # int() also takes spaces, '+', '_' and leading zeros; Redis only the canonical form.
+    if LLONG_MIN <= value <= LLONG_MAX and b"%d" % value == arg:
+        return value
     return None
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from itertools import islice
 from typing import Any
 
-from taipan.commands.args import to_int
+from taipan.commands.args import LLONG_MIN, to_int, try_int
 from taipan.commands.table import CommandGroup
-from taipan.errors import NoSuchKey, ReplyError, SyntaxErr, err
+from taipan.errors import NoSuchKey, SyntaxErr, WrongType, err, wrong_arity
 from taipan.protocol.reply import NULL_ARRAY, OK
 from taipan.types.lists import RedisList
 
@@ -17,23 +16,57 @@ _LEFT, _RIGHT = b"LEFT", b"RIGHT"
 
 
 def get_list(ctx: Any, key: bytes) -> RedisList | None:
+    """The list at ``key`` for a write command (no keyspace hit/miss), or WRONGTYPE."""
     return ctx.db.get_typed(key, RedisList)
+
+
+def read_list(ctx: Any, key: bytes) -> RedisList | None:
+    """The list at ``key`` for a read command: counts a keyspace hit or miss."""
+    items = ctx.db.get_read(key)
+    if items is not None and type(items) is not RedisList:
+        raise WrongType()
+    return items
+
+
+def written(ctx: Any, key: bytes, items: RedisList, changes: int) -> None:
+    """After ``changes`` element writes to ``key``: delete it if left empty (lists
+    never exist empty), signal it once, and count every change in ``dirty`` as Redis
+    does (so zero changes signal WATCHers yet propagate nothing)."""
+    db = ctx.db
+    if items:
+        db.signal(key)
+    else:
+        db.delete(key)
+    db.stats.dirty += changes - 1
+
+
+def int_arg(arg: bytes, message: str) -> int:
+    """A 64-bit integer argument, or ``ERR <message>``."""
+    value = try_int(arg)
+    if value is None:
+        raise err(message)
+    return value
 
 
 def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
     db = ctx.db
     key = argv[1]
+    elements = argv[2:]
     items = get_list(ctx, key)
-    if items is None:
+    created = items is None
+    if created:
         if only_existing:
             return 0
         items = RedisList()
-        db.set(key, items)
     if left:
-        items.extendleft(argv[2:])
+        items.extendleft(elements)
     else:
-        items.extend(argv[2:])
-    db.signal(key)
+        items.extend(elements)
+    if created:
+        db.set(key, items)  # signals the key and counts one change
+        db.stats.dirty += len(elements) - 1
+    else:
+        written(ctx, key, items, len(elements))
     return len(items)
 
 
@@ -82,24 +115,21 @@ def rpushx(ctx: Any, argv: list[bytes]) -> int:
 
 
 def pop_items(ctx: Any, key: bytes, items: RedisList, left: bool, count: int) -> list[bytes]:
-    """Pop up to ``count`` items; deletes the key when the list empties."""
-    pop = items.popleft if left else items.pop
-    popped = [pop() for _ in range(min(count, len(items)))]
-    if items:
-        ctx.db.signal(key)
-    else:
-        ctx.db.delete(key)
+    """Pop up to ``count`` items from one end of the list at ``key`` (non-empty);
+    deletes the key when the list empties. Shared with the blocking pops."""
+    popped = items.pop_many(count, left)
+    written(ctx, key, items, len(popped))
     return popped
 
 
 def _pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
     if len(argv) > 3:
-        raise SyntaxErr()
+        raise wrong_arity("lpop" if left else "rpop")
     count = None
     if len(argv) == 3:
-        count = to_int(argv[2], ReplyError("ERR value is out of range, must be positive"))
+        count = int_arg(argv[2], "value is out of range, must be positive")
         if count < 0:
-            raise ReplyError("ERR value is out of range, must be positive")
+            raise err("value is out of range, must be positive")
     key = argv[1]
     items = get_list(ctx, key)
     if items is None:
@@ -135,7 +165,7 @@ def rpop(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Get the length of a list", since="1.0.0", complexity="O(1)")
 def llen(ctx: Any, argv: list[bytes]) -> int:
     """LLEN key"""
-    items = get_list(ctx, argv[1])
+    items = read_list(ctx, argv[1])
     return 0 if items is None else len(items)
 
 
@@ -146,10 +176,10 @@ def llen(ctx: Any, argv: list[bytes]) -> int:
                              "element of the list O(1).")
 def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
     """LINDEX key index"""
-    index = to_int(argv[2])
-    items = get_list(ctx, argv[1])
+    items = read_list(ctx, argv[1])  # Redis looks the key up before parsing the index
     if items is None:
         return None
+    index = to_int(argv[2])
     if index < 0:
         index += len(items)
     if not 0 <= index < len(items):
@@ -163,10 +193,10 @@ def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
                              "the last element of the list is O(1).")
 def lset(ctx: Any, argv: list[bytes]) -> Any:
     """LSET key index element"""
-    index = to_int(argv[2])
-    items = get_list(ctx, argv[1])
+    items = get_list(ctx, argv[1])  # Redis looks the key up before parsing the index
     if items is None:
         raise NoSuchKey()
+    index = to_int(argv[2])
     if index < 0:
         index += len(items)
     if not 0 <= index < len(items):
@@ -221,18 +251,13 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
 def lrange(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """LRANGE key start stop"""
     start, stop = to_int(argv[2]), to_int(argv[3])
-    items = get_list(ctx, argv[1])
+    items = read_list(ctx, argv[1])
     if items is None:
         return []
     bounds = clamp_range(start, stop, len(items))
     if bounds is None:
         return []
-    begin, end = bounds
-    if begin > len(items) - end:  # closer to the tail: walk from there
-        tail = list(islice(reversed(items), len(items) - end, len(items) - begin))
-        tail.reverse()
-        return tail
-    return list(islice(items, begin, end))
+    return items.slice(*bounds)
 
 
 @commands.command("LTRIM", arity=4, flags="write", keys=(1, 1, 1), key_specs=("RW delete",),
@@ -249,16 +274,10 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
     bounds = clamp_range(start, stop, len(items))
     if bounds is None:
         ctx.db.delete(key)
+        ctx.db.stats.dirty += len(items) - 1
         return OK
-    begin, end = bounds
-    for _ in range(len(items) - end):
-        items.pop()
-    for _ in range(begin):
-        items.popleft()
-    if items:
-        ctx.db.signal(key)
-    else:
-        ctx.db.delete(key)
+    # Trimming nothing still signals WATCHers (as Redis) but propagates nothing.
+    written(ctx, key, items, items.trim(*bounds))
     return OK
 
 
@@ -273,25 +292,9 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
     items = get_list(ctx, key)
     if items is None:
         return 0
-    limit = abs(count) or len(items)
-    source = reversed(items) if count < 0 else iter(items)
-    kept: list[bytes] = []
-    removed = 0
-    for item in source:
-        if removed < limit and item == element:
-            removed += 1
-        else:
-            kept.append(item)
-    if not removed:
-        return 0
-    if count < 0:
-        kept.reverse()
-    items.clear()
-    items.extend(kept)
-    if items:
-        ctx.db.signal(key)
-    else:
-        ctx.db.delete(key)
+    removed = items.remove_matches(element, abs(count) or None, from_tail=count < 0)
+    if removed:
+        written(ctx, key, items, removed)
     return removed
 
 
@@ -304,49 +307,36 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
 def lpos(ctx: Any, argv: list[bytes]) -> Any:
     """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]"""
     rank, count, maxlen = 1, None, 0
-    i = 3
-    while i < len(argv):
+    for i in range(3, len(argv), 2):
         option = argv[i].upper()
-        if i + 1 >= len(argv):
+        if i + 1 == len(argv):
             raise SyntaxErr()
-        value = to_int(argv[i + 1])
         if option == b"RANK":
-            if value == 0:
+            rank = to_int(argv[i + 1])
+            if rank == 0:
                 raise err("RANK can't be zero: use 1 to start from the first match, 2 from "
                           "the second ... or use negative to start from the end of the list")
-            if value == -(2**63):
-                raise err("value is out of range")
-            rank = value
         elif option == b"COUNT":
-            if value < 0:
+            count = int_arg(argv[i + 1], "COUNT can't be negative")
+            if count < 0:
                 raise err("COUNT can't be negative")
-            count = value
         elif option == b"MAXLEN":
-            if value < 0:
+            maxlen = int_arg(argv[i + 1], "MAXLEN can't be negative")
+            if maxlen < 0:
                 raise err("MAXLEN can't be negative")
-            maxlen = value
         else:
             raise SyntaxErr()
-        i += 2
-    items = get_list(ctx, argv[1])
+    items = read_list(ctx, argv[1])
     if items is None:
         return None if count is None else []
-    element = argv[2]
-    length = len(items)
-    scan = reversed(items) if rank < 0 else iter(items)
-    skip = abs(rank) - 1
-    wanted = 1 if count is None else (count or length)
-    found: list[int] = []
-    for n, item in enumerate(scan):
-        if maxlen and n >= maxlen:
-            break
-        if item == element:
-            if skip:
-                skip -= 1
-                continue
-            found.append(length - 1 - n if rank < 0 else n)
-            if len(found) >= wanted:
-                break
+    if rank == LLONG_MIN:
+        # Redis 7.0 negates the rank in 64-bit arithmetic, where LLONG_MIN stays
+        # negative: the search runs from the tail, every match qualifies, and with
+        # COUNT its end test overflows, so it reports all matches.
+        skip, wanted = 0, (1 if count is None else None)
+    else:
+        skip, wanted = abs(rank) - 1, (1 if count is None else count or None)
+    found = items.find(argv[2], skip, rank < 0, wanted, maxlen or None)
     if count is None:
         return found[0] if found else None
     return found
@@ -363,24 +353,33 @@ def parse_side(arg: bytes) -> bool:
 
 
 def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: bool) -> bytes | None:
-    """Pop from ``source`` and push onto ``target`` (LMOVE); checks types first."""
+    """Pop from ``source`` and push onto ``target`` (LMOVE); None if no source.
+
+    Both types are checked before anything is popped. The push comes before the
+    source is deleted when emptied, so ``source == target`` keeps a 1-item list.
+    Shared with BLMOVE.
+    """
     items = get_list(ctx, source)
     if items is None:
         return None
     destination = get_list(ctx, target)
+    db = ctx.db
+    dirty = db.stats.dirty
     item = items.popleft() if from_left else items.pop()
-    if items:
-        ctx.db.signal(source)
-    else:
-        ctx.db.delete(source)
     if destination is None:
         destination = RedisList()
-        ctx.db.set(target, destination)
+        db.set(target, destination)
+    else:
+        db.signal(target)
     if to_left:
         destination.appendleft(item)
     else:
         destination.append(item)
-    ctx.db.signal(target)
+    if items:
+        db.signal(source)
+    else:
+        db.delete(source)
+    db.stats.dirty = dirty + 1  # one change, as Redis counts a move
     return item
 
 
@@ -407,7 +406,7 @@ def rpoplpush(ctx: Any, argv: list[bytes]) -> bytes | None:
 
 def parse_mpop(argv: list[bytes], first: int) -> tuple[list[bytes], bool, int]:
     """numkeys key [key ...] LEFT | RIGHT [COUNT count] from ``argv[first:]``."""
-    numkeys = to_int(argv[first], ReplyError("ERR numkeys should be greater than 0"))
+    numkeys = int_arg(argv[first], "numkeys should be greater than 0")
     if numkeys <= 0:
         raise err("numkeys should be greater than 0")
     keys_end = first + 1 + numkeys
@@ -415,22 +414,30 @@ def parse_mpop(argv: list[bytes], first: int) -> tuple[list[bytes], bool, int]:
         raise SyntaxErr()
     keys = argv[first + 1:keys_end]
     left = parse_side(argv[keys_end])
-    count = 1
-    rest = argv[keys_end + 1:]
-    if rest:
-        if len(rest) != 2 or rest[0].upper() != b"COUNT":
+    count = None
+    # Options are read in order, so a bad COUNT value is reported before any
+    # trailing junk; a second COUNT is a syntax error.
+    for i in range(keys_end + 1, len(argv), 2):
+        if count is not None or i + 1 == len(argv) or argv[i].upper() != b"COUNT":
             raise SyntaxErr()
-        count = to_int(rest[1], ReplyError("ERR count should be greater than 0"))
+        count = int_arg(argv[i + 1], "count should be greater than 0")
         if count <= 0:
             raise err("count should be greater than 0")
-    return keys, left, count
+    return keys, left, count or 1
 
 
 def mpop_first(ctx: Any, keys: list[bytes], left: bool, count: int) -> Any:
+    """Pop from the first of ``keys`` holding a list: ``[key, items]``, or None.
+
+    A wrong-typed key before it is an error. Propagated as ``LPOP|RPOP key n``
+    (n popped), as Redis does for LMPOP and BLMPOP.
+    """
     for key in keys:
         items = get_list(ctx, key)
         if items is not None:
-            return [key, pop_items(ctx, key, items, left, count)]
+            popped = pop_items(ctx, key, items, left, count)
+            ctx.propagate_argv = [b"LPOP" if left else b"RPOP", key, b"%d" % len(popped)]
+            return [key, popped]
     return None
 
 

@@ -103,28 +103,74 @@ def _literal(byte: int, nocase: bool) -> bytes:
     return re.escape(bytes((byte,)))
 
 
+class _Matcher:
+    """A compiled pattern: the fixed-length pieces between its stars.
+
+    One regex would do, but a backtracking engine takes exponential time on
+    ``*a*a*a*a*b`` (Redis fixed the same in stringmatchlen, CVE-2022-36021). Every
+    piece matches a fixed number of bytes, so placing each middle piece leftmost is
+    always right, and the whole match is linear in pieces times subject length.
+    """
+
+    __slots__ = ("whole", "pieces", "first_len", "last_len")
+
+    def __init__(self, pieces: list[bytes], lengths: list[int]) -> None:
+        flags = re.DOTALL
+        # No '*', or just one: a single regex, which can't blow up.
+        self.whole = (re.compile(b".*".join(pieces) + b"\\Z", flags)
+                      if len(pieces) <= 2 else None)
+        self.pieces = [re.compile(piece, flags) for piece in pieces]
+        self.first_len = lengths[0]
+        self.last_len = lengths[-1]
+
+    def match(self, subject: bytes) -> bool:
+        if self.whole is not None:
+            return self.whole.match(subject) is not None
+        pieces = self.pieces
+        last_start = len(subject) - self.last_len
+        if last_start < self.first_len or pieces[0].match(subject) is None:
+            return False
+        pos = self.first_len
+        for piece in pieces[1:-1]:
+            found = piece.search(subject, pos, last_start)
+            if found is None:
+                return False
+            pos = found.end()
+        return pieces[-1].match(subject, last_start) is not None
+
+
 @lru_cache(maxsize=256)
-def _compile(pattern: bytes, nocase: bool) -> re.Pattern[bytes]:
+def _compile(pattern: bytes, nocase: bool) -> _Matcher:
+    pieces: list[bytes] = []
+    lengths: list[int] = []
     out = bytearray()
+    length = 0
     i, n = 0, len(pattern)
     while i < n:
         c = pattern[i]
         if c == 0x2A:  # '*'
             while i + 1 < n and pattern[i + 1] == 0x2A:
                 i += 1
-            out += b".*"
-        elif c == 0x3F:  # '?'
-            out += b"."
-        elif c == 0x5B:  # '['
-            compiled, i = _parse_class(pattern, i + 1, nocase)
-            out += compiled
-        elif c == 0x5C and i + 1 < n:  # '\'
-            i += 1
-            out += _literal(pattern[i], nocase)
+            pieces.append(bytes(out))
+            lengths.append(length)
+            out = bytearray()
+            length = 0
         else:
-            out += _literal(c, nocase)
+            if c == 0x3F:  # '?'
+                out += b"."
+            elif c == 0x5B:  # '['
+                compiled, i = _parse_class(pattern, i + 1, nocase)
+                out += compiled
+            elif c == 0x5C and i + 1 < n:  # '\'
+                i += 1
+                out += _literal(pattern[i], nocase)
+            else:
+                out += _literal(c, nocase)
+            length += 1
         i += 1
-    return re.compile(bytes(out) + b"\\Z", re.DOTALL)
+    pieces.append(bytes(out))
+    lengths.append(length)
+    return _Matcher(pieces, lengths)
 
 
 def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
@@ -132,4 +178,4 @@ def glob_match(pattern: bytes, subject: bytes, nocase: bool = False) -> bool:
         return True
     if not subject:
         return not pattern  # stringmatchlen's loop never runs
-    return _compile(pattern, nocase).match(subject) is not None
+    return _compile(pattern, nocase).match(subject)

@@ -36,16 +36,19 @@ _STAR = 0x2A
 _DOLLAR = 0x24
 # hiredis allocates an aggregate's whole list when it reads the header, and freeing
 # the list of a 13-byte '*2147483647\r\n' takes 17 s. So hiredis never sees a header
-# declaring a million elements or more: such input (or any input that looks like it,
-# e.g. '*1234567' inside a payload) goes to the reference reader.
-_HUGE_ARRAY = re.compile(rb"\*[0-9]{7}")  # a literal first byte: a fast scan
-_HUGE_OTHER = re.compile(rb"[~>|][0-9]{7}")  # sets, pushes, attributes
+# declaring a million elements or more, nor an aggregate header right after another
+# (nesting, which a request never has: a chain of '*999999' costs 8 MB a line). Such
+# input, or a payload that looks like it, goes to the reference reader.
+_RISKY_ARRAY = re.compile(rb"\*(?:[0-9]{7}|[0-9]+\r\n[*~>|%])")  # literal '*': fast scan
+_RISKY_OTHER = re.compile(rb"[~>|](?:[0-9]{7}|[0-9]+\r\n[*~>|%])")  # sets, pushes, attributes
+_WINDOW = 16  # longer than any risky match hiredis could still take: seen across chunks
 
 
-def _huge_header(data: bytes) -> bool:
-    if _HUGE_ARRAY.search(data) is not None:
+def _risky(data: bytes) -> bool:
+    if _RISKY_ARRAY.search(data) is not None:
         return True
-    return (126 in data or 62 in data or 124 in data) and _HUGE_OTHER.search(data) is not None
+    return (126 in data or 62 in data or 124 in data) and _RISKY_OTHER.search(data) is not None
+
 
 # Encoded size of a bulk string of each small length: "$<len>\r\n" + payload + "\r\n".
 _TABLE = 1024
@@ -61,6 +64,8 @@ def _clean(data: bytes) -> bool:
 class HiredisRequestReader:
     def __init__(self, max_bulk_len: int = DEFAULT_MAX_BULK) -> None:
         self.max_bulk_len = max_bulk_len
+        # Until AUTH, the reference reader does all the reading (few, small requests).
+        self.unauthenticated = False
         self._hiredis = hiredis.Reader()
         # Bytes fed to hiredis from the start of the first request not yet returned
         # (at ``_pos``, give or take ``_deferred``), plus later chunks, joined only when
@@ -69,8 +74,6 @@ class HiredisRequestReader:
         self._pos = 0
         self._more: list[bytes] = []
         self._more_len = 0
-        # The last bytes fed, to spot a huge header split across chunks.
-        self._last8 = b""
         # Fast path allowed: the bytes held are clean and requests end where chunks do.
         self._fast = False
         # Requests returned by the fast path since ``_pos`` (their ends not computed).
@@ -89,20 +92,23 @@ class HiredisRequestReader:
             return
         if self._pos >= len(self._buf) and not self._more:
             # At a request boundary with nothing held.
-            if data[0] != _STAR or _huge_header(data):
+            if data[0] != _STAR or self.unauthenticated or (
+                    # One request with a short header (the common case) can't be
+                    # risky; skip the regex, whose call alone costs more than this.
+                    (data.count(42) != 1 or data.find(b"\r") > 7
+                     or 126 in data or 62 in data or 124 in data) and _risky(data)):
                 self._fallback = PyRequestReader(self.max_bulk_len)
                 self._fallback.feed(data)
                 return
             self._buf = data
             self._pos = 0
             self._fast = _clean(data)
-            self._checker = None
-            self._last8 = data[-8:]
+            if self._checker is not None:
+                self._checker = None
         else:
-            if _huge_header(data) or _huge_header(self._last8 + data[:8]):
+            if _risky(data) or _risky(self._tail() + data[:_WINDOW]):
                 self._hand_over(data)
                 return
-            self._last8 = (self._last8 + data)[-8:]
             self._more.append(data)
             self._more_len += len(data)
             if self._fast and not _clean(data):
@@ -114,6 +120,9 @@ class HiredisRequestReader:
     def pending(self) -> int:
         if self._fallback is not None:
             return self._fallback.pending()
+        if self._checker is not None:
+            # It knows how much of the request still arriving is parsed already.
+            return self._checker.pending()
         if self._deferred:
             self._catch_up()
         return len(self._buf) - self._pos + self._more_len
@@ -129,6 +138,8 @@ class HiredisRequestReader:
             # either way: the reference reader decides.
             return self._divert()
         if request is False:
+            if self._pos >= len(self._buf) and not self._more:
+                return None  # nothing held
             return self._check_partial()
         if type(request) is not list or not request:
             return self._divert()  # '*0' / '*-1', which Redis skips
@@ -145,9 +156,11 @@ class HiredisRequestReader:
             else:  # the request ended where the bytes fed do
                 self._buf = b""
                 self._pos = 0
-                self._more = []
-                self._more_len = 0
-                self._deferred = 0
+                if self._more:
+                    self._more = []
+                    self._more_len = 0
+                if self._deferred:
+                    self._deferred = 0
             return request
         if self._deferred:
             self._catch_up()  # the walk below needs the exact start
@@ -178,6 +191,15 @@ class HiredisRequestReader:
                 self._fallback = PyRequestReader.resume(buf, pos, self.max_bulk_len)
                 self._reset()
         return request
+
+    def _tail(self) -> bytes:
+        """The last bytes fed to hiredis (at most ``_WINDOW``)."""
+        more = self._more
+        if not more:
+            return self._buf[-_WINDOW:]
+        if len(more[-1]) >= _WINDOW:
+            return more[-1][-_WINDOW:]
+        return (self._buf[-_WINDOW:] + b"".join(more[-_WINDOW:]))[-_WINDOW:]
 
     def _too_long(self, request: list[bytes]) -> bool:
         limit = self.max_bulk_len
@@ -236,6 +258,7 @@ class HiredisRequestReader:
                 return self._from_fallback()
             self._checker = checker
         checker.max_bulk_len = self.max_bulk_len
+        checker.unauthenticated = self.unauthenticated
         request = checker.next_request()  # raises ProtocolError at a bad header
         if request is not None:
             # The reference reader owns the rest of the stream.
@@ -264,6 +287,7 @@ class HiredisRequestReader:
         fallback = self._fallback
         assert fallback is not None
         fallback.max_bulk_len = self.max_bulk_len
+        fallback.unauthenticated = self.unauthenticated
         request = fallback.next_request()
         if request is None and fallback.at_boundary():
             self._fallback = None  # back to hiredis from the next chunk on

@@ -14,8 +14,8 @@ are needed; it raises ``ProtocolError`` at the first malformed request, after ev
 request before it has been returned.
 
 The rules follow Redis 7.0's ``processInlineBuffer`` / ``processMultibulkBuffer``,
-including their C-string quirks, as seen by a client whose bytes arrive one at a time
-(so the result never depends on how the input is split):
+including their C-string quirks, as if each read of Redis returned exactly the bytes
+fed before a ``next_request`` call:
 
 * a multibulk or bulk header ends at the first ``\\r``; the byte after it is skipped
   unchecked, as are the two bytes after a bulk payload;
@@ -23,7 +23,10 @@ including their C-string quirks, as seen by a client whose bytes arrive one at a
 * a NUL byte before a line's terminator hides the terminator (Redis searches with
   ``strchr``), so the line never ends and the client eventually gets the "too big"
   error once more than 64 KB are held;
-* more than 64 KB held without a line terminator is "too big ...".
+* more than 64 KB held without a line terminator is "too big ..."; a longer line
+  whose terminator is already there is read (an inline command) or refused as a bad
+  number (a header). Only then can the result depend on how the input was split,
+  as it does for Redis, whose reads grow from 16 KB to "all there is".
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from taipan.errors import ProtocolError
 
 INLINE_MAX = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
 MULTIBULK_MAX = 2**31 - 1  # Redis rejects counts above INT_MAX
+UNAUTH_MULTIBULK_MAX = 10  # before AUTH (Redis 7.0.x security fix)
+UNAUTH_BULK_MAX = 16384
 DEFAULT_MAX_BULK = 512 * 1024 * 1024  # proto-max-bulk-len default
 _LLONG_MIN = -(2**63)
 _LLONG_MAX = 2**63 - 1
@@ -44,13 +49,18 @@ _DOLLAR = 0x24
 
 class RequestReader(Protocol):
     max_bulk_len: int
+    # Set while the client still has to authenticate: Redis then refuses requests of
+    # more than 10 arguments or arguments over 16 KB before reading them.
+    unauthenticated: bool
 
     def feed(self, data: bytes) -> None: ...
 
     def next_request(self) -> list[bytes] | None: ...
 
     def pending(self) -> int:
-        """Bytes held for requests not yet complete (for client-query-buffer-limit)."""
+        """Bytes fed and not parsed yet: Redis's query buffer length (CLIENT LIST
+        qbuf, client-query-buffer-limit). Arguments already read from a request still
+        arriving don't count, as in Redis."""
         ...
 
 
@@ -157,6 +167,7 @@ class PyRequestReader:
 
     def __init__(self, max_bulk_len: int = DEFAULT_MAX_BULK) -> None:
         self.max_bulk_len = max_bulk_len
+        self.unauthenticated = False
         self._buf = b""
         self._pos = 0
         # Chunks fed but not yet joined onto ``_buf``: joining on every feed would
@@ -172,7 +183,6 @@ class PyRequestReader:
         self._remaining = 0
         self._args: list[bytes] = []
         self._bulk_len = -1
-        self._taken = 0  # its bytes already parsed: still held, in ``_args``
 
     @classmethod
     def resume(cls, buf: bytes, pos: int, max_bulk_len: int) -> PyRequestReader:
@@ -188,7 +198,7 @@ class PyRequestReader:
             self._chunks_len += len(data)
 
     def pending(self) -> int:
-        return len(self._buf) - self._pos + self._chunks_len + self._taken
+        return len(self._buf) - self._pos + self._chunks_len
 
     def at_boundary(self) -> bool:
         """True when no partial request is held."""
@@ -239,8 +249,7 @@ class PyRequestReader:
                 if count > 0:
                     self._remaining = count
                     self._args = []
-                else:  # '*0', '*-1', '*-5' are skipped, as Redis does
-                    self._taken = 0
+                # '*0', '*-1', '*-5' are skipped, as Redis does.
             else:
                 args = self._read_inline(buf, pos)
                 if args is None:
@@ -255,8 +264,6 @@ class PyRequestReader:
         if end < 0:
             self._line_missing(buf, pos, too_big, b"\r")
             return -1
-        if end - pos > INLINE_MAX:
-            raise ProtocolError(too_big)
         if end + 1 >= len(buf):
             self._wait(end - pos + 2)  # the byte after '\r' (unchecked) must arrive
             return -1
@@ -284,8 +291,9 @@ class PyRequestReader:
             if self._hidden_by_nul(buf, pos, end, too_big):
                 return None
             raise ProtocolError("invalid multibulk length")
+        if count > UNAUTH_MULTIBULK_MAX and self.unauthenticated:
+            raise ProtocolError("unauthenticated multibulk length")
         self._pos = end + 2
-        self._taken = end + 2 - pos
         return count
 
     def _read_bulks(self) -> list[bytes] | None:
@@ -307,6 +315,8 @@ class PyRequestReader:
                     if self._hidden_by_nul(buf, pos, end, too_big):
                         break
                     raise ProtocolError("invalid bulk length")
+                if length > UNAUTH_BULK_MAX and self.unauthenticated:
+                    raise ProtocolError("unauthenticated bulk length")
                 bulk_len = length
                 pos = end + 2
             end = pos + bulk_len
@@ -317,12 +327,10 @@ class PyRequestReader:
             pos = end + 2  # Redis skips the two bytes after a bulk unchecked
             bulk_len = -1
             remaining -= 1
-        self._taken += pos - self._pos
         self._pos, self._remaining, self._bulk_len = pos, remaining, bulk_len
         if remaining:
             return None
         self._args = []
-        self._taken = 0
         return args
 
     def _read_inline(self, buf: bytes, pos: int) -> list[bytes] | None:
@@ -331,8 +339,6 @@ class PyRequestReader:
         if end < 0:
             self._line_missing(buf, pos, too_big, b"\n")
             return None
-        if end - pos > INLINE_MAX:
-            raise ProtocolError(too_big)
         if self._hidden_by_nul(buf, pos, end, too_big):
             return None
         self._pos = end + 1

@@ -1,6 +1,7 @@
 """Both request readers against one table of cases, fed whole, byte by byte and in
 random chunks. Expected results were checked against a real Redis 7.0 over a raw
-socket (replies before the error, the error text, and silence where Redis waits).
+socket (replies before the error, the error text, and silence where Redis waits),
+except where a comment says otherwise.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ class Case:
     requests: list[list[bytes]]
     error: str | None = None
     max_bulk_len: int = 512 * MB
-    # Redis waits for more input (no error yet): the bytes it still holds.
+    # Redis waits for more input (no error yet): its query buffer length (CLIENT
+    # LIST qbuf), which leaves out arguments already read.
     pending: int | None = None
     splits: tuple[str, ...] = ("whole", "bytes", "random")
     extra: dict = field(default_factory=dict)
@@ -79,9 +81,9 @@ CASES = [
     Case("header-cr-only", b"*1\rX$4\rXPINGXY", [[b"PING"]]),
     Case("star-zero-skipped", b"*0\r\n*-1\r\n*-5\r\n" + PING, [[b"PING"]]),
     Case("star-zero-only", b"*0\r\n*-1\r\n", [], pending=0),
-    Case("partial", b"*2\r\n$3\r\nGET\r\n$1\r\n", [], pending=17),
-    Case("partial-payload", b"*1\r\n$10\r\nabc", [], pending=12),
-    Case("huge-count-waits", b"*2147483647\r\n$1\r\na\r\n", [], pending=20),
+    Case("partial", b"*2\r\n$3\r\nGET\r\n$1\r\n", [], pending=0),
+    Case("partial-payload", b"*1\r\n$10\r\nabc", [], pending=3),
+    Case("huge-count-waits", b"*2147483647\r\n$1\r\na\r\n", [], pending=0),
     Case("max-bulk-len-ok", resp("ECHO", b"x" * 10), [[b"ECHO", b"x" * 10]], max_bulk_len=10),
     # -- inline --------------------------------------------------------------------
     Case("inline", b"PING\r\n", [[b"PING"]]),
@@ -134,7 +136,7 @@ CASES = [
     Case("bulk-empty", b"*1\r\n$\r\n", [], err("invalid bulk length")),
     Case("bulk-not-number", b"*1\r\n$4x\r\nPING\r\n", [], err("invalid bulk length")),
     Case("bulk-above-default-max", b"*1\r\n$536870913\r\n", [], err("invalid bulk length")),
-    Case("bulk-default-max-waits", b"*1\r\n$536870912\r\n", [], pending=16),
+    Case("bulk-default-max-waits", b"*1\r\n$536870912\r\n", [], pending=0),
     Case("bulk-above-max", resp("ECHO", b"x" * 11), [], err("invalid bulk length"),
          max_bulk_len=10),
     Case("expected-dollar-int", b"*1\r\n:1\r\n", [], err("expected '$', got ':'")),
@@ -150,8 +152,8 @@ CASES = [
     Case("expected-dollar-high-byte", b"*1\r\n\xff\r\n", [],
          err("expected '$', got '\udcff'")),
     # Redis only looks at the first byte once the header line is complete.
-    Case("expected-dollar-waits-for-line", b"*1\r\n:1", [], pending=6),
-    Case("expected-dollar-nul-stalls", b"*1\r\n\x00\r\n", [], pending=7),
+    Case("expected-dollar-waits-for-line", b"*1\r\n:1", [], pending=2),
+    Case("expected-dollar-nul-stalls", b"*1\r\n\x00\r\n", [], pending=3),
     Case("unbalanced-double", b'ECHO "a\r\n', [], err("unbalanced quotes in request")),
     Case("unbalanced-single", b"ECHO 'a\r\n", [], err("unbalanced quotes in request")),
     Case("unbalanced-escaped-close", b'ECHO "a\\"\r\n', [], err("unbalanced quotes in request")),
@@ -159,7 +161,20 @@ CASES = [
     Case("unbalanced-text-after-single", b"ECHO 'a'b\r\n", [], err("unbalanced quotes in request")),
     Case("unbalanced-quote-in-arg", b'ECHO a"b c"d\r\n', [], err("unbalanced quotes in request")),
     Case("too-big-inline", b"x" * (K64 + 1), [], err("too big inline request")),
-    Case("too-big-inline-line", b"x" * (K64 + 1) + b"\n", [], err("too big inline request")),
+    # A line over 64 KB: Redis reads it if its end is already there (its reads grow
+    # to "all there is"), and refuses it once 64 KB are held without its end.
+    Case("long-inline-line-whole", b"ECHO " + b"x" * K64 + b"\n", [[b"ECHO", b"x" * K64]],
+         splits=("whole",)),
+    Case("long-inline-line-bytes", b"ECHO " + b"x" * K64 + b"\n", [],
+         err("too big inline request"), splits=("bytes",)),
+    Case("long-mbulk-count-whole", b"*" + b"1" * K64 + b"\r\n", [],
+         err("invalid multibulk length"), splits=("whole",)),
+    Case("long-mbulk-count-bytes", b"*" + b"1" * K64 + b"\r\n", [],
+         err("too big mbulk count string"), splits=("bytes",)),
+    Case("long-bulk-count-whole", b"*1\r\n$" + b"0" * K64 + b"\r\n", [],
+         err("invalid bulk length"), splits=("whole",)),
+    Case("long-bulk-count-bytes", b"*1\r\n$" + b"0" * K64 + b"\r\n", [],
+         err("too big bulk count string"), splits=("bytes",)),
     Case("too-big-inline-nul", b"PING\x00\r\n" + b"x" * K64, [], err("too big inline request")),
     Case("too-big-mbulk-count", b"*" + b"1" * K64, [], err("too big mbulk count string")),
     Case("mbulk-count-at-limit-waits", b"*" + b"1" * (K64 - 1), [], pending=K64),
@@ -265,19 +280,26 @@ def test_max_bulk_len_change_applies(reader_cls) -> None:
 
 
 @pytest.mark.parametrize("reader_cls", READERS, ids=["py", "hiredis"])
-def test_pending_counts_bytes_of_requests_not_yet_returned(reader_cls) -> None:
+def test_pending_is_redis_qbuf(reader_cls) -> None:
+    # Redis 7.0 CLIENT LIST reports qbuf=2 (and argv-mem=3) after each step.
     reader = reader_cls()
     assert reader.pending() == 0
     reader.feed(b"*2\r\n$3\r\nGET\r\n$3\r\nke")
     assert reader.next_request() is None
-    assert reader.pending() == 19
-    reader.feed(b"y\r\n" + PING[:5])
+    assert reader.pending() == 2
+    reader.feed(b"y\r\n*1\r\n$4\r\nPI")
     assert reader.next_request() == [b"GET", b"key"]
     assert reader.next_request() is None
-    assert reader.pending() == 5
-    reader.feed(PING[5:])
+    assert reader.pending() == 2
+    reader.feed(b"NG\r\n*1\r\n:1")
     assert reader.next_request() == [b"PING"]
-    assert reader.pending() == 0
+    assert reader.next_request() is None
+    assert reader.pending() == 2
+    # Mid-pipeline, the requests not parsed yet count too.
+    reader = reader_cls()
+    reader.feed(PING * 3)
+    assert reader.next_request() == [b"PING"]
+    assert reader.pending() == 2 * len(PING)
 
 
 @pytest.mark.parametrize("reader_cls", READERS, ids=["py", "hiredis"])
@@ -387,3 +409,57 @@ def test_both_readers_agree_on_any_input(tokens, cuts) -> None:
             requests, error = run(reader, chunks)
             results.append((requests, error, reader.pending() if error is None else None))
     assert all(result == results[0] for result in results), results
+
+
+@pytest.mark.parametrize("reader_cls", READERS, ids=["py", "hiredis"])
+@pytest.mark.parametrize("data", [
+    b"*2147483647\r\n", PING + b"*2147483647\r\n$1\r\na\r\n", b"*1\r\n*2147483647\r\n",
+    PING + b"~2147483647\r\n", b"*1\r\n$1\r\na\r\n>2147483647\r\n",
+    # Nesting: each line would cost hiredis 8 MB and 2 ms to free.
+    b"*999999\r\n" * 1000, PING + b"*1\r\n$1\r\na\r\n" + b"~999999\r\n" * 1000,
+], ids=["star", "star-after-request", "nested-star", "set", "push", "star-chain", "set-chain"])
+def test_huge_declared_counts_cost_nothing(reader_cls, data: bytes) -> None:
+    # hiredis allocates a declared aggregate's list up front; freeing the one of
+    # '*2147483647' takes ~17 s. The reader must never let hiredis see it, whole or
+    # split at any point.
+    for cut in sorted({*range(min(len(data), 40) + 1), len(data) // 2, len(data)}):
+        reader = reader_cls()
+        run(reader, [data[:cut], data[cut:]])
+        del reader
+
+
+@pytest.mark.parametrize("reader_cls", READERS, ids=["py", "hiredis"])
+def test_unauthenticated_limits(reader_cls) -> None:
+    # Redis 7.0.15 with requirepass, before AUTH.
+    reader = reader_cls()
+    reader.unauthenticated = True
+    reader.feed(resp("AUTH", "x" * 16384) + resp(*["a"] * 10) + b"*11\r\n")
+    assert reader.next_request() == [b"AUTH", b"x" * 16384]
+    assert reader.next_request() == [b"a"] * 10
+    with pytest.raises(ProtocolError, match="^ERR Protocol error: unauthenticated multibulk length$"):
+        reader.next_request()
+    reader = reader_cls()
+    reader.unauthenticated = True
+    reader.feed(b"*1\r\n$16385\r\n")
+    with pytest.raises(ProtocolError, match="^ERR Protocol error: unauthenticated bulk length$"):
+        reader.next_request()
+    # Invalid numbers are reported as such first.
+    reader = reader_cls()
+    reader.unauthenticated = True
+    reader.feed(b"*1\r\n$-1\r\n")
+    with pytest.raises(ProtocolError, match="invalid bulk length"):
+        reader.next_request()
+
+
+@pytest.mark.parametrize("reader_cls", READERS, ids=["py", "hiredis"])
+def test_authenticating_lifts_the_limits(reader_cls) -> None:
+    reader = reader_cls()
+    reader.unauthenticated = True
+    reader.feed(resp("AUTH", "pw"))
+    assert reader.next_request() == [b"AUTH", b"pw"]
+    reader.unauthenticated = False
+    big = resp(*[b"v" * 20000] * 12)
+    reader.feed(big * 2)
+    assert reader.next_request() == [b"v" * 20000] * 12
+    assert reader.next_request() == [b"v" * 20000] * 12
+    assert reader.next_request() is None

@@ -147,7 +147,7 @@ class Instance:
                 db.track_access(config.lfu_log_factor, config.lfu_decay_time)
         if "requirepass" in names and not config.requirepass:
             for client in self.clients.values():
-                client.authenticated = True
+                client.set_authenticated(True)
 
     def prepare_shutdown(self, save: bool | None) -> bool:
         """SHUTDOWN / SIGTERM: save if asked (or if save points exist); False on failure.

@@ -50,7 +50,7 @@ def check_password(ctx: Any, username: bytes, password: bytes) -> None:
     if username.lower() == b"default" and (
         not required or hmac.compare_digest(password, required.encode())
     ):
-        ctx.authenticated = True
+        ctx.set_authenticated(True)
         return
     raise ReplyError(WRONGPASS)
 
@@ -146,5 +146,5 @@ def reset(ctx: Any, argv: list[bytes]) -> Status:
     ctx.name = b""
     ctx.reply_mode = "on"
     ctx.no_evict = False
-    ctx.authenticated = not ctx.server.config.requirepass
+    ctx.set_authenticated(not ctx.server.config.requirepass)
     return Status("RESET")

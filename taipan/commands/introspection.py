@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -10,37 +10,19 @@ from taipan.commands.keyspecs import KEY_SPEC_FLAGS, KeyRefs
 from taipan.commands.table import ACL_CATEGORIES, Command, CommandGroup
 from taipan.errors import SyntaxErr, err
 from taipan.glob import glob_match
-from taipan.protocol.reply import Status
+from taipan.protocol.reply import SetReply, Status
 
 commands = CommandGroup("server")
 
 
-class ReplySet(set):
-    """A RESP3 set (RESP2 array) that keeps the order Redis sends its members in.
-
-    The encoder writes any ``set`` through ``len`` and iteration, so this subclass
-    serves its members from a list: ordered, and free to hold maps (key specs).
-    """
-
-    def __init__(self, items: Iterable[Any] = ()) -> None:
-        super().__init__()
-        self.members = list(items)
-
-    def __iter__(self):
-        return iter(self.members)
-
-    def __len__(self) -> int:
-        return len(self.members)
-
-
-_EMPTY_SET = ReplySet()
+_EMPTY_SET = SetReply()
 
 
 def _spec_reply(spec: dict) -> dict:
     reply: dict[bytes, Any] = {}
     for name, value in spec.items():
         if name == "flags":
-            reply[b"flags"] = ReplySet(Status(flag) for flag in value)
+            reply[b"flags"] = SetReply(Status(flag) for flag in value)
         elif isinstance(value, dict):
             reply[name.encode()] = _spec_reply(value)
         elif isinstance(value, str):
@@ -59,13 +41,13 @@ def command_info(command: Command) -> list:
     return [
         command.name.encode(),
         command.arity,
-        ReplySet(Status(flag) for flag in command.reported_flags),
+        SetReply(Status(flag) for flag in command.reported_flags),
         command.first_key,
         command.last_key,
         command.key_step,
-        ReplySet(Status("@" + category) for category in command.acl_categories),
-        ReplySet(tip.encode() for tip in command.tips),
-        ReplySet(_spec_reply(spec) for spec in command.key_specs),
+        SetReply(Status("@" + category) for category in command.acl_categories),
+        SetReply(tip.encode() for tip in command.tips),
+        SetReply(_spec_reply(spec) for spec in command.key_specs),
         subcommands,
     ]
 
@@ -82,13 +64,13 @@ def command_docs(command: Command) -> dict:
     if command.complexity:
         doc[b"complexity"] = command.complexity.encode()
     if command.doc_flags:
-        doc[b"doc_flags"] = ReplySet(Status(flag) for flag in command.doc_flags)
+        doc[b"doc_flags"] = SetReply(Status(flag) for flag in command.doc_flags)
     if command.deprecated_since:
         doc[b"deprecated_since"] = command.deprecated_since.encode()
     if command.replaced_by:
         doc[b"replaced_by"] = command.replaced_by.encode()
     if command.history:
-        doc[b"history"] = ReplySet((version.encode(), text.encode())
+        doc[b"history"] = SetReply((version.encode(), text.encode())
                                    for version, text in command.history)
     if command.arguments:
         doc[b"arguments"] = list(command.arguments)
@@ -264,7 +246,7 @@ def command_getkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
 def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
     args = argv[2:]
-    return [[args[pos], ReplySet(Status(f) for f in KEY_SPEC_FLAGS if f in flags)]
+    return [[args[pos], SetReply(Status(f) for f in KEY_SPEC_FLAGS if f in flags)]
             for pos, flags in _keys_of(ctx, argv)]
 
 

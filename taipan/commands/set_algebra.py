@@ -14,13 +14,13 @@ from typing import Any
 from taipan.commands.args import to_int
 from taipan.commands.sets import (
     EMPTY_SET,
-    OrderedSetReply,
     intset_entries,
     read_set,
     set_reply,
 )
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
+from taipan.protocol.reply import SetReply
 from taipan.types.sets import RedisSet, intset_limit
 
 commands = CommandGroup("set")
@@ -132,7 +132,7 @@ def _intersection_reply(found: list[bytes] | set[bytes] | None) -> frozenset | s
     if not found:
         return EMPTY_SET
     if isinstance(found, list):
-        return OrderedSetReply(found)
+        return SetReply(found)
     return found
 
 

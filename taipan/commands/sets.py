@@ -14,6 +14,7 @@ from taipan.commands.scanning import parse_cursor, parse_scan_options
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, WrongType
 from taipan.glob import glob_match
+from taipan.protocol.reply import SetReply
 from taipan.types.sets import RedisSet
 
 commands = CommandGroup("set")
@@ -21,24 +22,6 @@ commands = CommandGroup("set")
 _NOT_POSITIVE = ReplyError("ERR value is out of range, must be positive")
 _COUNT_RANGE = ReplyError("ERR value is out of range, value must between "
                           "-9223372036854775807 and 9223372036854775807")
-
-
-class OrderedSetReply(frozenset):
-    """A set reply (RESP3 ``~``) sent in a fixed order: an intset's ascending one.
-
-    The protocol layer encodes any frozenset as a set by iterating it; this one
-    iterates the order it was given, so the bytes match Redis's.
-    """
-
-    __slots__ = ("order",)
-
-    def __new__(cls, order: list[bytes]) -> OrderedSetReply:
-        reply = super().__new__(cls, order)
-        reply.order = order
-        return reply
-
-    def __iter__(self) -> Any:
-        return iter(self.order)
 
 
 EMPTY_SET = frozenset()
@@ -67,7 +50,7 @@ def intset_entries(ctx: Any) -> int:
 def set_reply(members: RedisSet) -> frozenset | set:
     """The whole set as a set reply, in Redis's iteration order for an intset."""
     if members.is_intset:
-        return OrderedSetReply(members.listed())
+        return SetReply(members.listed())
     return set(members.members)  # type: ignore[arg-type]  # a copy: MULTI replies later
 
 

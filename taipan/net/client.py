@@ -59,6 +59,14 @@ class Client:
         # The Waiter while this client is parked by a blocking command (BLPOP ...).
         self.waiter: Any = None
 
+    def set_authenticated(self, value: bool) -> None:
+        """Record the AUTH state; until then the reader enforces Redis's pre-AUTH
+        request limits (10 arguments, 16 KB each)."""
+        self.authenticated = value
+        reader = getattr(self.connection, "reader", None)
+        if reader is not None:
+            reader.unauthenticated = not value
+
     def watched_key_modified(self) -> None:
         self.watch_dirty = True
 

@@ -70,6 +70,7 @@ class Connection(asyncio.Protocol):
         client = Client(instance.new_client_id(), instance, addr, laddr, fd, kind)
         client.transport = transport
         client.connection = self
+        client.set_authenticated(client.authenticated)  # arms the reader's pre-AUTH limits
         instance.clients[client.id] = client
         self.client = client
 

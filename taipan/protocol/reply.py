@@ -15,6 +15,8 @@ value              RESP2                        RESP3
 ``float``          bulk string (Redis format)   double ``,``
 ``dict``           flat array                   map ``%``
 ``set``/frozenset  array                        set ``~``
+``SetReply``       array                        set ``~`` (ordered)
+``DoubleText``     bulk string                  double ``,`` (given text)
 ``NULL_ARRAY``     null array ``*-1``           null ``_``
 ``Verbatim``       bulk string                  verbatim ``=txt:``
 ``Push``           array                        push ``>``
@@ -42,6 +44,18 @@ class Verbatim(bytes):
 
 class Push(list):
     """An out-of-band push message (pub/sub, tracking) in RESP3."""
+
+
+class DoubleText(bytes):
+    """A double whose text the command chose (Redis's addReplyHumanLongDouble for
+    geo coordinates): a bulk string in RESP2, a double (``,``) in RESP3."""
+
+    __slots__ = ()
+
+
+class SetReply(list):
+    """A RESP3 set (RESP2 array) sent in the order given: an intset's ascending
+    members, COMMAND INFO's flags. Unlike ``set`` it may hold maps and lists."""
 
 
 class _NullArray:
@@ -125,8 +139,14 @@ def _encode_double(value: float, out: list[bytes], resp: int) -> None:
 
 def _encode_array(value: list | tuple, out: list[bytes], resp: int) -> None:
     out.append(b"*%d\r\n" % len(value))
+    encoders = _ENCODERS
     for item in value:
-        _ENCODERS[type(item)](item, out, resp)
+        if type(item) is bytes:  # LRANGE, MGET, KEYS ...: skip the table lookup
+            out.append(b"$%d\r\n" % len(item))
+            out.append(item)
+            out.append(_CRLF)
+        else:
+            encoders[type(item)](item, out, resp)
 
 
 def _encode_push(value: Push, out: list[bytes], resp: int) -> None:
@@ -151,6 +171,13 @@ def _encode_set(value: set | frozenset, out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
+def _encode_double_text(value: DoubleText, out: list[bytes], resp: int) -> None:
+    if resp == 3:
+        out.append(b"," + value + _CRLF)
+    else:
+        _encode_bulk(value, out, resp)
+
+
 def _encode_verbatim(value: Verbatim, out: list[bytes], resp: int) -> None:
     if resp == 3:
         out.append(b"=%d\r\ntxt:" % (len(value) + 4))
@@ -172,6 +199,8 @@ _ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
     list: _encode_array,
     tuple: _encode_array,
     Push: _encode_push,
+    SetReply: _encode_set,
+    DoubleText: _encode_double_text,
     dict: _encode_map,
     set: _encode_set,
     frozenset: _encode_set,

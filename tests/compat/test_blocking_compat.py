@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable
 
 import pytest
-
 from support.raw import RawClient
 from support.servers import ServerProcess
 

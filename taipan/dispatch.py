@@ -37,6 +37,8 @@ class Dispatcher:
         self.commands.update({name.upper(): c for name, c in instance.table.by_name.items()})
         self.keyspace_stats = instance.keyspace_stats
         self.stats = instance.stats
+        # AOF and replication attach here (empty until persistence exists).
+        self.propagators = instance.propagators
         for command in instance.table:
             command.runs_in_multi = command.name in _RUN_IN_MULTI
 
@@ -111,19 +113,22 @@ class Dispatcher:
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         self.stats.commands_processed += 1
-        if keyspace_stats.dirty != dirty_before and command.is_write:
-            self._propagate(client, argv)
-        elif client.propagate_argv is not None:
-            client.propagate_argv = None
+        if client.propagate_argv is not None or (self.propagators and command.is_write
+                                                 and keyspace_stats.dirty != dirty_before):
+            self._propagate(client, argv, keyspace_stats.dirty != dirty_before
+                            and command.is_write)
         return reply
 
-    def _propagate(self, client: Client, argv: list[bytes]) -> None:
+    def _propagate(self, client: Client, argv: list[bytes], changed: bool) -> None:
+        """Hand a write that changed the dataset to AOF/replicas, in the form the
+        handler chose (``propagate_argv``: absolute expiry times, effects of SPOP)."""
         rewritten = client.propagate_argv
         if rewritten is not None:
             client.propagate_argv = None
             argv = rewritten
-        for propagator in self.instance.propagators:
-            propagator(client.db.index, argv)
+        if changed:
+            for propagator in self.propagators:
+                propagator(client.db.index, argv)
 
     def _rejected(self, client: Client, error: ReplyError,
                   command: Command | None = None) -> ReplyError:

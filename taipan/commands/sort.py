@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
 from taipan.commands.args import parse_exact_float, to_int
@@ -281,28 +282,29 @@ def _sorted(ctx: Any, vector: list[bytes], by: bytes | None, alpha: bool, desc: 
             storing: bool, start: int, end: int) -> list[bytes]:
     """``vector`` in SORT's order (positions ``start..end`` at least, as Redis)."""
     db = ctx.db
-    keyed: list[tuple[Any, bytes]] = []
-    if alpha:
-        for element in vector:
-            if by is None:
-                key: Any = element if storing else _c_text(element)
-            else:
-                value = lookup(db, by, element)
-                key = (0, b"") if value is None else (1, bytes(value) if storing
-                                                      else _c_text(bytes(value)))
-            keyed.append((key, element))
-    else:
-        failed = False
-        for element in vector:
-            value = element if by is None else lookup(db, by, element)
-            score = 0.0 if value is None else c_score(value)
-            if score is None:
-                failed = True
-                score = 0.0
-            keyed.append(((score, element), element))
-        if failed:
-            raise err(_NOT_A_DOUBLE)
-    if by is not None and (start != 0 or end != len(vector) - 1) and _has_ties(keyed):
+    values: list[Any] = vector if by is None else [lookup(db, by, e) for e in vector]
+    if not alpha:
+        if by is None and all(map(_SMALL_INT.match, values)):
+            scores: list[Any] = list(map(float, values))
+        else:
+            scores = [0.0 if value is None else c_score(value) for value in values]
+            if None in scores:
+                raise err(_NOT_A_DOUBLE)
+        # Equal scores fall back to the elements' bytes: a total order, so any sort
+        # agrees with Redis's. Two stable passes (bytes, then scores) beat tuple keys.
+        # An element always gets the same score, so a dict can hold them.
+        score_of = dict(zip(vector, scores, strict=True))
+        ordered = sorted(vector, reverse=desc)
+        ordered.sort(key=score_of.__getitem__, reverse=desc)
+        return ordered
+    if by is None:
+        if storing or not any(b"\0" in element for element in vector):
+            return sorted(vector, reverse=desc)
+        return sorted(vector, key=_c_text, reverse=desc)  # stable, as glibc's qsort
+    keyed = [((0, b"") if value is None else (1, bytes(value) if storing
+                                               else _c_text(bytes(value))), element)
+             for value, element in zip(values, vector, strict=True)]
+    if (start != 0 or end != len(vector) - 1) and _has_ties(keyed):
         sign = -1 if desc else 1
 
         def cmp(x: tuple[Any, bytes], y: tuple[Any, bytes]) -> int:
@@ -310,7 +312,7 @@ def _sorted(ctx: Any, vector: list[bytes], by: bytes | None, alpha: bool, desc: 
 
         _partial_quicksort(keyed, cmp, start, end)
     else:
-        keyed.sort(key=lambda pair: pair[0], reverse=desc)  # stable, as glibc's qsort
+        keyed.sort(key=itemgetter(0), reverse=desc)  # stable, as glibc's qsort
     return [element for _, element in keyed]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import redis
-
 from support.raw import RawClient
 from support.servers import start_taipan
 

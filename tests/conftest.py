@@ -30,6 +30,15 @@ def r(taipan: ServerProcess) -> Iterator[redis.Redis]:
     client.close()
 
 
+@pytest.fixture
+def r3(taipan: ServerProcess) -> Iterator[redis.Redis]:
+    """A RESP3 redis-py client on a flushed Taipan."""
+    client = redis.Redis(port=taipan.port, protocol=3)
+    client.flushall()
+    yield client
+    client.close()
+
+
 @pytest.fixture(scope="session")
 def real_redis() -> Iterator[ServerProcess]:
     if redis_server_path() is None:

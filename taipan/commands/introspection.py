@@ -7,6 +7,7 @@ from functools import cache
 from typing import Any
 
 from taipan.commands.keyspecs import KEY_SPEC_FLAGS, KeyRefs
+from taipan.commands.sort import sort_keys, sort_ro_keys
 from taipan.commands.table import ACL_CATEGORIES, Command, CommandGroup
 from taipan.errors import SyntaxErr, err
 from taipan.glob import glob_match
@@ -200,6 +201,8 @@ def _bitfield_keys(argv: list[bytes]) -> KeyRefs:
 _GETKEYS_PROCS: dict[str, Callable[[list[bytes]], KeyRefs | None]] = {
     "set": _set_keys,
     "bitfield": _bitfield_keys,
+    "sort": sort_keys,
+    "sort_ro": sort_ro_keys,
 }
 
 

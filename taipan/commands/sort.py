@@ -461,16 +461,3 @@ def sort_keys(argv: list[bytes]) -> KeyRefs:
 def sort_ro_keys(argv: list[bytes]) -> KeyRefs:
     """SORT_RO's only key: the source."""
     return [(1, _SOURCE_FLAGS)]
-
-
-def _register_getkeys_procs() -> None:
-    # COMMAND GETKEYS falls back to a per-command proc when key specs can't locate the
-    # keys; those procs live in introspection's table, which has no public hook yet.
-    from taipan.commands import introspection
-
-    procs = introspection._GETKEYS_PROCS
-    procs.setdefault("sort", sort_keys)
-    procs.setdefault("sort_ro", sort_ro_keys)
-
-
-_register_getkeys_procs()

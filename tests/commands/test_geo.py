@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
-from support.servers import ServerProcess
 
 PALERMO = (13.361389, 38.115556, "Palermo")
 CATANIA = (15.087269, 37.502669, "Catania")
-
-
-@pytest.fixture
-def r3(taipan: ServerProcess) -> Iterator[redis.Redis]:
-    """A RESP3 redis-py client on a flushed Taipan."""
-    client = redis.Redis(port=taipan.port, protocol=3)
-    client.flushall()
-    yield client
-    client.close()
 
 
 @pytest.fixture

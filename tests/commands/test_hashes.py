@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import redis
-from support.servers import ServerProcess
 
 from taipan.dispatch import Dispatcher
 from taipan.instance import Instance
 from taipan.net.client import Client
-
-
-@pytest.fixture
-def r3(taipan: ServerProcess) -> Iterator[redis.Redis]:
-    """A RESP3 redis-py client on a flushed Taipan."""
-    client = redis.Redis(port=taipan.port, protocol=3)
-    client.flushall()
-    yield client
-    client.close()
 
 
 def test_set_get_and_delete(r: redis.Redis) -> None:

@@ -7,24 +7,13 @@ the cost of LPUSH and LRANGE on large lists.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
-from support.servers import ServerProcess
 
 from taipan.dispatch import Dispatcher
 from taipan.instance import Instance
 from taipan.net.client import Client
-
-
-@pytest.fixture
-def r3(taipan: ServerProcess) -> Iterator[redis.Redis]:
-    """A RESP3 redis-py client on a flushed Taipan."""
-    client = redis.Redis(port=taipan.port, protocol=3)
-    client.flushall()
-    yield client
-    client.close()
 
 
 def test_push_pop_as_a_queue_and_a_stack(r: redis.Redis) -> None:

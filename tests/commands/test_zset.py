@@ -3,20 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import redis
-from support.servers import ServerProcess
-
-
-@pytest.fixture
-def r3(taipan: ServerProcess) -> Iterator[redis.Redis]:
-    """A RESP3 redis-py client on a flushed Taipan."""
-    client = redis.Redis(port=taipan.port, protocol=3)
-    client.flushall()
-    yield client
-    client.close()
 
 
 def test_zadd_and_scores(r: redis.Redis) -> None:

@@ -16,35 +16,9 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from support.raw import RawClient
+from support.resp import parse
 
 LONG = "x" * 65  # one byte over hash-max-listpack-value
-
-
-def parse(reply: bytes) -> object:
-    value, rest = _parse(reply)
-    assert rest == b""
-    return value
-
-
-def _parse(data: bytes) -> tuple[object, bytes]:
-    line, rest = data.split(b"\r\n", 1)
-    kind, body = line[:1], line[1:]
-    if kind == b"$":
-        length = int(body)
-        return (None, rest) if length < 0 else (rest[:length], rest[length + 2:])
-    if kind in (b"*", b"%"):
-        if int(body) < 0:
-            return None, rest
-        items = []
-        for _ in range(int(body) * (2 if kind == b"%" else 1)):
-            item, rest = _parse(rest)
-            items.append(item)
-        return (("map", items) if kind == b"%" else items), rest
-    if kind == b":":
-        return int(body), rest
-    if kind == b"_":
-        return None, rest
-    return line.decode(), rest
 
 
 def reads(differ, *commands: tuple) -> None:

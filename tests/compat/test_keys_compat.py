@@ -10,32 +10,7 @@ import time
 
 import pytest
 from support.raw import RawClient
-
-
-def parse(reply: bytes) -> object:
-    """A RESP2 reply as Python values (enough for arrays of bulks and integers)."""
-    value, rest = _parse(reply)
-    assert rest == b""
-    return value
-
-
-def _parse(data: bytes) -> tuple[object, bytes]:
-    line, rest = data.split(b"\r\n", 1)
-    kind, body = line[:1], line[1:]
-    if kind == b"$":
-        length = int(body)
-        if length < 0:
-            return None, rest
-        return rest[:length], rest[length + 2:]
-    if kind == b"*":
-        items = []
-        for _ in range(int(body)):
-            item, rest = _parse(rest)
-            items.append(item)
-        return items, rest
-    if kind == b":":
-        return int(body), rest
-    return line.decode(), rest
+from support.resp import parse
 
 
 def keys_info(differ) -> tuple[dict, dict]:

@@ -14,35 +14,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 from support.raw import RawClient
-
-
-def parse(reply: bytes) -> object:
-    value, rest = _parse(reply)
-    assert rest == b""
-    return value
-
-
-def _parse(data: bytes) -> tuple[object, bytes]:
-    line, rest = data.split(b"\r\n", 1)
-    kind, body = line[:1], line[1:]
-    if kind == b"$":
-        length = int(body)
-        return (None, rest) if length < 0 else (rest[:length], rest[length + 2:])
-    if kind == b"*":
-        if int(body) < 0:
-            return None, rest
-        items = []
-        for _ in range(int(body)):
-            item, rest = _parse(rest)
-            items.append(item)
-        return items, rest
-    if kind == b":":
-        return int(body), rest
-    if kind == b",":
-        return ("double", body), rest
-    if kind == b"_":
-        return None, rest
-    return line.decode(), rest
+from support.resp import parse
 
 
 def reads(differ, *commands: tuple) -> None:

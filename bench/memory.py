@@ -1,48 +1,35 @@
-"""Memory per key: load N small string keys with pipelined MSET and compare before/after."""
+"""Memory per element: load one data set (see bench/loads.py) and compare before/after."""
 
 from __future__ import annotations
 
 import socket
 import time
+from collections import deque
 
+import redis
+
+from bench.loads import KEY_OF, VALUE, batches
+from bench.parsing import parse_memory_usage, per_element
 from bench.servers import Server
 
-VALUE = b"abc"  # 3 bytes and not an integer, so Redis keeps it as a plain (embstr) string
 
-
-def encode(*args: bytes) -> bytes:
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        parts.append(b"$%d\r\n%s\r\n" % (len(arg), arg))
-    return b"".join(parts)
-
-
-def mset_batches(count: int, batch: int):
-    """MSET commands setting ``key:000000000`` … ``key:<count-1>`` to VALUE."""
-    for start in range(0, count, batch):
-        args = [b"MSET"]
-        for i in range(start, min(start + batch, count)):
-            args += (b"key:%09d" % i, VALUE)
-        yield encode(*args)
-
-
-def load_keys(port: int, count: int, batch: int = 1000, window: int = 8) -> float:
-    """Set ``count`` keys with ``window`` MSETs in flight; returns the seconds it took."""
+def load(port: int, kind: str, count: int, batch: int = 1000, window: int = 8) -> float:
+    """Send the ``kind`` data set with ``window`` commands in flight; returns the seconds."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=120) as sock:
         buf = b""
-        in_flight = 0
-        commands = mset_batches(count, batch)
+        expected: deque[bytes] = deque()
+        commands = batches(kind, count, batch)
         exhausted = False
         while True:
-            while not exhausted and in_flight < window:
-                command = next(commands, None)
-                if command is None:
+            while not exhausted and len(expected) < window:
+                item = next(commands, None)
+                if item is None:
                     exhausted = True
                 else:
-                    sock.sendall(command)
-                    in_flight += 1
-            if in_flight == 0:
+                    sock.sendall(item[0])
+                    expected.append(item[1])
+            if not expected:
                 break
             chunk = sock.recv(65536)
             if not chunk:
@@ -50,9 +37,9 @@ def load_keys(port: int, count: int, batch: int = 1000, window: int = 8) -> floa
             buf += chunk
             while b"\r\n" in buf:
                 line, buf = buf.split(b"\r\n", 1)
-                if line != b"+OK":
-                    raise RuntimeError(f"MSET failed: {line[:200]!r}")
-                in_flight -= 1
+                want = expected.popleft()
+                if line != want:
+                    raise RuntimeError(f"{kind} load: expected {want!r}, got {line[:200]!r}")
     return time.monotonic() - started
 
 
@@ -62,28 +49,61 @@ def snapshot(server: Server) -> dict[str, int]:
             "info_rss": int(info.get("used_memory_rss", 0))}
 
 
-def measure(server: Server, count: int, batch: int = 1000) -> dict:
-    """Bytes per key for ``count`` keys loaded into an empty, freshly started server."""
+def _check(client: redis.Redis, kind: str, count: int) -> str | None:
+    """Why the loaded data set looks wrong, or None."""
+    last = count - 1
+    if kind == "strings":
+        size, sample, want = client.dbsize(), client.get(f"key:{last:09d}"), VALUE.decode()
+    elif kind == "hash":
+        size, sample, want = client.hlen(KEY_OF[kind]), client.hget(KEY_OF[kind],
+                                                                    f"field:{last}"), str(last)
+    else:
+        size, sample, want = client.zcard(KEY_OF[kind]), client.zscore(KEY_OF[kind],
+                                                                        f"member:{last}"), last
+        sample = None if sample is None else int(sample)
+    if size != count or sample != want:
+        return f"expected {count:,} elements, found {size:,}; last element holds {sample!r}"
+    return None
+
+
+def memory_usage(client: redis.Redis, key: str | None) -> dict:
+    """``MEMORY USAGE key SAMPLES 0`` (exact: every element counted), or why not."""
+    if key is None:
+        return {"bytes": None, "error": "not measured for strings (one figure per key)"}
+    try:
+        reply = client.execute_command("MEMORY", "USAGE", key, "SAMPLES", "0")
+    except redis.ResponseError as exc:  # e.g. a server without the MEMORY command
+        reply = exc
+    value, error = parse_memory_usage(reply)
+    return {"bytes": value, "error": error}
+
+
+def measure(server: Server, kind: str, count: int, batch: int = 1000) -> dict:
+    """Bytes per element for ``count`` elements loaded into an empty, freshly started server."""
     client = server.client()
     try:
         if client.dbsize():
             raise RuntimeError(f"{server.kind} is not empty before the memory load")
         before = snapshot(server)
-        seconds = load_keys(server.port, count, batch)
-        loaded = client.dbsize()
-        sample = client.get(f"key:{count - 1:09d}")
+        seconds = load(server.port, kind, count, batch)
+        problem = _check(client, kind, count)
+        if problem:
+            raise RuntimeError(f"{server.kind} {kind}: {problem}")
+        after = snapshot(server)
+        usage = memory_usage(client, KEY_OF[kind])
     finally:
         client.close()
-    after = snapshot(server)
-    if loaded != count or sample != VALUE.decode():
-        raise RuntimeError(f"{server.kind}: expected {count} keys, DBSIZE says {loaded}; "
-                           f"last key holds {sample!r}")
     return {
-        "keys": count,
+        "kind": kind,
+        "elements": count,
         "load_seconds": seconds,
-        "load_keys_per_s": count / seconds if seconds else None,
+        "load_elements_per_s": count / seconds if seconds else None,
         "before": before,
         "after": after,
-        "used_memory_per_key": (after["used_memory"] - before["used_memory"]) / count,
-        "rss_per_key": (after["rss"] - before["rss"]) / count,
+        "used_memory_per_element": per_element(before["used_memory"], after["used_memory"],
+                                               count),
+        "rss_per_element": per_element(before["rss"], after["rss"], count),
+        "memory_usage": usage["bytes"],
+        "memory_usage_error": usage["error"],
+        "memory_usage_per_element": per_element(0, usage["bytes"], count),
     }

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import statistics
 from collections.abc import Iterable
 
@@ -92,3 +93,37 @@ def summarise(runs: list[dict]) -> list[dict]:
             "failed_runs": sum(run["rps"] is None for runs in group.values() for run in runs),
         })
     return rows
+
+
+def phase_cpu(marks: list[float]) -> list[float]:
+    """CPU seconds of each phase from cumulative readings ``[start, after 1st, ...]``."""
+    return [later - earlier for earlier, later in itertools.pairwise(marks)]
+
+
+def per_element(before: int | None, after: int | None, count: int) -> float | None:
+    """``(after - before) / count``; None when a figure is missing or ``count`` is 0."""
+    if before is None or after is None or count <= 0:
+        return None
+    return (after - before) / count
+
+
+def parse_memory_usage(reply: object) -> tuple[int | None, str | None]:
+    """A ``MEMORY USAGE`` reply → ``(bytes, None)``, or ``(None, why)`` if it has no figure."""
+    if isinstance(reply, Exception):
+        return None, f"{type(reply).__name__}: {str(reply).strip()}"
+    if isinstance(reply, bool) or not isinstance(reply, int):
+        return None, f"unexpected reply {reply!r}"
+    return reply, None
+
+
+def memory_ratios(redis: dict, taipan: dict) -> dict[str, float | None]:
+    """Taipan's bytes per element over Redis's, from two ``bench.memory.measure`` results."""
+    return {
+        "taipan_rss_over_redis_used_memory":
+            ratio(taipan["rss_per_element"], redis["used_memory_per_element"]),
+        "taipan_rss_over_redis_memory_usage":
+            ratio(taipan["rss_per_element"], redis.get("memory_usage_per_element")),
+        "taipan_rss_over_redis_rss": ratio(taipan["rss_per_element"], redis["rss_per_element"]),
+        "taipan_used_memory_over_redis_used_memory":
+            ratio(taipan["used_memory_per_element"], redis["used_memory_per_element"]),
+    }

@@ -2,37 +2,62 @@
 
 from __future__ import annotations
 
+from bench.loads import DESCRIPTIONS
 
-def _num(value: float | None, fmt: str) -> str:
-    return "n/a" if value is None else format(value, fmt)
+
+def _num(value: float | None, fmt: str, suffix: str = "") -> str:
+    return "n/a" if value is None else format(value, fmt) + suffix
 
 
 def throughput_table(rows: list[dict]) -> str:
-    header = (f"{'test':<16}{'pipeline':>9}{'redis ops/s':>14}{'taipan ops/s':>14}"
+    width = max([16] + [len(row["test"]) + 2 for row in rows])
+    header = (f"{'test':<{width}}{'pipeline':>9}{'redis ops/s':>14}{'taipan ops/s':>14}"
               f"{'ratio':>8}{'redis CPU µs/op':>17}{'taipan CPU µs/op':>18}")
     lines = [header, "-" * len(header)]
     for row in rows:
         note = f"  ({row['failed_runs']} failed runs)" if row["failed_runs"] else ""
         lines.append(
-            f"{row['test']:<16}{row['pipeline']:>9}{_num(row['redis_rps'], ',.0f'):>14}"
+            f"{row['test']:<{width}}{row['pipeline']:>9}{_num(row['redis_rps'], ',.0f'):>14}"
             f"{_num(row['taipan_rps'], ',.0f'):>14}{_num(row['ratio'], '.3f'):>8}"
             f"{_num(row['redis_cpu_us_per_op'], '.2f'):>17}"
             f"{_num(row['taipan_cpu_us_per_op'], '.2f'):>18}{note}")
     return "\n".join(lines)
 
 
-def memory_table(results: dict[str, dict]) -> str:
-    keys = next(iter(results.values()))["keys"]
-    header = (f"{'server':<8}{'used_memory Δ/key':>19}{'RSS Δ/key':>12}{'RSS after':>12}"
-              f"{'load keys/s':>14}")
-    lines = [f"memory: {keys:,} keys key:NNNNNNNNN -> 3-byte value, pipelined MSET into an "
-             "empty server", header, "-" * len(header)]
-    for kind, result in results.items():
+def sizes_line(sizes: dict[str, dict[str, int | None]]) -> str:
+    """``mylist: redis 1,000 / taipan 1,000, ...`` for the collection keys left over."""
+    keys = next(iter(sizes.values()))
+    return ", ".join(
+        f"{key} " + " / ".join(f"{kind} {_num(per_key[key], ',')}"
+                               for kind, per_key in sizes.items())
+        for key in keys)
+
+
+def memory_table(kind: str, results: dict[str, dict], ratios: dict | None) -> str:
+    """One table per data set kind: bytes per element for each server, then the ratios."""
+    unit = "key" if kind == "strings" else "elem"
+    count = next(iter(results.values()))["elements"]
+    header = (f"{'server':<8}{f'used_memory Δ/{unit}':>20}{f'RSS Δ/{unit}':>14}"
+              f"{f'MEMORY USAGE/{unit}':>21}{'RSS after':>12}{f'load {unit}s/s':>15}")
+    lines = [f"memory ({kind}): {count:,} {DESCRIPTIONS[kind]} into an empty server",
+             header, "-" * len(header)]
+    for server, result in results.items():
         lines.append(
-            f"{kind:<8}{result['used_memory_per_key']:>17.1f} B{result['rss_per_key']:>10.1f} B"
-            f"{result['after']['rss'] / 2**20:>10.1f} M{_num(result['load_keys_per_s'], ',.0f'):>14}")
-    if "redis" in results and "taipan" in results:
-        redis_rss, taipan_rss = results["redis"]["rss_per_key"], results["taipan"]["rss_per_key"]
-        if redis_rss > 0:
-            lines.append(f"taipan/redis RSS per key: {taipan_rss / redis_rss:.2f}x")
+            f"{server:<8}{_num(result['used_memory_per_element'], '.1f', ' B'):>20}"
+            f"{_num(result['rss_per_element'], '.1f', ' B'):>14}"
+            f"{_num(result['memory_usage_per_element'], '.1f', ' B'):>21}"
+            f"{result['after']['rss'] / 2**20:>10.1f} M"
+            f"{_num(result['load_elements_per_s'], ',.0f'):>15}")
+    for server, result in results.items():
+        if kind != "strings" and result["memory_usage"] is None:
+            lines.append(f"{server} MEMORY USAGE: {result['memory_usage_error']}")
+    if ratios:
+        parts = [f"taipan RSS/{unit} ÷ redis used_memory/{unit}: "
+                 f"{_num(ratios['taipan_rss_over_redis_used_memory'], '.2f', 'x')}"]
+        if kind != "strings":
+            parts.append(f"÷ redis MEMORY USAGE/{unit}: "
+                         f"{_num(ratios['taipan_rss_over_redis_memory_usage'], '.2f', 'x')}")
+        parts.append(f"÷ redis RSS/{unit}: "
+                     f"{_num(ratios['taipan_rss_over_redis_rss'], '.2f', 'x')}")
+        lines.append(";  ".join(parts))
     return "\n".join(lines)

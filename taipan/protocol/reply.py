@@ -137,8 +137,15 @@ def _encode_double(value: float, out: list[bytes], resp: int) -> None:
         _encode_bulk(text, out, resp)
 
 
+_ONLY_BYTES = {bytes}
+
+
 def _encode_array(value: list | tuple, out: list[bytes], resp: int) -> None:
     out.append(b"*%d\r\n" % len(value))
+    if len(value) > 4 and set(map(type, value)) == _ONLY_BYTES:
+        # LRANGE, MGET, KEYS ...: one formatting operation per element.
+        out += [b"$%d\r\n%s\r\n" % (len(item), item) for item in value]
+        return
     encoders = _ENCODERS
     for item in value:
         if type(item) is bytes:  # LRANGE, MGET, KEYS ...: skip the table lookup

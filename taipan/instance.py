@@ -63,6 +63,7 @@ class Instance:
         self.unblock_client: Callable[[Any, bool], bool] | None = None
         for db in self.databases:
             db.blocking = self.blocking
+            db.on_expired = self._propagate_expired
         self.stats = Stats()
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
@@ -82,6 +83,10 @@ class Instance:
         # Called with (db index, argv) for each write that changed the dataset; AOF and
         # replication attach here.
         self.propagators: list[Callable[[int, list[bytes]], None]] = []
+        # The AppendOnlyFile while appendonly is on (taipan.persistence.aof).
+        self.aof: Any = None
+        # Set by the running server: BGREWRITEAOF (synchronous for now).
+        self.aof_rewriter: Callable[[], None] | None = None
         self.executable = ""
         self.dispatcher: Any = None  # set by the Dispatcher built for this instance
         self.scan_snapshots = ScanSnapshots()
@@ -92,6 +97,13 @@ class Instance:
         self.extra_info: dict[str, dict[str, Any]] = {}
         # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
         self._ops_samples: list[tuple[float, int, int, int]] = []
+
+    def _propagate_expired(self, db_index: int, key: bytes) -> None:
+        """An expired key's deletion reaches the AOF and replicas as a DEL, as Redis."""
+        if self.propagators:
+            argv = [b"DEL", key]
+            for propagator in self.propagators:
+                propagator(db_index, argv)
 
     def _rename_commands(self) -> None:
         """``rename-command old new`` (``new`` empty: the command is removed)."""

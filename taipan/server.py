@@ -14,6 +14,7 @@ import time
 from taipan import __version__
 from taipan.config import Config, ConfigError
 from taipan.dispatch import Dispatcher
+from taipan.errors import ReplyError
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
@@ -135,6 +136,8 @@ class ServerRuntime:
         self._cron_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
         instance.shutdown_requested = self.request_shutdown
+        instance.aof_rewriter = self._rewrite_aof
+        instance.config.appliers["appendonly"] = self._apply_appendonly
         instance.unblock_client = lambda client, with_error: blocking.unblock(
             self, client, with_error)
         appliers = instance.config.appliers
@@ -163,6 +166,8 @@ class ServerRuntime:
         config = self.instance.config
         if config.dir and self.owns_process:
             self._change_dir(config.dir)
+        if config.appendonly:
+            self._start_aof()
         if config.port or self.ephemeral_port:
             await self._serve_tcp(bind_tcp(config.bind, config.port, config.tcp_backlog))
         if config.unixsocket:
@@ -178,6 +183,68 @@ class ServerRuntime:
         self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Server initialized")
         log.info("Ready to accept connections")
+
+    def _start_aof(self) -> None:
+        """appendonly yes: replay the AOF (no propagation meanwhile), then append to it.
+        A file that can't be loaded stops the server with exit code 1, as Redis."""
+        from taipan.net.client import Client
+        from taipan.persistence.aof import AofError, AppendOnlyFile
+
+        instance = self.instance
+        aof = AppendOnlyFile(instance)
+        loader = Client(0, instance, kind="aof")  # Redis's fake AOF client: no socket
+        loader.authenticated = True
+        try:
+            aof.load(loader)
+            aof.open()
+        except (AofError, OSError) as exc:
+            if not self.owns_process:
+                raise  # an embedding host decides what a failed load means
+            log.warning(str(exc))
+            raise SystemExit(1) from None
+        instance.dirty_at_last_save = instance.keyspace_stats.dirty  # loading isn't a change
+        instance.aof = aof
+        instance.propagators.append(aof.propagate)
+
+    def _apply_appendonly(self, old: bool, new: bool) -> None:
+        """CONFIG SET appendonly: on writes a new generation from the dataset (as
+        Redis's rewrite on enabling, but synchronous); off closes the AOF."""
+        from taipan.persistence.aof import AofError, AppendOnlyFile
+        from taipan.persistence.aof_manifest import read_manifest
+
+        instance = self.instance
+        if new and instance.aof is None:
+            aof = AppendOnlyFile(instance)
+            try:
+                os.makedirs(aof.directory, exist_ok=True)
+                existing = read_manifest(aof.manifest_path)
+                if existing is not None:
+                    aof.manifest = existing
+                    aof.rewrite()
+                aof.open()
+            except (AofError, OSError) as exc:
+                log.warning(f"Redis needs to enable the AOF but can't trigger a background "
+                            f"AOF rewrite operation. ({exc})")
+                aof.close()
+                raise ConfigError(str(exc)) from None
+            instance.aof = aof
+            instance.propagators.append(aof.propagate)
+        elif not new and instance.aof is not None:
+            aof, instance.aof = instance.aof, None
+            instance.propagators.remove(aof.propagate)
+            aof.close()
+
+    def _rewrite_aof(self) -> None:
+        """BGREWRITEAOF; with appendonly off it writes a base and a manifest only."""
+        from taipan.persistence.aof import AofError, AppendOnlyFile
+
+        try:
+            if self.instance.aof is not None:
+                self.instance.aof.rewrite()
+            else:
+                AppendOnlyFile.rewrite_while_off(self.instance)
+        except (AofError, OSError) as exc:
+            raise ReplyError(f"ERR {exc}") from None
 
     async def _serve_tcp(self, sockets: list[socket.socket]) -> None:
         loop = asyncio.get_running_loop()
@@ -237,6 +304,9 @@ class ServerRuntime:
             except (TimeoutError, Exception):
                 pass
         self.tcp_servers, self.unix_server = [], None
+        aof = self.instance.aof
+        if aof is not None:
+            aof.close()
         unixsocket = self.instance.config.unixsocket
         if unixsocket and os.path.exists(unixsocket):
             log.info("Removing the unix socket file.")

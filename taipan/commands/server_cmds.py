@@ -1,4 +1,4 @@
-"""Server commands: TIME, LASTSAVE, SHUTDOWN, DEBUG."""
+"""Server commands: TIME, LASTSAVE, SHUTDOWN, BGREWRITEAOF, DEBUG."""
 
 from __future__ import annotations
 
@@ -64,6 +64,18 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
     ctx.close_requested = True
     ctx.reply_mode = "off"  # the connection closes without a reply, as Redis's does
     return None
+
+
+@commands.command("BGREWRITEAOF", arity=1, flags="admin noscript no_async_loading",
+                  summary="Asynchronously rewrite the append-only file", since="1.0.0",
+                  complexity="O(1)")
+def bgrewriteaof(ctx: Any, argv: list[bytes]) -> Status:
+    """BGREWRITEAOF"""
+    # Not forked yet: the rewrite runs to completion before this reply.
+    if ctx.server.aof_rewriter is None:
+        raise err("Background append only file rewriting is not available")
+    ctx.server.aof_rewriter()  # raises a ReplyError when it fails
+    return Status("Background append only file rewriting started")
 
 
 # -- DEBUG ------------------------------------------------------------------------

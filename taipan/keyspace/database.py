@@ -48,7 +48,7 @@ STRING_TYPES = (bytes, bytearray)
 
 class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
-                 "avg_ttl", "access", "blocked_keys", "blocking")
+                 "avg_ttl", "access", "blocked_keys", "blocking", "on_expired")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
         self.index = index
@@ -67,6 +67,9 @@ class Database:
         # ``blocking`` (the server's BlockingRegistry), set by the owning Instance.
         self.blocked_keys: set[bytes] = set()
         self.blocking: Any = None
+        # Called with (db index, key) when a key expires, so the deletion is propagated
+        # (AOF, replicas) as the DEL Redis writes; set by the owning Instance.
+        self.on_expired: Any = None
 
     # -- reads -------------------------------------------------------------------
 
@@ -290,6 +293,8 @@ class Database:
         self.expires.pop(key, None)
         self.stats.expired_keys += 1
         self.signal(key)
+        if self.on_expired is not None:
+            self.on_expired(self.index, key)
 
     def is_expired(self, key: bytes) -> bool:
         deadline = self.expires.get(key)

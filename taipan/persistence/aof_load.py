@@ -1,0 +1,190 @@
+"""Replaying AOF files through the real dispatcher at startup.
+
+Each file is a sequence of RESP arrays of bulk strings; lines starting with ``#``
+between commands are annotations (``#TS:<unix time>`` with aof-timestamp-enabled) and
+are skipped, as Redis does. A command cut short at the end of the last file is a
+crash mid-write: with ``aof-load-truncated yes`` the file is truncated to its last
+complete command and loading goes on; anything else malformed stops the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from taipan.persistence.aof_manifest import AofError, Manifest
+
+if TYPE_CHECKING:
+    from taipan.instance import Instance
+
+log = logging.getLogger("taipan")
+
+
+class Truncated(Exception):
+    """The file ends in the middle of a command; ``offset`` is the last good one."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+class BadFormat(Exception):
+    def __init__(self, offset: int) -> None:
+        super().__init__(offset)
+        self.offset = offset
+
+
+def parse_commands(data: bytes) -> Iterator[tuple[int, list[bytes]]]:
+    """(offset after the command, argv) for each command in ``data``.
+
+    Raises ``Truncated`` at a partial last command, ``BadFormat`` on garbage.
+    """
+    pos = 0
+    end = len(data)
+    while pos < end:
+        start = pos
+        newline = data.find(b"\n", pos)
+        if newline < 0:
+            raise Truncated(start)
+        line = data[pos:newline].rstrip(b"\r")
+        if line[:1] == b"#":
+            pos = newline + 1
+            continue
+        if line[:1] != b"*":
+            raise BadFormat(start)
+        try:
+            count = int(line[1:])
+        except ValueError:
+            raise BadFormat(start) from None
+        if count < 1:
+            raise BadFormat(start)
+        pos = newline + 1
+        argv: list[bytes] = []
+        for _ in range(count):
+            newline = data.find(b"\n", pos)
+            if newline < 0:
+                raise Truncated(start)
+            line = data[pos:newline].rstrip(b"\r")
+            if line[:1] != b"$":
+                raise BadFormat(start)
+            try:
+                length = int(line[1:])
+            except ValueError:
+                raise BadFormat(start) from None
+            pos = newline + 1
+            if pos + length + 2 > end:
+                raise Truncated(start)
+            argv.append(data[pos:pos + length])
+            if data[pos + length:pos + length + 2] != b"\r\n":
+                raise BadFormat(start)
+            pos += length + 2
+        yield pos, argv
+
+
+def load_manifest_files(instance: Instance, client: Any, directory: str,
+                        manifest: Manifest) -> None:
+    """Replay base then incr files as ``client`` (a socketless, authenticated client
+    the server builds); raise ``AofError`` when startup must stop."""
+    started = time.monotonic()
+    files = ([manifest.base] if manifest.base else []) + manifest.incrs
+    for index, item in enumerate(files):
+        last = index == len(files) - 1
+        kind = "base" if item.kind == "b" else "incr"
+        file_started = time.monotonic()
+        path = os.path.join(directory, item.name)
+        if item.kind == "b" and item.name.endswith(".rdb"):
+            _load_rdb_base(instance, path, item.name)
+        else:
+            _load_file(instance, client, path, item.name, last)
+        log.info(f"DB loaded from {kind} file {item.name}: "
+                 f"{time.monotonic() - file_started:.3f} seconds")
+    log.info(f"DB loaded from append only file: {time.monotonic() - started:.3f} seconds")
+
+
+def _load_rdb_base(instance: Instance, path: str, name: str) -> None:
+    """A base file in RDB format (what Redis writes with aof-use-rdb-preamble yes)."""
+    from taipan.keyspace.database import now_ms
+    from taipan.persistence.rdb_file import RdbError, read_rdb
+
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise AofError(f"The AOF file {name} doesn't exist") from None
+    except OSError as exc:
+        raise AofError(f"Fatal error: can't open the append log file {name} for reading: "
+                       f"{exc.strerror}") from None
+    try:
+        contents = read_rdb(data, instance.config)
+    except RdbError as exc:
+        raise AofError(f"Error reading the RDB base file {name}, AOF loading aborted "
+                       f"({exc})") from None
+    now = now_ms()
+    for index, keys in contents.databases.items():
+        if index >= len(instance.databases):
+            raise AofError(f"FATAL: Data file was created with a Redis server configured "
+                           f"to handle more than {len(instance.databases)} databases.")
+        db = instance.databases[index]
+        for key, loaded in keys.items():
+            if loaded.expire_ms is not None and loaded.expire_ms <= now:
+                continue  # expired while the server was down, as Redis skips them
+            db.set(key, loaded.value)
+            if loaded.expire_ms is not None:
+                db.set_expire(key, loaded.expire_ms)
+
+
+def _load_file(instance: Instance, client: Any, path: str, name: str, last: bool) -> None:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise AofError(f"The AOF file {name} doesn't exist") from None
+    except OSError as exc:
+        raise AofError(f"Fatal error: can't open the append log file {name} for reading: "
+                       f"{exc.strerror}") from None
+    if not data:
+        return
+    dispatcher = instance.dispatcher
+    good = 0  # offset after the last complete command outside MULTI
+    try:
+        for offset, argv in parse_commands(data):
+            command = dispatcher.resolve(argv)
+            if not hasattr(command, "handler"):
+                raise AofError(f"Unknown command '{argv[0].decode(errors='replace')}' "
+                               f"reading the append only file {name}")
+            dispatcher.execute(client, argv)
+            if client.multi is None:
+                good = offset
+        if client.multi is not None:
+            log.warning("Revert incomplete MULTI/EXEC transaction in AOF file "
+                        f"{name}")
+            client.multi = None
+            raise Truncated(good)
+    except Truncated as cut:
+        client.multi = None
+        _truncated(instance, path, name, min(cut.offset, good), last)
+    except BadFormat as bad:
+        raise AofError(f"Bad file format reading the append only file {name} at offset "
+                       f"{bad.offset}: make a backup of your AOF file, then use "
+                       f"./redis-check-aof --fix <filename.manifest>") from None
+
+
+def _truncated(instance: Instance, path: str, name: str, offset: int, last: bool) -> None:
+    if not last:
+        raise AofError(f"Fatal error: the truncated file {name} is not the last file")
+    if not instance.config.aof_load_truncated:
+        raise AofError(f"Unexpected end of file reading the append only file {name} "
+                       f"(offset {offset}). You can: 1) Make a backup of your AOF file, then "
+                       f"use ./redis-check-aof --fix <filename.manifest>. 2) Alternatively "
+                       f"you can set the 'aof-load-truncated' configuration option to yes "
+                       f"and restart the server.")
+    log.warning(f"!!! Warning: short read while loading the AOF file {name}!!!")
+    log.warning(f"!!! Truncating the AOF {name} at offset {offset} !!!")
+    try:
+        os.truncate(path, offset)
+    except OSError as exc:
+        raise AofError(f"Error truncating the AOF file {name}: {exc.strerror}") from None
+    log.warning(f"AOF {name} loaded anyway because aof-load-truncated is enabled")

@@ -35,8 +35,12 @@ def _zadd(ctx: Any, argv: list[bytes], incr: bool) -> Any:
             break
         options.add(option)
         first += 1
-    incr = incr or b"INCR" in options
-    nx, xx, gt, lt = (flag in options for flag in (b"NX", b"XX", b"GT", b"LT"))
+    if options:
+        incr = incr or b"INCR" in options
+        nx, xx = b"NX" in options, b"XX" in options
+        gt, lt = b"GT" in options, b"LT" in options
+    else:  # the common case: plain ZADD key score member ...
+        nx = xx = gt = lt = False
     pairs = len(argv) - first
     if pairs % 2 or not pairs:
         raise SyntaxErr()

@@ -80,6 +80,9 @@ class Instance:
         self.shutdown_requested: Callable[[], None] | None = None
         # Set by the persistence layer: writes an RDB snapshot synchronously (SAVE).
         self.snapshot_saver: Callable[[], None] | None = None
+        # The RdbSnapshots of a running server (SAVE, BGSAVE, DEBUG RELOAD); None when
+        # embedded without one.
+        self.rdb: Any = None
         # Called with (db index, argv) for each write that changed the dataset; AOF and
         # replication attach here.
         self.propagators: list[Callable[[int, list[bytes]], None]] = []

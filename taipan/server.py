@@ -19,6 +19,7 @@ from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
 from taipan.net.connection import Connection
+from taipan.persistence.snapshot import CAN_FORK, RdbSnapshots, SnapshotError
 
 log = logging.getLogger("taipan")
 VERBOSE = 15  # Redis's "verbose" level, between debug and notice
@@ -137,6 +138,10 @@ class ServerRuntime:
         self._stopped = asyncio.Event()
         instance.shutdown_requested = self.request_shutdown
         instance.aof_rewriter = self._rewrite_aof
+        self.rdb = RdbSnapshots(instance, can_fork=CAN_FORK and owns_process)
+        self.rdb.close_in_child = self._close_listeners_in_child
+        instance.rdb = self.rdb
+        instance.snapshot_saver = self.rdb.save_for_shutdown
         instance.config.appliers["appendonly"] = self._apply_appendonly
         instance.unblock_client = lambda client, with_error: blocking.unblock(
             self, client, with_error)
@@ -168,6 +173,8 @@ class ServerRuntime:
             self._change_dir(config.dir)
         if config.appendonly:
             self._start_aof()
+        elif self.owns_process:
+            self._load_rdb()
         if config.port or self.ephemeral_port:
             await self._serve_tcp(bind_tcp(config.bind, config.port, config.tcp_backlog))
         if config.unixsocket:
@@ -183,6 +190,24 @@ class ServerRuntime:
         self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Server initialized")
         log.info("Ready to accept connections")
+
+    def _load_rdb(self) -> None:
+        """appendonly no: load ``dir/dbfilename`` if it exists; a bad file stops the
+        server with exit code 1 and is left as it is."""
+        try:
+            self.rdb.load_at_startup()
+        except SnapshotError as exc:
+            log.warning(str(exc))
+            raise SystemExit(1) from None
+
+    def _close_listeners_in_child(self) -> None:
+        """A forked BGSAVE child must not hold the listening sockets open."""
+        for server in self.servers:
+            for sock in server.sockets or ():
+                try:
+                    os.close(sock.fileno())
+                except OSError:
+                    pass
 
     def _start_aof(self) -> None:
         """appendonly yes: replay the AOF (no propagation meanwhile), then append to it.
@@ -304,6 +329,7 @@ class ServerRuntime:
             except (TimeoutError, Exception):
                 pass
         self.tcp_servers, self.unix_server = [], None
+        self.rdb.kill_child()
         aof = self.instance.aof
         if aof is not None:
             aof.close()
@@ -327,6 +353,7 @@ class ServerRuntime:
                     last_second = now
                     self._close_idle_clients()
                 instance.sample_ops()
+                self.rdb.poll()
             except Exception:  # the cron must survive its own bugs
                 log.exception("error in server cron")
 

@@ -1,4 +1,4 @@
-"""Server commands: TIME, LASTSAVE, SHUTDOWN, BGREWRITEAOF, DEBUG."""
+"""Server commands: TIME, LASTSAVE, SAVE, BGSAVE, SHUTDOWN, BGREWRITEAOF, DEBUG."""
 
 from __future__ import annotations
 
@@ -32,6 +32,51 @@ def time_(ctx: Any, argv: list[bytes]) -> list[bytes]:
 def lastsave(ctx: Any, argv: list[bytes]) -> int:
     """LASTSAVE"""
     return ctx.server.last_save
+
+
+def _snapshots(ctx: Any) -> Any:
+    rdb = ctx.server.rdb
+    if rdb is None:
+        raise ReplyError("ERR")  # Redis's shared.err: no snapshot layer to save with
+    return rdb
+
+
+@commands.command("SAVE", arity=1, flags="admin noscript no_async_loading no_multi",
+                  summary="Synchronously save the dataset to disk", since="1.0.0",
+                  complexity="O(N) where N is the total number of keys in all databases")
+def save(ctx: Any, argv: list[bytes]) -> Any:
+    """SAVE"""
+    rdb = _snapshots(ctx)
+    if rdb.child_pid:
+        raise err("Background save already in progress")
+    try:
+        rdb.save()
+    except Exception:
+        raise ReplyError("ERR") from None
+    return OK
+
+
+@commands.command("BGSAVE", arity=-1, flags="admin noscript no_async_loading",
+                  summary="Asynchronously save the dataset to disk", since="1.0.0",
+                  complexity="O(1)",
+                  history=(("3.2.2", "Added the `SCHEDULE` option."),))
+def bgsave(ctx: Any, argv: list[bytes]) -> Status:
+    """BGSAVE [SCHEDULE]"""
+    # SCHEDULE only matters while an AOF rewrite runs, and those are synchronous here.
+    if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
+        raise SyntaxErr()
+    rdb = _snapshots(ctx)
+    if rdb.child_pid:
+        raise err("Background save already in progress")
+    if getattr(ctx, "deny_blocking", False):
+        # Inside EXEC: a fork now would catch half a transaction; the cron starts it.
+        rdb.bgsave_scheduled = True
+        return Status("Background saving scheduled")
+    try:
+        rdb.bgsave()
+    except Exception:
+        raise ReplyError("ERR") from None
+    return Status("Background saving started")
 
 
 @commands.command("SHUTDOWN", arity=-1, flags="admin noscript loading stale no_multi allow_busy",
@@ -84,6 +129,17 @@ _DEBUG_HELP = (
     "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "LOG <message>",
     "    Write <message> to the server log.",
+    "RELOAD [option ...]",
+    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+    "    * MERGE: conflicting keys will be loaded from RDB.",
+    "    * NOFLUSH: the existing database will not be removed before load, but",
+    "      conflicting keys will generate an exception and kill the server.",
+    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+    "    Examples:",
+    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+    "      the database.",
+    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+    "      existing RDB file.",
     "OBJECT <key>",
     "    Show low level info about `key` and associated value.",
     "SET-ACTIVE-EXPIRE <0|1>",
@@ -153,6 +209,21 @@ def _debug_log(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
+def _debug_reload(ctx: Any, argv: list[bytes]) -> Any:
+    options = {arg.upper() for arg in argv[2:]}
+    if not options <= {b"MERGE", b"NOFLUSH", b"NOSAVE"}:
+        raise err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+    rdb = _snapshots(ctx)
+    if rdb.child_pid:
+        raise err("Background save already in progress")
+    try:
+        rdb.reload(save=b"NOSAVE" not in options,
+                   flush=not options & {b"MERGE", b"NOFLUSH"})
+    except Exception:
+        raise err("Error trying to load the RDB dump, check server logs.") from None
+    return OK
+
+
 def _rdb_length(value: Any) -> int:
     """Bytes a string takes in an RDB file (without LZF compression)."""
     if type(value) is bytes and len(value) <= 11 and _RDB_INT.match(value):
@@ -192,4 +263,5 @@ _DEBUG_SUBCOMMANDS: dict[bytes, tuple[tuple[int, ...], Any]] = {
     b"set-active-expire": ((3,), _debug_set_active_expire),
     b"object": ((3,), _debug_object),
     b"log": ((3,), _debug_log),
+    b"reload": (tuple(range(2, 6)), _debug_reload),
 }

@@ -11,7 +11,7 @@ What is observable, and why it is done the way it is here:
   first. Ties keep their input order: glibc's ``qsort`` is a stable merge sort.
 - With a BY pattern and a LIMIT that cuts the result, Redis runs its partial
   quicksort (Bentley-McIlroy, skipping the parts outside the limit), which is not
-  stable: where distinct elements compare equal, ``_partial_quicksort`` replays that
+  stable: where distinct elements compare equal, ``partial_quicksort`` replays that
   algorithm so ties come out in Redis's order.
 - ``BY`` without ``*`` skips sorting: lists and sorted sets keep their order (DESC
   walks it backwards, LIMIT picks the range directly), a set comes in iteration
@@ -21,13 +21,13 @@ What is observable, and why it is done the way it is here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from fractions import Fraction
 from operator import itemgetter
 from typing import Any
 
 from taipan.commands.args import parse_exact_float, to_int
 from taipan.commands.keyspecs import KeyRefs
+from taipan.commands.pqsort import partial_quicksort
 from taipan.commands.table import CommandGroup
 from taipan.errors import SyntaxErr, WrongType, err
 from taipan.types.hashes import RedisHash
@@ -144,100 +144,6 @@ def lookup(db: Any, pattern: bytes, element: bytes) -> bytes | bytearray | None:
     return None
 
 
-# -- Redis's partial quicksort ----------------------------------------------------------------
-
-Compare = Callable[[Any, Any], int]
-
-
-def _partial_quicksort(v: list, cmp: Compare, first: int, last: int) -> None:
-    """Order ``v`` in place as Redis's ``pqsort`` does: a Bentley-McIlroy quicksort
-    (median of three, ninther above 40, fat pivot) that leaves alone every part lying
-    wholly outside positions ``first..last``. Parts are disjoint, so a work list gives
-    the same result as Redis's recursion."""
-    pending = [(0, len(v))]
-    while pending:
-        a, n = pending.pop()
-        if n < 7:
-            _insertion_sort(v, a, n, cmp)
-            continue
-        pm = a + n // 2
-        if n > 7:
-            pl, pn = a, a + n - 1
-            if n > 40:
-                d = n // 8
-                pl = _median3(v, pl, pl + d, pl + 2 * d, cmp)
-                pm = _median3(v, pm - d, pm, pm + d, cmp)
-                pn = _median3(v, pn - 2 * d, pn - d, pn, cmp)
-            pm = _median3(v, pl, pm, pn, cmp)
-        v[a], v[pm] = v[pm], v[a]
-        pivot = v[a]
-        pa = pb = a + 1
-        pc = pd = a + n - 1
-        swapped = False
-        while True:
-            while pb <= pc:
-                r = cmp(v[pb], pivot)
-                if r > 0:
-                    break
-                if r == 0:
-                    swapped = True
-                    v[pa], v[pb] = v[pb], v[pa]
-                    pa += 1
-                pb += 1
-            while pb <= pc:
-                r = cmp(v[pc], pivot)
-                if r < 0:
-                    break
-                if r == 0:
-                    swapped = True
-                    v[pc], v[pd] = v[pd], v[pc]
-                    pd -= 1
-                pc -= 1
-            if pb > pc:
-                break
-            v[pb], v[pc] = v[pc], v[pb]
-            swapped = True
-            pb += 1
-            pc -= 1
-        if not swapped:
-            _insertion_sort(v, a, n, cmp)
-            continue
-        pn = a + n
-        r = min(pa - a, pb - pa)
-        _swap_runs(v, a, pb - r, r)
-        r = min(pd - pc, pn - pd - 1)
-        _swap_runs(v, pb, pn - r, r)
-        for start, size in ((a, pb - pa), (pn - (pd - pc), pd - pc)):
-            if size > 1 and not (
-                (first < start and last < start)
-                or (first >= start + size and last >= start + size)
-            ):
-                pending.append((start, size))
-
-
-def _insertion_sort(v: list, a: int, n: int, cmp: Compare) -> None:
-    for i in range(a + 1, a + n):
-        j = i
-        while j > a and cmp(v[j - 1], v[j]) > 0:
-            v[j - 1], v[j] = v[j], v[j - 1]
-            j -= 1
-
-
-def _median3(v: list, i: int, j: int, k: int, cmp: Compare) -> int:
-    if cmp(v[i], v[j]) < 0:
-        if cmp(v[j], v[k]) < 0:
-            return j
-        return k if cmp(v[i], v[k]) < 0 else i
-    if cmp(v[j], v[k]) > 0:
-        return j
-    return i if cmp(v[i], v[k]) < 0 else k
-
-
-def _swap_runs(v: list, i: int, j: int, n: int) -> None:
-    for offset in range(n):
-        v[i + offset], v[j + offset] = v[j + offset], v[i + offset]
-
-
 # -- the command --------------------------------------------------------------------------------
 
 def _word(arg: bytes) -> bytes:
@@ -310,7 +216,7 @@ def _sorted(ctx: Any, vector: list[bytes], by: bytes | None, alpha: bool, desc: 
         def cmp(x: tuple[Any, bytes], y: tuple[Any, bytes]) -> int:
             return sign * ((x[0] > y[0]) - (x[0] < y[0]))
 
-        _partial_quicksort(keyed, cmp, start, end)
+        partial_quicksort(keyed, cmp, start, end)
     else:
         keyed.sort(key=itemgetter(0), reverse=desc)  # stable, as glibc's qsort
     return [element for _, element in keyed]

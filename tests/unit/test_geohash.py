@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from taipan.commands.geo import human_double
-from taipan.commands.geo_order import merge_sort, partial_sort
+from taipan.commands.geo_order import merge_sort
+from taipan.commands.pqsort import partial_quicksort as partial_sort
 from taipan.protocol.reply import encode
 from taipan.types.geohash import (
     LAT_MAX,

@@ -181,6 +181,11 @@ class Config:
         if name == "user":
             self.user_lines.append(line)
             return
+        param = self.lookup(name)
+        if param is not None and param.multi_arg and len(args) == 1 and args[0]:
+            # Like Redis, a single quoted argument of a multi-argument directive is
+            # split on spaces: `save "3600 1 300 100"`, `--save "3600 1"`.
+            args = split_words(args[0])
         self.set_words(name, args, startup=True)
 
     # -- CONFIG REWRITE -----------------------------------------------------------------

@@ -25,6 +25,12 @@ log = logging.getLogger("taipan")
 _RUN_IN_MULTI = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 _NOAUTH_ERROR = ReplyError(NOAUTH)
 _NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
+_MISCONF = ReplyError(
+    "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+    "persist to disk. Commands that may modify the data set are disabled, because this "
+    "instance is configured to report errors during writes if RDB snapshotting fails "
+    "(stop-writes-on-bgsave-error option). Please check the Redis logs for details about "
+    "the RDB error.")
 
 
 class Dispatcher:
@@ -86,12 +92,23 @@ class Dispatcher:
                 return self._rejected(client, wrong_arity(command.name), command)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command)
+        if (command.is_write or command.name == "ping") and self._disk_error():
+            return self._rejected(client, _MISCONF, command)
         if client.multi is not None and not command.runs_in_multi:
             if not command.allowed_in_multi:
                 return self._rejected(client, _NOT_IN_MULTI, command)
             client.multi.append((command, argv))
             return QUEUED
         return self.call(client, command, argv)
+
+    def _disk_error(self) -> bool:
+        """stop-writes-on-bgsave-error: the last background save failed while save
+        points are configured, so writes (and PING, as in Redis) are refused."""
+        rdb = self.instance.rdb
+        if rdb is None or rdb.last_bgsave_ok:
+            return False
+        config = self.instance.config
+        return bool(config.stop_writes_on_bgsave_error and config.save)
 
     def call(self, client: Client, command: Command, argv: list[bytes]) -> Any:
         """Invoke a resolved command: count it, turn errors into replies, propagate."""

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from support.machines import run_against_both
 from support.raw import RawClient
 
 KEYS = st.sampled_from(["a", "b", "c", "l"])  # "l" is made a list at the start
@@ -217,21 +217,8 @@ class RedisVsTaipan(RuleBasedStateMachine):
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_random_command_sequences(real_redis, taipan) -> None:
-    ref, ours = RawClient(real_redis.port), RawClient(taipan.port)
-    RedisVsTaipan.ref, RedisVsTaipan.ours = ref, ours
     # Keys that expire stay until touched (lazy expiry only): the active cycles of
     # the two servers run at different moments, which would make DBSIZE a race.
-    for client in (ref, ours):
-        client.call("DEBUG", "SET-ACTIVE-EXPIRE", "0")
-    try:
-        RedisVsTaipan.TestCase.settings = settings(
-            max_examples=200, stateful_step_count=25, deadline=None, derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        RedisVsTaipan.TestCase().runTest()
-    finally:
-        for client in (ref, ours):
-            client.call("HELLO", "2")
-            client.call("FLUSHALL")
-            client.call("DEBUG", "SET-ACTIVE-EXPIRE", "1")
-            client.close()
+    run_against_both(RedisVsTaipan, real_redis.port, taipan.port, examples=200, steps=25,
+                     setup=[("DEBUG", "SET-ACTIVE-EXPIRE", "0")],
+                     restore=[("DEBUG", "SET-ACTIVE-EXPIRE", "1")])

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+from support.machines import run_against_both
 from support.raw import RawClient
 from support.resp import parse
 
@@ -507,17 +507,5 @@ class HashMachine(RuleBasedStateMachine):
 
 
 def test_random_hash_command_sequences(real_redis, taipan) -> None:
-    ref, ours = RawClient(real_redis.port), RawClient(taipan.port)
-    HashMachine.ref, HashMachine.ours = ref, ours
-    try:
-        HashMachine.TestCase.settings = settings(
-            max_examples=150, stateful_step_count=30, deadline=None, derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        HashMachine.TestCase().runTest()
-    finally:
-        for client in (ref, ours):
-            client.call("HELLO", "2")
-            client.call("CONFIG", "SET", "hash-max-listpack-entries", "512")
-            client.call("FLUSHALL")
-            client.close()
+    run_against_both(HashMachine, real_redis.port, taipan.port, examples=150, steps=30,
+                     restore=[("CONFIG", "SET", "hash-max-listpack-entries", "512")])

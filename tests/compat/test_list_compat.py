@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from support.machines import run_against_both
 from support.raw import RawClient
 
 LLONG_MAX, LLONG_MIN = "9223372036854775807", "-9223372036854775808"
@@ -446,15 +446,4 @@ class ListsRedisVsTaipan(RuleBasedStateMachine):
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_random_list_sequences(real_redis, taipan) -> None:
-    ref, ours = RawClient(real_redis.port), RawClient(taipan.port)
-    ListsRedisVsTaipan.ref, ListsRedisVsTaipan.ours = ref, ours
-    try:
-        ListsRedisVsTaipan.TestCase.settings = settings(
-            max_examples=150, stateful_step_count=25, deadline=None, derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        ListsRedisVsTaipan.TestCase().runTest()
-    finally:
-        for client in (ref, ours):
-            client.call("FLUSHALL")
-            client.close()
+    run_against_both(ListsRedisVsTaipan, real_redis.port, taipan.port, examples=150, steps=25)

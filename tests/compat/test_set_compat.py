@@ -12,9 +12,9 @@ both servers.
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from support.machines import run_against_both
 from support.raw import RawClient
 
 Node = tuple[str, object]
@@ -617,17 +617,5 @@ class SetsRedisVsTaipan(RuleBasedStateMachine):
 
 @pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
 def test_random_set_command_sequences(real_redis, taipan) -> None:
-    ref, ours = RawClient(real_redis.port), RawClient(taipan.port)
-    SetsRedisVsTaipan.ref, SetsRedisVsTaipan.ours = ref, ours
-    try:
-        SetsRedisVsTaipan.TestCase.settings = settings(
-            max_examples=150, stateful_step_count=25, deadline=None, derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        SetsRedisVsTaipan.TestCase().runTest()
-    finally:
-        for client in (ref, ours):
-            client.call("HELLO", "2")
-            client.call("FLUSHALL")
-            client.call("CONFIG", "SET", "set-max-intset-entries", "512")
-            client.close()
+    run_against_both(SetsRedisVsTaipan, real_redis.port, taipan.port, examples=150, steps=25,
+                     restore=[("CONFIG", "SET", "set-max-intset-entries", "512")])

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
+from support.machines import run_against_both
 from support.raw import RawClient
 from support.resp import parse
 
@@ -728,17 +728,5 @@ class ZsetMachine(RuleBasedStateMachine):
 
 
 def test_random_zset_command_sequences(real_redis, taipan) -> None:
-    ref, ours = RawClient(real_redis.port), RawClient(taipan.port)
-    ZsetMachine.ref, ZsetMachine.ours = ref, ours
-    try:
-        ZsetMachine.TestCase.settings = settings(
-            max_examples=150, stateful_step_count=30, deadline=None, derandomize=True,
-            suppress_health_check=list(HealthCheck),
-        )
-        ZsetMachine.TestCase().runTest()
-    finally:
-        for client in (ref, ours):
-            client.call("HELLO", "2")
-            client.call("CONFIG", "SET", "zset-max-listpack-entries", "128")
-            client.call("FLUSHALL")
-            client.close()
+    run_against_both(ZsetMachine, real_redis.port, taipan.port, examples=150, steps=30,
+                     restore=[("CONFIG", "SET", "zset-max-listpack-entries", "128")])

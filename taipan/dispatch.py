@@ -43,10 +43,12 @@ class Dispatcher:
         self.commands.update({name.upper(): c for name, c in instance.table.by_name.items()})
         self.keyspace_stats = instance.keyspace_stats
         self.stats = instance.stats
-        # AOF and replication attach here (empty until persistence exists).
+        # The AOF (and later replication) attach here.
         self.propagators = instance.propagators
-        for command in instance.table:
-            command.runs_in_multi = command.name in _RUN_IN_MULTI
+        for parent in instance.table:
+            for command in (parent, *parent.subcommands.values()):
+                command.runs_in_multi = command.name in _RUN_IN_MULTI
+                command.denied_on_disk_error = command.is_write or command.name == "ping"
 
     def resolve(self, argv: list[bytes]) -> Command | ReplyError:
         """The command ``argv`` names (subcommand included) or the error to reply."""
@@ -92,7 +94,7 @@ class Dispatcher:
                 return self._rejected(client, wrong_arity(command.name), command)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command)
-        if (command.is_write or command.name == "ping") and self._disk_error():
+        if command.denied_on_disk_error and self._disk_error():
             return self._rejected(client, _MISCONF, command)
         if client.multi is not None and not command.runs_in_multi:
             if not command.allowed_in_multi:

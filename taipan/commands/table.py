@@ -151,6 +151,8 @@ class Command:
     allowed_unauthenticated: bool = False
     allowed_in_multi: bool = True  # False: refused while a MULTI is open
     runs_in_multi: bool = False  # True: executes at once inside MULTI (EXEC, ...)
+    # Refused with MISCONF after a failed background save (writes, and PING as in Redis).
+    denied_on_disk_error: bool = False
     denyoom: bool = False
     loading_ok: bool = False
     # Statistics for INFO commandstats.

@@ -130,7 +130,7 @@ class Config:
             return {text: self.render(param.name)} if param is not None else {}
         found: dict[str, str] = {}
         for name, param in self.params.items():
-            if glob_match(pattern, name.encode(), nocase=True):
+            if not param.hidden and glob_match(pattern, name.encode(), nocase=True):
                 found[name] = self.render(param.name)
         return found
 

@@ -31,6 +31,8 @@ class Param:
     protected: bool = False  # CONFIG SET needs enable-protected-configs
     aliases: tuple[str, ...] = ()
     sensitive: bool = False
+    # Debugging knobs Redis leaves out of CONFIG GET * (asked for by name only).
+    hidden: bool = False
     # Applied after parsing, as Redis's apply functions do (hz is kept in 1..500).
     normalize: Callable[[Any], Any] | None = None
 
@@ -246,6 +248,10 @@ PARAMS: tuple[Param, ...] = (
     _bool("aof-disable-auto-gc", False),
     # Scripting, slow log, latency, tracking, notifications.
     _int("busy-reply-threshold", 5000, 0, LONG_MAX, aliases=("lua-time-limit",)),
+    # Microseconds to sleep per key loaded / saved: lets tests watch a load or a
+    # save in progress (negative: 1 µs every -N keys), as Redis's.
+    _int("key-load-delay", 0, INT_MIN, INT_MAX, hidden=True),
+    _int("rdb-key-save-delay", 0, INT_MIN, INT_MAX, hidden=True),
     _int("slowlog-log-slower-than", 10000, -1, LONG_MAX),
     _int("slowlog-max-len", 128, 0, LONG_MAX),
     _int("latency-monitor-threshold", 0, 0, LONG_MAX),

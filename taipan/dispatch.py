@@ -25,6 +25,7 @@ log = logging.getLogger("taipan")
 _RUN_IN_MULTI = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 _NOAUTH_ERROR = ReplyError(NOAUTH)
 _NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
+_LOADING = ReplyError("LOADING Redis is loading the dataset in memory")
 _MISCONF = ReplyError(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
     "persist to disk. Commands that may modify the data set are disabled, because this "
@@ -45,6 +46,9 @@ class Dispatcher:
         self.stats = instance.stats
         # The AOF (and later replication) attach here.
         self.propagators = instance.propagators
+        # True while some requests may be refused (loading, a failed save or AOF
+        # write); only then does a request pay for ``_restriction``.
+        self.restricted = False
         for parent in instance.table:
             for command in (parent, *parent.subcommands.values()):
                 command.runs_in_multi = command.name in _RUN_IN_MULTI
@@ -94,8 +98,10 @@ class Dispatcher:
                 return self._rejected(client, wrong_arity(command.name), command)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command)
-        if command.denied_on_disk_error and self._disk_error():
-            return self._rejected(client, _MISCONF, command)
+        if self.restricted:
+            refusal = self._restriction(client, command)
+            if refusal is not None:
+                return self._rejected(client, refusal, command)
         if client.multi is not None and not command.runs_in_multi:
             if not command.allowed_in_multi:
                 return self._rejected(client, _NOT_IN_MULTI, command)
@@ -103,14 +109,25 @@ class Dispatcher:
             return QUEUED
         return self.call(client, command, argv)
 
-    def _disk_error(self) -> bool:
-        """stop-writes-on-bgsave-error: the last background save failed while save
-        points are configured, so writes (and PING, as in Redis) are refused."""
-        rdb = self.instance.rdb
-        if rdb is None or rdb.last_bgsave_ok:
-            return False
-        config = self.instance.config
-        return bool(config.stop_writes_on_bgsave_error and config.save)
+    def _restriction(self, client: Client, command: Command) -> ReplyError | None:
+        """Why ``command`` is refused now, if it is; Redis checks in this order."""
+        instance = self.instance
+        if command.denied_on_disk_error:
+            # stop-writes-on-bgsave-error: writes (and PING, as in Redis) are refused
+            # after a failed background save while save points are configured...
+            rdb = instance.rdb
+            config = instance.config
+            if (rdb is not None and not rdb.last_bgsave_ok
+                    and config.stop_writes_on_bgsave_error and config.save):
+                return _MISCONF
+            # ... and while the AOF can't be written.
+            aof = instance.aof
+            if aof is not None and not aof.write_ok:
+                return ReplyError(f"MISCONF Errors writing to the AOF file: {aof.write_error}")
+        if instance.loading and not command.loading_ok and client.kind != "aof":
+            # (the AOF loader's own client replays the file meanwhile)
+            return _LOADING
+        return None
 
     def call(self, client: Client, command: Command, argv: list[bytes]) -> Any:
         """Invoke a resolved command: count it, turn errors into replies, propagate."""

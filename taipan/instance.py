@@ -20,6 +20,7 @@ from taipan.config import Config
 from taipan.keyspace.blocking import BlockingRegistry
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.keyspace.scan import ScanSnapshots
+from taipan.persistence.loading import LoadingProgress
 
 if TYPE_CHECKING:
     from taipan.net.client import Client
@@ -88,8 +89,11 @@ class Instance:
         self.propagators: list[Callable[[int, list[bytes]], None]] = []
         # The AppendOnlyFile while appendonly is on (taipan.persistence.aof).
         self.aof: Any = None
-        # Set by the running server: BGREWRITEAOF (synchronous for now).
-        self.aof_rewriter: Callable[[], None] | None = None
+        # The AofRewriter of a running server (BGREWRITEAOF, automatic rewrites).
+        self.aof_rewriter: Any = None
+        # True while the dataset loads at startup: most commands answer -LOADING.
+        self.loading = False
+        self.loading_progress = LoadingProgress()
         self.executable = ""
         self.dispatcher: Any = None  # set by the Dispatcher built for this instance
         self.scan_snapshots = ScanSnapshots()
@@ -100,6 +104,24 @@ class Instance:
         self.extra_info: dict[str, dict[str, Any]] = {}
         # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
         self._ops_samples: list[tuple[float, int, int, int]] = []
+
+    def child_active(self) -> bool:
+        """A BGSAVE or AOF rewrite child runs (one at a time, as Redis)."""
+        return bool((self.rdb is not None and self.rdb.child_pid)
+                    or (self.aof_rewriter is not None and self.aof_rewriter.child_pid))
+
+    def set_loading(self, loading: bool) -> None:
+        self.loading = loading
+        self.refresh_restrictions()
+
+    def refresh_restrictions(self) -> None:
+        """Tell the dispatcher whether any request may be refused right now."""
+        if self.dispatcher is None:
+            return
+        rdb, aof = self.rdb, self.aof
+        self.dispatcher.restricted = (self.loading
+                                      or (rdb is not None and not rdb.last_bgsave_ok)
+                                      or (aof is not None and not aof.write_ok))
 
     def _propagate_expired(self, db_index: int, key: bytes) -> None:
         """An expired key's deletion reaches the AOF and replicas as a DEL, as Redis."""
@@ -171,7 +193,9 @@ class Instance:
         """
         log.warning("User requested shutdown...")
         explicit = save is True
-        if save is None:
+        if self.loading:
+            save = False  # a half-loaded dataset must never overwrite the files
+        elif save is None:
             save = bool(self.config.save)
         if explicit and self.snapshot_saver is None:
             log.warning("No persistence layer is loaded: the dataset was not saved.")

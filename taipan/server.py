@@ -9,17 +9,20 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 
 from taipan import __version__
 from taipan.config import Config, ConfigError
 from taipan.dispatch import Dispatcher
-from taipan.errors import ReplyError
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
 from taipan.net.connection import Connection
-from taipan.persistence.snapshot import CAN_FORK, RdbSnapshots, SnapshotError
+from taipan.persistence.aof import AofError, AppendOnlyFile
+from taipan.persistence.aof_bgrewrite import AofRewriter
+from taipan.persistence.forking import CAN_FORK
+from taipan.persistence.snapshot import RdbSnapshots, SnapshotError
 
 log = logging.getLogger("taipan")
 VERBOSE = 15  # Redis's "verbose" level, between debug and notice
@@ -137,10 +140,14 @@ class ServerRuntime:
         self._cron_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
         instance.shutdown_requested = self.request_shutdown
-        instance.aof_rewriter = self._rewrite_aof
-        self.rdb = RdbSnapshots(instance, can_fork=CAN_FORK and owns_process)
+        # Only a server that owns its process forks: an embedding host may run other
+        # threads, which a forked child would not have.
+        can_fork = CAN_FORK and owns_process
+        self.rdb = RdbSnapshots(instance, can_fork=can_fork)
         self.rdb.close_in_child = self._close_listeners_in_child
         instance.rdb = self.rdb
+        self.aof_rewriter = AofRewriter(instance, can_fork, self._close_listeners_in_child)
+        instance.aof_rewriter = self.aof_rewriter
         instance.snapshot_saver = self.rdb.save_for_shutdown
         instance.config.appliers["appendonly"] = self._apply_appendonly
         instance.unblock_client = lambda client, with_error: blocking.unblock(
@@ -168,13 +175,10 @@ class ServerRuntime:
         return Connection(self)
 
     async def start(self) -> None:
+        """Listen, load the dataset (answering -LOADING meanwhile), start the cron."""
         config = self.instance.config
         if config.dir and self.owns_process:
             self._change_dir(config.dir)
-        if config.appendonly:
-            self._start_aof()
-        elif self.owns_process:
-            self._load_rdb()
         if config.port or self.ephemeral_port:
             await self._serve_tcp(bind_tcp(config.bind, config.port, config.tcp_backlog))
         if config.unixsocket:
@@ -187,9 +191,47 @@ class ServerRuntime:
         if not self.servers:
             raise NowhereToListen("Configured to not listen anywhere, exiting.")
         self.instance.tcp_port = self.bound_port
-        self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Server initialized")
+        await self._load_dataset()
+        self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Ready to accept connections")
+
+    async def _load_dataset(self) -> None:
+        """Load the AOF or the RDB in a worker thread while the loop keeps answering
+        clients: commands without the ``loading`` flag get -LOADING until it's done.
+
+        The cron (active expiry, saves) starts only afterwards, so the loader is the
+        only writer of the keyspace meanwhile. The thread is a daemon, so a SHUTDOWN
+        during a long load doesn't wait for it.
+        """
+        instance = self.instance
+        if not instance.config.appendonly and not self.owns_process:
+            return  # an embedded server starts empty unless it keeps an AOF
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[None] = loop.create_future()
+
+        def load() -> None:
+            try:
+                if instance.config.appendonly:
+                    self._start_aof()
+                else:
+                    self._load_rdb()
+            except BaseException as exc:  # SystemExit included: re-raised on the loop
+                loop.call_soon_threadsafe(_settle, done, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, done, None)
+
+        instance.set_loading(True)
+        try:
+            threading.Thread(target=load, name="taipan-loading", daemon=True).start()
+            stopped = loop.create_task(self._stopped.wait())
+            await asyncio.wait([done, stopped], return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not done.done():
+                return  # SHUTDOWN while loading: leave without waiting for the loader
+            done.result()
+        finally:
+            instance.set_loading(False)
 
     def _load_rdb(self) -> None:
         """appendonly no: load ``dir/dbfilename`` if it exists; a bad file stops the
@@ -213,7 +255,6 @@ class ServerRuntime:
         """appendonly yes: replay the AOF (no propagation meanwhile), then append to it.
         A file that can't be loaded stops the server with exit code 1, as Redis."""
         from taipan.net.client import Client
-        from taipan.persistence.aof import AofError, AppendOnlyFile
 
         instance = self.instance
         aof = AppendOnlyFile(instance)
@@ -232,44 +273,47 @@ class ServerRuntime:
         instance.propagators.append(aof.propagate)
 
     def _apply_appendonly(self, old: bool, new: bool) -> None:
-        """CONFIG SET appendonly: on writes a new generation from the dataset (as
-        Redis's rewrite on enabling, but synchronous); off closes the AOF."""
-        from taipan.persistence.aof import AofError, AppendOnlyFile
-        from taipan.persistence.aof_manifest import read_manifest
-
+        """CONFIG SET appendonly. ``yes``: the AOF waits for a background rewrite to
+        write its base (writes meanwhile go to a temp incr file); ``no``: a running
+        rewrite is stopped and the AOF closed."""
         instance = self.instance
+        rewriter = self.aof_rewriter
         if new and instance.aof is None:
+            if rewriter.child_pid:
+                log.info("AOF was enabled but there is already an AOF rewriting in "
+                         "background. Stopping background AOF and starting a rewrite now.")
+                rewriter.kill_child()
             aof = AppendOnlyFile(instance)
             try:
-                os.makedirs(aof.directory, exist_ok=True)
-                existing = read_manifest(aof.manifest_path)
-                if existing is not None:
-                    aof.manifest = existing
-                    aof.rewrite()
-                aof.open()
+                aof.open_waiting_for_rewrite()
             except (AofError, OSError) as exc:
-                log.warning(f"Redis needs to enable the AOF but can't trigger a background "
-                            f"AOF rewrite operation. ({exc})")
-                aof.close()
                 raise ConfigError(str(exc)) from None
             instance.aof = aof
             instance.propagators.append(aof.propagate)
+            if instance.child_active():
+                rewriter.scheduled = True
+                log.info("AOF was enabled but there is already another background "
+                         "operation. An AOF background was scheduled to start when "
+                         "possible.")
+                return
+            try:
+                rewriter.start()
+            except AofError as exc:
+                log.warning(f"Redis needs to enable the AOF but can't trigger a background "
+                            f"AOF rewrite operation. Check the above logs for more info "
+                            f"about the error. ({exc})")
+                instance.propagators.remove(aof.propagate)
+                instance.aof = None
+                aof.close()
+                raise ConfigError(str(exc)) from None
         elif not new and instance.aof is not None:
+            if rewriter.child_pid:
+                rewriter.kill_child()
+            rewriter.scheduled = False
             aof, instance.aof = instance.aof, None
             instance.propagators.remove(aof.propagate)
             aof.close()
-
-    def _rewrite_aof(self) -> None:
-        """BGREWRITEAOF; with appendonly off it writes a base and a manifest only."""
-        from taipan.persistence.aof import AofError, AppendOnlyFile
-
-        try:
-            if self.instance.aof is not None:
-                self.instance.aof.rewrite()
-            else:
-                AppendOnlyFile.rewrite_while_off(self.instance)
-        except (AofError, OSError) as exc:
-            raise ReplyError(f"ERR {exc}") from None
+            instance.refresh_restrictions()
 
     async def _serve_tcp(self, sockets: list[socket.socket]) -> None:
         loop = asyncio.get_running_loop()
@@ -330,6 +374,7 @@ class ServerRuntime:
                 pass
         self.tcp_servers, self.unix_server = [], None
         self.rdb.kill_child()
+        self.aof_rewriter.kill_child()
         aof = self.instance.aof
         if aof is not None:
             aof.close()
@@ -354,6 +399,9 @@ class ServerRuntime:
                     self._close_idle_clients()
                 instance.sample_ops()
                 self.rdb.poll()
+                self.aof_rewriter.poll()
+                if instance.aof is not None:
+                    instance.aof.flush()  # writes made outside a request (expired keys)
             except Exception:  # the cron must survive its own bugs
                 log.exception("error in server cron")
 
@@ -369,6 +417,15 @@ class ServerRuntime:
                 client.transport.close()
 
 
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
 def startup_banner() -> list[str]:
     return [
         "oO0OoO0OoO0Oo Taipan is starting oO0OoO0OoO0Oo",
@@ -381,11 +438,12 @@ async def serve(instance: Instance, install_signal_handlers: bool = True) -> Non
     """Run until SHUTDOWN or SIGINT/SIGTERM; BindError when a listener fails."""
     runtime = ServerRuntime(instance, owns_process=True)
     log.info(f"Running mode=standalone, port={instance.config.port}.")
-    await runtime.start()
     loop = asyncio.get_running_loop()
     if install_signal_handlers and sys.platform != "win32":
+        # Before loading, so SIGTERM during a long load shuts down cleanly.
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, _on_signal, runtime, signum)
+    await runtime.start()
     await runtime.wait_stopped()
     await runtime.stop()
     log.warning("Taipan is now ready to exit, bye bye...")

@@ -132,8 +132,8 @@ def _memory(server: Any) -> dict[str, Any]:
 
 
 def _persistence(server: Any) -> dict[str, Any]:
-    return {
-        "loading": 0,
+    fields = {
+        "loading": int(server.loading),
         "async_loading": 0,
         "current_cow_peak": 0,
         "current_cow_size": 0,
@@ -164,6 +164,11 @@ def _persistence(server: Any) -> dict[str, Any]:
         "module_fork_in_progress": 0,
         "module_fork_last_cow_size": 0,
     }
+    if server.loading:
+        # Redis lists these after the AOF fields; extra_info's AOF fields are appended
+        # later, so the order differs from Redis only while loading.
+        fields.update(server.loading_progress.info_fields())
+    return fields
 
 
 def _stats(server: Any) -> dict[str, Any]:

@@ -62,16 +62,20 @@ def save(ctx: Any, argv: list[bytes]) -> Any:
                   history=(("3.2.2", "Added the `SCHEDULE` option."),))
 def bgsave(ctx: Any, argv: list[bytes]) -> Status:
     """BGSAVE [SCHEDULE]"""
-    # SCHEDULE only matters while an AOF rewrite runs, and those are synchronous here.
     if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
         raise SyntaxErr()
+    schedule = len(argv) > 1
     rdb = _snapshots(ctx)
     if rdb.child_pid:
         raise err("Background save already in progress")
-    if getattr(ctx, "deny_blocking", False):
-        # Inside EXEC: a fork now would catch half a transaction; the cron starts it.
-        rdb.bgsave_scheduled = True
-        return Status("Background saving scheduled")
+    in_exec = getattr(ctx, "deny_blocking", False)
+    if ctx.server.child_active() or in_exec:
+        # Inside EXEC a fork now would catch half a transaction; the cron starts it.
+        if schedule or in_exec:
+            rdb.bgsave_scheduled = True
+            return Status("Background saving scheduled")
+        raise err("Another child process is active (AOF?): can't BGSAVE right now. "
+                  "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
     try:
         rdb.bgsave()
     except Exception:
@@ -116,11 +120,16 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(1)")
 def bgrewriteaof(ctx: Any, argv: list[bytes]) -> Status:
     """BGREWRITEAOF"""
-    # Not forked yet: the rewrite runs to completion before this reply.
-    if ctx.server.aof_rewriter is None:
+    rewriter = ctx.server.aof_rewriter
+    if rewriter is None:
         raise err("Background append only file rewriting is not available")
-    ctx.server.aof_rewriter()  # raises a ReplyError when it fails
-    return Status("Background append only file rewriting started")
+    outcome = rewriter.request(in_transaction=getattr(ctx, "deny_blocking", False))
+    if outcome == "in progress":
+        raise err("Background append only file rewriting already in progress")
+    if outcome == "failed":
+        raise err("Can't execute an AOF background rewriting. Please check the server "
+                  "logs for more information.")
+    return Status(f"Background append only file rewriting {outcome}")
 
 
 # -- DEBUG ------------------------------------------------------------------------

@@ -143,6 +143,9 @@ class Connection(asyncio.Protocol):
             if client.close_requested:
                 closing = True
                 break
+        aof = instance.aof
+        if aof is not None and aof.buffer:
+            aof.flush()  # the writes reach the AOF before their replies leave
         transport = self.transport
         if out and transport is not None:
             payload = b"".join(out)
@@ -174,6 +177,9 @@ class Connection(asyncio.Protocol):
         client = self.client
         if client is None or self.transport is None:
             return
+        aof = self.runtime.instance.aof
+        if aof is not None and aof.buffer:
+            aof.flush()
         out: list[bytes] = []
         encode_into(reply, out, client.resp)
         self.transport.write(b"".join(out))

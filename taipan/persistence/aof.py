@@ -5,14 +5,16 @@ Layout inside ``dir``: ``appenddirname``/ holds a manifest
 Every write the dispatcher propagates is appended to the current incr file as RESP,
 with a SELECT whenever the database changes, exactly as Redis writes it.
 
-Durability (``appendfsync``): ``always`` writes and fsyncs inside the propagator, so
-before the reply leaves; ``everysec`` writes at once and a background thread fsyncs
-once per second (never the event loop); ``no`` leaves flushing to the OS.
+Writes collect in ``buffer`` and reach the file in one ``write(2)`` per batch of
+requests, before their replies leave (``flush``, called by the connection and the
+cron), as Redis's beforeSleep does. Durability (``appendfsync``): ``always`` fsyncs
+in that flush, so before the replies; ``everysec`` leaves the fsync to a background
+thread once a second (never the event loop); ``no`` leaves flushing to the OS.
 
-Not done yet: the base is AOF text (``aof-use-rdb-preamble`` is treated as ``no``),
-BGREWRITEAOF walks the dataset synchronously on the loop instead of in a forked
-child, and MULTI/EXEC blocks are propagated command by command (no MULTI/EXEC
-wrapper in the file).
+A rewrite (``taipan.persistence.aof_bgrewrite``) works with Redis 7's file
+rotation: at its start appending moves to a new incr file; when the child has
+written the new base, the manifest names that base and the new incr only, and the
+older files are deleted. Nothing written after the fork is ever lost or rewritten.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from taipan.persistence.aof_manifest import (
     read_manifest,
     write_atomically,
 )
-from taipan.persistence.aof_rewrite import encode_command, write_dataset
+from taipan.persistence.aof_rewrite import encode_command, write_base
 
 if TYPE_CHECKING:
     from taipan.instance import Instance
@@ -42,6 +44,7 @@ log = logging.getLogger("taipan")
 __all__ = ["AofError", "AppendOnlyFile"]
 
 _fdatasync = getattr(os, "fdatasync", os.fsync)
+TEMP_INCR = "temp-appendonly.aof.incr"  # the incr file of an AOF still being enabled
 
 
 class AppendOnlyFile:
@@ -55,6 +58,13 @@ class AppendOnlyFile:
         self.manifest_path = os.path.join(self.directory, self.filename + ".manifest")
         self.manifest = Manifest()
         self.fd = -1
+        # "on", or "wait_rewrite" while CONFIG SET appendonly yes waits for its first
+        # base: writes then go to TEMP_INCR, which the manifest doesn't name yet.
+        self.state = "on"
+        self.buffer = bytearray()  # propagated writes not yet written (see flush)
+        self.current_size = 0  # INFO aof_current_size: base + incr files
+        self.base_size = 0  # aof_base_size: the size after the last rewrite
+        self.rewrite_incr_seq = 0  # the incr file opened when the running rewrite began
         self.selected_db = -1  # the database the incr file's last SELECT chose
         self.last_timestamp = 0  # aof-timestamp-enabled: second of the last #TS line
         # Bytes written since the last fsync (everysec); read by the fsync thread.
@@ -62,10 +72,29 @@ class AppendOnlyFile:
         self.lock = threading.Lock()  # fsync thread vs. switching files in a rewrite
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.rewrites = 0
-        self.last_rewrite_seconds = -1
-        self.last_rewrite_ok = True
         self.write_ok = True
+        self.write_error = ""  # strerror of the last failed write (MISCONF text)
+
+    @classmethod
+    def detached(cls, instance: Instance) -> AppendOnlyFile:
+        """The AOF files while ``appendonly`` is off: what BGREWRITEAOF rewrites then
+        (a new base and a manifest naming only it)."""
+        aof = cls(instance)
+        aof.state = "off"
+        aof.manifest = read_manifest(aof.manifest_path) or Manifest()
+        return aof
+
+    def _publish_info(self) -> None:
+        """INFO persistence fields Redis shows while the AOF is enabled."""
+        instance = self.instance
+        fields = instance.extra_info.setdefault("persistence", {})
+        fields.update({"aof_last_write_status": lambda: "ok" if self.write_ok else "err",
+                       "aof_current_size": lambda: self.current_size,
+                       "aof_base_size": lambda: self.base_size,
+                       "aof_pending_rewrite": lambda: int(instance.aof_rewriter.scheduled),
+                       "aof_buffer_length": lambda: len(self.buffer),
+                       "aof_pending_bio_fsync": 0,
+                       "aof_delayed_fsync": 0})
 
     # -- startup ---------------------------------------------------------------------
 
@@ -106,7 +135,7 @@ class AppendOnlyFile:
             if manifest is not None:
                 self.manifest = manifest
         if self.manifest.base is None and not self.manifest.incrs:
-            self._write_new_generation("on server start")
+            self._first_generation()
         else:
             if not self.manifest.incrs:
                 self.manifest.incrs.append(AofFile(self._incr_name(1), 1, "i"))
@@ -114,13 +143,37 @@ class AppendOnlyFile:
             name = self.manifest.incrs[-1].name
             log.info(f"Opening AOF incr file {name} on server start")
             self._open_incr(name)
+        self.current_size = self.base_size = self._files_size()
+        self._start_fsync_thread()
+
+    def open_waiting_for_rewrite(self) -> None:
+        """CONFIG SET appendonly yes: the AOF exists once a rewrite has written its
+        base; until then the files on disk are left as they are."""
+        os.makedirs(self.directory, exist_ok=True)
+        self.manifest = read_manifest(self.manifest_path) or Manifest()
+        self.state = "wait_rewrite"
+        self._start_fsync_thread()
+
+    def _start_fsync_thread(self) -> None:
+        self._publish_info()
         self._thread = threading.Thread(target=self._fsync_loop, name="aof-fsync",
                                         daemon=True)
         self._thread.start()
 
-    def _open_incr(self, name: str) -> None:
+    def _files_size(self) -> int:
+        manifest = self.manifest
+        total = 0
+        for item in ([manifest.base] if manifest.base else []) + manifest.incrs:
+            try:
+                total += os.path.getsize(os.path.join(self.directory, item.name))
+            except OSError:
+                pass
+        return total
+
+    def _open_incr(self, name: str, truncate: bool = False) -> None:
         path = os.path.join(self.directory, name)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | (os.O_TRUNC if truncate else 0)
+        fd = os.open(path, flags, 0o644)
         with self.lock:
             old, self.fd = self.fd, fd
             self.selected_db = -1
@@ -133,7 +186,8 @@ class AppendOnlyFile:
             os.close(old)
 
     def _base_name(self, seq: int) -> str:
-        return f"{self.filename}.{seq}.base.aof"
+        kind = "rdb" if self.instance.config.aof_use_rdb_preamble else "aof"
+        return f"{self.filename}.{seq}.base.{kind}"
 
     def _incr_name(self, seq: int) -> str:
         return f"{self.filename}.{seq}.incr.aof"
@@ -141,36 +195,74 @@ class AppendOnlyFile:
     # -- appending -------------------------------------------------------------------
 
     def propagate(self, db_index: int, argv: list[bytes]) -> None:
-        """Append one propagated write (dispatcher propagator)."""
-        if self.fd < 0:
-            return
-        data = encode_command(argv)
+        """Queue one propagated write (dispatcher propagator); ``flush`` writes it."""
+        buffer = self.buffer
         if db_index != self.selected_db:
-            data = encode_command([b"SELECT", b"%d" % db_index]) + data
+            buffer += encode_command([b"SELECT", b"%d" % db_index])
             self.selected_db = db_index
-        config = self.instance.config
-        if config.aof_timestamp_enabled:
+        if self.instance.config.aof_timestamp_enabled:
             now = int(time.time())
             if now > self.last_timestamp:
                 self.last_timestamp = now
-                data = b"#TS:%d\r\n" % now + data
+                buffer += b"#TS:%d\r\n" % now
+        buffer += b"*%d\r\n" % len(argv)
+        for arg in argv:
+            buffer += b"$%d\r\n" % len(arg)
+            buffer += arg
+            buffer += b"\r\n"
+
+    def flush(self) -> None:
+        """Write the queued writes (one write(2)); fsync too with ``always``.
+
+        Called before replies leave, so an acknowledged write is at least in the
+        OS's page cache (and on disk with ``always``). A failed write keeps what was
+        not written queued and retried, as Redis does, while writes are refused
+        with MISCONF; with ``always`` the server exits instead, as Redis does, since
+        the replies waiting for this write can't honestly be sent.
+        """
+        data = self.buffer
+        if self.fd < 0:
+            # Only while an AOF being enabled waits for its rewrite to fork: those
+            # writes are in the dataset the rewrite's child will write.
+            data.clear()
+            return
+        if not data:
+            return
+        written = 0
+        error: OSError | None = None
+        always = self.instance.config.appendfsync == "always"
         try:
-            while data:
-                written = os.write(self.fd, data)
-                data = data[written:]
-            if config.appendfsync == "always":
+            with memoryview(data) as view:
+                while written < len(view):
+                    written += os.write(self.fd, view[written:])
+            if always:
                 _fdatasync(self.fd)
             else:
                 self.unsynced = True
+        except OSError as exc:
+            error = exc
+        if written:
+            del data[:written]
+            self.current_size += written
+        if error is None:
             if not self.write_ok:
                 log.warning("AOF write error looks solved, Redis can write again.")
-                self.write_ok = True
-                self._publish_info()
-        except OSError as exc:
-            if self.write_ok:
-                log.warning(f"Error writing to the AOF file: {exc.strerror}")
-                self.write_ok = False
-                self._publish_info()
+                self.set_write_status(True)
+            return
+        if always:
+            log.warning(f"Can't persist AOF for fsync error when the AOF fsync policy is "
+                        f"'always': {error.strerror}. Exiting...")
+            for handler in log.handlers:
+                handler.flush()
+            os._exit(1)
+        if self.write_ok:
+            log.warning(f"Error writing to the AOF file: {error.strerror}")
+        self.write_error = error.strerror or str(error)
+        self.set_write_status(False)
+
+    def set_write_status(self, ok: bool) -> None:
+        self.write_ok = ok
+        self.instance.refresh_restrictions()
 
     def _fsync_loop(self) -> None:
         """everysec: one fsync a second, off the event loop."""
@@ -186,7 +278,8 @@ class AppendOnlyFile:
                         log.warning(f"Error fsyncing the AOF file: {exc.strerror}")
 
     def close(self) -> None:
-        """Shutdown: fsync and close the incr file."""
+        """Shutdown or appendonly no: write what is queued, fsync, close."""
+        self.flush()
         self._stop.set()
         if self._thread is not None:
             self._thread.join(2.0)
@@ -199,74 +292,88 @@ class AppendOnlyFile:
                     pass
                 os.close(self.fd)
                 self.fd = -1
+        fields = self.instance.extra_info.get("persistence", {})
+        for name in ("aof_last_write_status", "aof_current_size", "aof_base_size", "aof_pending_rewrite",
+                     "aof_buffer_length", "aof_pending_bio_fsync", "aof_delayed_fsync"):
+            fields.pop(name, None)
 
-    # -- rewrite ---------------------------------------------------------------------
+    # -- rewrite (driven by taipan.persistence.aof_bgrewrite) ---------------------------
 
-    @classmethod
-    def rewrite_while_off(cls, instance: Instance) -> None:
-        """BGREWRITEAOF with appendonly off: a new base and a manifest naming only it,
-        which a later ``appendonly yes`` start loads and appends to."""
-        aof = cls(instance)
-        os.makedirs(aof.directory, exist_ok=True)
-        aof.manifest = read_manifest(aof.manifest_path) or Manifest()
-        aof.rewrite(with_incr=False)
+    def begin_rewrite(self) -> None:
+        """In the parent, just before the fork: move appending to a new incr file
+        (the temp incr while waiting to be enabled), so everything written from now
+        on is kept beside the base the child writes."""
+        if self.state == "off":
+            return
+        self.flush()
+        if self.state == "wait_rewrite":
+            self.buffer.clear()  # in the snapshot the child takes
+            self._open_incr(TEMP_INCR, truncate=True)
+            self.rewrite_incr_seq = self.manifest.next_incr_seq
+            return
+        seq = self.manifest.next_incr_seq
+        name = self._incr_name(seq)
+        log.info(f"Creating AOF incr file {name} on background rewrite")
+        self._open_incr(name)
+        self.manifest.incrs.append(AofFile(name, seq, "i"))
+        write_atomically(self.manifest_path, self.manifest.render())
+        self.rewrite_incr_seq = seq
 
-    def rewrite(self, with_incr: bool = True) -> None:
-        """BGREWRITEAOF: a new base from the dataset, a new incr file, a new manifest.
-
-        Runs synchronously on the loop (no fork yet), so no write can slip in between
-        the snapshot and the switch to the new incr file.
-        """
-        started = time.monotonic()
-        log.info("Background append only file rewriting started")
-        try:
-            self._write_new_generation(None, with_incr)
-        except (OSError, TypeError, AofError) as exc:
-            self.last_rewrite_ok = False
-            self._publish_info()
-            log.warning(f"Background AOF rewrite failed: {exc}")
-            raise AofError(f"Background AOF rewrite failed: {exc}") from exc
-        self.rewrites += 1
-        self.last_rewrite_ok = True
-        self.last_rewrite_seconds = int(time.monotonic() - started)
-        self._publish_info()
-        log.info(f"Background AOF rewrite finished successfully "
-                 f"({time.monotonic() - started:.3f} seconds)")
-
-    def _write_new_generation(self, reason: str | None, with_incr: bool = True) -> None:
+    def finish_rewrite(self, temp_base: str) -> None:
+        """The child wrote ``temp_base``: make it the base of a new manifest."""
         old = self.manifest
         base_seq = (old.base.seq + 1) if old.base else 1
-        incr_seq = old.next_incr_seq
-        base_name, incr_name = self._base_name(base_seq), self._incr_name(incr_seq)
-        if reason:
-            log.info(f"Creating AOF base file {base_name} {reason}")
-        temp = os.path.join(self.directory, f"temp-rewriteaof-{os.getpid()}.aof")
-        try:
-            with open(temp, "wb", buffering=1 << 20) as out:
-                write_dataset(self.instance.databases, out)
-                out.flush()
-                os.fsync(out.fileno())
-        except BaseException:
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-            raise
-        os.replace(temp, os.path.join(self.directory, base_name))
+        base_name = self._base_name(base_seq)
+        os.replace(temp_base, os.path.join(self.directory, base_name))
+        log.info(f"Successfully renamed the temporary AOF base file {temp_base} into "
+                 f"{base_name}")
         new = Manifest(AofFile(base_name, base_seq, "b"))
-        if with_incr:
-            if reason:
-                log.info(f"Creating AOF incr file {incr_name} {reason}")
-            open(os.path.join(self.directory, incr_name), "ab").close()
-            new.incrs.append(AofFile(incr_name, incr_seq, "i"))
+        incr_size = 0
+        if self.fd >= 0:
+            self.flush()
+            if self.state == "wait_rewrite":
+                name = self._incr_name(self.rewrite_incr_seq)
+                os.replace(os.path.join(self.directory, TEMP_INCR),
+                           os.path.join(self.directory, name))
+                log.info(f"Successfully renamed the temporary AOF incr file {TEMP_INCR} "
+                         f"into {name}")
+                new.incrs.append(AofFile(name, self.rewrite_incr_seq, "i"))
+                self.state = "on"
+            else:
+                new.incrs = [item for item in old.incrs if item.seq >= self.rewrite_incr_seq]
+            for item in new.incrs:
+                incr_size += os.path.getsize(os.path.join(self.directory, item.name))
         write_atomically(self.manifest_path, new.render())
         self.manifest = new
-        if with_incr:
-            self._open_incr(incr_name)
-        # The old generation is history now: delete it (aof-disable-auto-gc no).
+        self._delete_stale(old, new)
+        base_size = os.path.getsize(os.path.join(self.directory, base_name))
+        self.current_size = self.base_size = base_size + incr_size
+
+    def abort_rewrite(self) -> None:
+        """The child failed: the manifest (old base + every incr) stays valid."""
+
+    def _first_generation(self) -> None:
+        """Startup with no AOF yet: a base from the dataset (written here, before any
+        client is served) and an empty incr file."""
+        base_name, incr_name = self._base_name(1), self._incr_name(1)
+        log.info(f"Creating AOF base file {base_name} on server start")
+        temp = os.path.join(self.directory, f"temp-rewriteaof-{os.getpid()}.aof")
+        write_base(temp, self.instance)
+        os.replace(temp, os.path.join(self.directory, base_name))
+        log.info(f"Creating AOF incr file {incr_name} on server start")
+        open(os.path.join(self.directory, incr_name), "ab").close()
+        new = Manifest(AofFile(base_name, 1, "b"), [AofFile(incr_name, 1, "i")])
+        write_atomically(self.manifest_path, new.render())
+        self.manifest = new
+        self._open_incr(incr_name)
+        fsync_dir(self.directory)
+
+    def _delete_stale(self, old: Manifest, new: Manifest) -> None:
+        """The old generation is history now: delete it (aof-disable-auto-gc no)."""
+        keep = {item.name for item in ([new.base] if new.base else []) + new.incrs}
         stale = ([old.base] if old.base else []) + old.incrs + old.history
         for item in stale:
-            if item.name in (base_name, incr_name):
+            if item.name in keep:
                 continue
             try:
                 os.unlink(os.path.join(self.directory, item.name))
@@ -274,11 +381,3 @@ class AppendOnlyFile:
             except OSError:
                 pass
         fsync_dir(self.directory)
-
-    def _publish_info(self) -> None:
-        """INFO persistence fields (updated on change, never on the write path)."""
-        fields = self.instance.extra_info.setdefault("persistence", {})
-        fields.update({"aof_rewrites": self.rewrites,
-                       "aof_last_rewrite_time_sec": self.last_rewrite_seconds,
-                       "aof_last_bgrewrite_status": "ok" if self.last_rewrite_ok else "err",
-                       "aof_last_write_status": "ok" if self.write_ok else "err"})

@@ -1,20 +1,27 @@
-"""The dataset as AOF commands: what a rewrite writes into a new base file.
+"""What an AOF rewrite writes into a new base file.
 
-One command per key and type (at most 64 items each, as Redis's
-AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for keys with a deadline. The base is
-AOF text, not an RDB preamble: ``aof-use-rdb-preamble`` is treated as ``no`` for now.
+With ``aof-use-rdb-preamble yes`` (the default) the base is an RDB snapshot (aux
+field ``aof-base`` 1), as Redis 7 writes ``appendonly.aof.N.base.rdb``; with ``no``
+it is commands: one per key and type (at most 64 items each, as Redis's
+AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for keys with a deadline.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+from taipan import memory
 from taipan.keyspace.database import Database, now_ms
+from taipan.persistence.rdb_file import snapshot
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.sets import RedisSet
 from taipan.types.zset import ZSet
+
+if TYPE_CHECKING:
+    from taipan.instance import Instance
 
 ITEMS_PER_COMMAND = 64
 
@@ -88,3 +95,23 @@ def write_dataset(databases: list[Database], out: BinaryIO) -> int:
                 out.write(encode_command([b"PEXPIREAT", key, b"%d" % deadline]))
             written += 1
     return written
+
+
+def write_base(path: str, instance: Instance) -> None:
+    """Write the dataset to ``path`` as a base file and fsync it (a partial file is
+    removed: the caller renames only a complete one into place)."""
+    try:
+        with open(path, "wb", buffering=1 << 20) as out:
+            if instance.config.aof_use_rdb_preamble:
+                aux = ((b"used-mem", b"%d" % memory.used_bytes()), (b"aof-base", b"1"))
+                out.write(snapshot(instance.databases, instance.config, aux))
+            else:
+                write_dataset(instance.databases, out)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        raise

@@ -3,23 +3,23 @@
 ``RdbSnapshots`` owns the state INFO persistence reports about RDB files. BGSAVE forks
 where the platform can (the child serializes its copy-on-write image of the keyspace
 and leaves with ``os._exit``; the parent reaps it from the cron), and saves
-synchronously elsewhere, saying so in the log.
+synchronously elsewhere, saying so in the log. Only one child runs at a time: a
+BGSAVE asked for while an AOF rewrite child runs waits in ``bgsave_scheduled``.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
-import sys
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from taipan import memory
-from taipan.keyspace.database import now_ms
 from taipan.persistence.aof_manifest import fsync_dir
+from taipan.persistence.forking import CAN_FORK, fork_child, kill_child, reap, remove_quietly
+from taipan.persistence.loading import install_keys
 from taipan.persistence.rdb_file import read_rdb, snapshot
 from taipan.persistence.rdb_format import RdbError
 
@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("taipan")
 
-CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
+__all__ = ["CAN_FORK", "RdbSnapshots", "SnapshotError"]
+
 BGSAVE_RETRY_DELAY = 5  # seconds between save-point retries after a failure (Redis's)
 
 
@@ -46,7 +47,7 @@ class RdbSnapshots:
         self.child_started = 0.0  # monotonic
         self.dirty_at_fork = 0  # what a successful child's snapshot covers
         self.bgsave_scheduled = False
-        self.last_bgsave_ok = True
+        self._last_bgsave_ok = True
         self.last_bgsave_try = 0.0  # wall clock, for the retry delay
         self.last_bgsave_seconds = -1
         self.saves = 0
@@ -63,6 +64,17 @@ class RdbSnapshots:
             "rdb_last_load_keys_loaded": lambda: self.keys_loaded,
             "rdb_last_load_keys_expired": lambda: self.keys_expired,
         })
+
+    @property
+    def last_bgsave_ok(self) -> bool:
+        return self._last_bgsave_ok
+
+    @last_bgsave_ok.setter
+    def last_bgsave_ok(self, ok: bool) -> None:
+        # A failed save may refuse writes (stop-writes-on-bgsave-error): the
+        # dispatcher checks that only while some restriction is flagged.
+        self._last_bgsave_ok = ok
+        self.instance.refresh_restrictions()
 
     @property
     def path(self) -> str:
@@ -89,6 +101,8 @@ class RdbSnapshots:
         except OSError as exc:
             raise SnapshotError(f"Fatal error loading the DB from {path}: "
                                 f"{exc.strerror}. Exiting.") from None
+        progress = instance.loading_progress
+        progress.begin(len(data))
         try:
             contents = read_rdb(data, instance.config)
         except RdbError as exc:
@@ -98,6 +112,7 @@ class RdbSnapshots:
             raise SnapshotError(f"Fatal error loading the DB from {path}: corrupt RDB "
                                 f"object ({type(exc).__name__}: {exc}). Unrecoverable "
                                 f"error, aborting now.") from None
+        progress.loaded_bytes = len(data)
         for index in contents.databases:
             if index >= len(instance.databases):
                 raise SnapshotError(
@@ -112,19 +127,9 @@ class RdbSnapshots:
             log.info(f"RDB age {max(0, int(time.time()) - int(ctime))} seconds")
         used = contents.aux.get(b"used-mem")
         if used and used.isdigit():
+            progress.rdb_used_mem = int(used)
             log.info(f"RDB memory usage when created {int(used) / (1024 * 1024):.2f} Mb")
-        now = now_ms()
-        loaded = expired = 0
-        for index, keys in contents.databases.items():
-            db = instance.databases[index]
-            for key, item in keys.items():
-                if item.expire_ms is not None and item.expire_ms <= now:
-                    expired += 1  # expired while the server was down: skipped, as Redis
-                    continue
-                db.set(key, item.value)
-                if item.expire_ms is not None:
-                    db.set_expire(key, item.expire_ms)
-                loaded += 1
+        loaded, expired = install_keys(instance, contents)
         self.keys_loaded, self.keys_expired = loaded, expired
         instance.dirty_at_last_save = instance.keyspace_stats.dirty  # loading isn't a change
         log.info(f"Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.")
@@ -189,17 +194,12 @@ class RdbSnapshots:
 
     def kill_child(self) -> None:
         pid, self.child_pid = self.child_pid, 0
-        if not pid:
-            return
-        try:
-            os.kill(pid, signal.SIGUSR1)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        try:
-            os.unlink(os.path.join(os.path.dirname(self.path) or ".", f"temp-{pid}.rdb"))
-        except OSError:
-            pass
+        if pid:
+            kill_child(pid)
+            remove_quietly(self._temp_path(pid))
+
+    def _temp_path(self, pid: int) -> str:
+        return os.path.join(os.path.dirname(self.path) or ".", f"temp-{pid}.rdb")
 
     # -- BGSAVE ------------------------------------------------------------------
 
@@ -219,78 +219,49 @@ class RdbSnapshots:
                 raise
             self.last_bgsave_seconds = int(time.monotonic() - started)
             return
+        if instance.child_active():
+            raise SnapshotError("Another child process is active")
         self.dirty_at_fork = instance.keyspace_stats.dirty
-        gc.freeze()  # keep the collector from touching (copying) every shared page
         try:
-            pid = os.fork()
+            pid = fork_child(self._child_work, self.close_in_child)
         except OSError as exc:
-            gc.unfreeze()
             self.last_bgsave_ok = False
             log.warning(f"Can't save in background: fork: {exc.strerror}")
             raise SnapshotError(f"fork: {exc.strerror}") from None
-        if pid == 0:
-            self._child()
-        gc.unfreeze()
         self.child_pid = pid
         self.child_started = time.monotonic()
         log.info(f"Background saving started by pid {pid}")
 
-    def _child(self) -> None:
-        """In the forked child: write the snapshot and leave, never returning."""
-        code = 1
+    def _child_work(self) -> None:
+        """In the forked child: write the snapshot (an exception fails the child)."""
         try:
-            gc.disable()
-            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            if self.close_in_child is not None:
-                try:
-                    self.close_in_child()
-                except Exception:
-                    pass
-            try:
-                self._write(announce=False)
-                log.info("DB saved on disk", extra={"role": "C"})
-                code = 0
-            except SnapshotError as exc:
-                log.warning(str(exc), extra={"role": "C"})
-        except BaseException:
-            code = 1
-        finally:
-            try:
-                for handler in log.handlers:
-                    handler.flush()
-            finally:
-                os._exit(code)
+            self._write(announce=False)
+        except SnapshotError as exc:
+            log.warning(str(exc), extra={"role": "C"})
+            raise
+        log.info("DB saved on disk", extra={"role": "C"})
 
     def poll(self) -> None:
         """From the cron: reap a finished child, then consider the save points."""
         if self.child_pid:
             self._reap()
-        if not self.child_pid:
+        if not self.instance.child_active():
             self._check_save_points()
 
     def _reap(self) -> None:
-        try:
-            pid, status = os.waitpid(self.child_pid, os.WNOHANG)
-        except ChildProcessError:
-            pid, status = self.child_pid, 1 << 8
-        if pid == 0:
+        pid = self.child_pid
+        ended = reap(pid)
+        if ended is None:
             return
         instance = self.instance
         self.child_pid = 0
         self.last_bgsave_seconds = int(time.monotonic() - self.child_started)
-        if os.WIFSIGNALED(status):
-            signum = os.WTERMSIG(status)
-            log.warning(f"Background saving terminated by signal {signum}")
-            try:
-                os.unlink(os.path.join(os.path.dirname(self.path) or ".",
-                                       f"temp-{pid}.rdb"))
-            except OSError:
-                pass
+        if ended.signal:
+            log.warning(f"Background saving terminated by signal {ended.signal}")
+            remove_quietly(self._temp_path(pid))
             # SIGUSR1 is how Redis kills its own child: not an error.
-            self.last_bgsave_ok = signum == signal.SIGUSR1
-        elif os.WEXITSTATUS(status) == 0:
+            self.last_bgsave_ok = ended.signal == signal.SIGUSR1
+        elif ended.ok:
             log.info("Background saving terminated with success")
             instance.dirty_at_last_save = self.dirty_at_fork
             instance.last_save = int(time.time())

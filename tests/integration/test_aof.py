@@ -43,6 +43,17 @@ def _stop(server) -> None:
     server.stop()
 
 
+def _wait_rewrite(r: redis.Redis) -> dict:
+    """Wait for a background AOF rewrite to finish; INFO persistence afterwards."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        info = r.info("persistence")
+        if not info["aof_rewrite_in_progress"] and not info["aof_rewrite_scheduled"]:
+            return info
+        time.sleep(0.02)
+    raise AssertionError("the AOF rewrite did not finish")
+
+
 def _resp(*argv: bytes) -> bytes:
     out = b"*%d\r\n" % len(argv)
     for arg in argv:
@@ -91,7 +102,7 @@ def _dataset(port: int) -> dict:
 
 
 def test_writes_go_to_incr_file_as_resp(tmp_path: Path) -> None:
-    server = _taipan(tmp_path, "--appendfsync", "always")
+    server = _taipan(tmp_path, "--appendfsync", "always", "--aof-use-rdb-preamble", "no")
     try:
         r = _client(server)
         r.set("k", "v", ex=100)
@@ -147,14 +158,14 @@ def test_restart_replays_the_aof(tmp_path: Path) -> None:
 
 
 def test_bgrewriteaof_switches_to_a_new_generation(tmp_path: Path) -> None:
-    server = _taipan(tmp_path)
+    server = _taipan(tmp_path, "--aof-use-rdb-preamble", "no")
     try:
         r = _client(server)
         _fill_every_type(r)
         r.rpush("biglist", *range(200))  # more than one RPUSH of 64 items
         before = _dataset(server.port)
         assert r.bgrewriteaof() in (True, b"Background append only file rewriting started")
-        assert r.info("persistence")["aof_rewrites"] == 1
+        assert _wait_rewrite(r)["aof_rewrites"] == 1
         r.set("post", "rewrite")
     finally:
         _stop(server)
@@ -267,6 +278,7 @@ def test_real_redis_loads_what_taipan_wrote(tmp_path: Path) -> None:
         _fill_every_type(_client(server))
         expected = _dataset(server.port)
         assert _client(server).bgrewriteaof()
+        _wait_rewrite(_client(server))
         _client(server).set("after-rewrite", "yes")
         expected[(0, b"after-rewrite")] = ("string", b"yes", False)
     finally:
@@ -320,6 +332,7 @@ def test_config_set_appendonly_at_runtime(tmp_path: Path) -> None:
         assert r.config_set("appendonly", "yes")
         assert r.info("persistence")["aof_enabled"] == 1
         r.set("during", "2")
+        _wait_rewrite(r)
         assert r.config_set("appendonly", "no")
         r.set("after", "3")  # not in the AOF any more
     finally:

@@ -25,10 +25,15 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> N
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             raise RuntimeError(f"server exited with {proc.returncode}:\n{out}")
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
+            with socket.create_connection(("127.0.0.1", port), timeout=2) as sock:
+                # Listening is not enough: a server loading its dataset answers
+                # -LOADING until it is done.
+                sock.sendall(b"PING\r\n")
+                if sock.recv(100).startswith(b"+PONG"):
+                    return
         except OSError:
-            time.sleep(0.05)
+            pass
+        time.sleep(0.05)
     raise RuntimeError(f"server on port {port} did not start in {timeout}s")
 
 

@@ -49,6 +49,8 @@ class Dispatcher:
         # True while some requests may be refused (loading, a failed save or AOF
         # write); only then does a request pay for ``_restriction``.
         self.restricted = False
+        # While EXEC runs: the writes to propagate, wrapped in MULTI/EXEC at its end.
+        self._transaction: list[tuple[int, list[bytes]]] | None = None
         for parent in instance.table:
             for command in (parent, *parent.subcommands.values()):
                 command.runs_in_multi = command.name in _RUN_IN_MULTI
@@ -163,8 +165,34 @@ class Dispatcher:
             client.propagate_argv = None
             argv = rewritten
         if changed:
-            for propagator in self.propagators:
-                propagator(client.db.index, argv)
+            self.propagate(client.db.index, argv)
+
+    def propagate(self, db_index: int, argv: list[bytes]) -> None:
+        """Send one write to every propagator (held back while EXEC runs)."""
+        if self._transaction is not None:
+            self._transaction.append((db_index, argv))
+            return
+        for propagator in self.propagators:
+            propagator(db_index, argv)
+
+    def run_transaction(self, client: Client, queued: list[tuple[Command, list[bytes]]]
+                        ) -> list[Any]:
+        """EXEC's body: run the queued commands; what they write is propagated as one
+        MULTI ... EXEC block (a lone write as itself), so an AOF replay or a replica
+        applies all of it or, when the file is cut short, none of it."""
+        if self._transaction is not None:  # never nested; stay safe if it happens
+            return [self.call(client, command, argv) for command, argv in queued]
+        writes: list[tuple[int, list[bytes]]] = []
+        self._transaction = writes
+        try:
+            return [self.call(client, command, argv) for command, argv in queued]
+        finally:
+            self._transaction = None
+            if len(writes) > 1:
+                writes.insert(0, (writes[0][0], [b"MULTI"]))
+                writes.append((writes[-1][0], [b"EXEC"]))
+            for db_index, argv in writes:
+                self.propagate(db_index, argv)
 
     def _rejected(self, client: Client, error: ReplyError,
                   command: Command | None = None) -> ReplyError:

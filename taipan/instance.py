@@ -125,10 +125,8 @@ class Instance:
 
     def _propagate_expired(self, db_index: int, key: bytes) -> None:
         """An expired key's deletion reaches the AOF and replicas as a DEL, as Redis."""
-        if self.propagators:
-            argv = [b"DEL", key]
-            for propagator in self.propagators:
-                propagator(db_index, argv)
+        if self.propagators and self.dispatcher is not None:
+            self.dispatcher.propagate(db_index, [b"DEL", key])
 
     def _rename_commands(self) -> None:
         """``rename-command old new`` (``new`` empty: the command is removed)."""

@@ -51,12 +51,11 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
         ctx.unwatch_all()
         return NULL_ARRAY
     ctx.unwatch_all()
-    call = ctx.server.dispatcher.call
     # Blocking commands inside a transaction time out at once instead of blocking;
     # clients they could serve are served after EXEC, never between its commands.
     ctx.deny_blocking = True
     try:
-        return [call(ctx, command, args) for command, args in queued]
+        return ctx.server.dispatcher.run_transaction(ctx, queued)
     finally:
         ctx.deny_blocking = False
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from taipan.persistence.aof_manifest import AofError, Manifest
+from taipan.persistence.loading import install_keys
+from taipan.persistence.rdb_file import RdbError, read_rdb
 
 if TYPE_CHECKING:
     from taipan.instance import Instance
@@ -90,6 +92,14 @@ def load_manifest_files(instance: Instance, client: Any, directory: str,
     the server builds); raise ``AofError`` when startup must stop."""
     started = time.monotonic()
     files = ([manifest.base] if manifest.base else []) + manifest.incrs
+    progress = instance.loading_progress
+    sizes = []
+    for item in files:
+        try:
+            sizes.append(os.path.getsize(os.path.join(directory, item.name)))
+        except OSError:
+            sizes.append(0)  # reported as missing when its turn comes
+    progress.begin(sum(sizes))
     for index, item in enumerate(files):
         last = index == len(files) - 1
         kind = "base" if item.kind == "b" else "incr"
@@ -99,6 +109,7 @@ def load_manifest_files(instance: Instance, client: Any, directory: str,
             _load_rdb_base(instance, path, item.name)
         else:
             _load_file(instance, client, path, item.name, last)
+        progress.loaded_bytes = sum(sizes[:index + 1])
         log.info(f"DB loaded from {kind} file {item.name}: "
                  f"{time.monotonic() - file_started:.3f} seconds")
     log.info(f"DB loaded from append only file: {time.monotonic() - started:.3f} seconds")
@@ -106,45 +117,32 @@ def load_manifest_files(instance: Instance, client: Any, directory: str,
 
 def _load_rdb_base(instance: Instance, path: str, name: str) -> None:
     """A base file in RDB format (what Redis writes with aof-use-rdb-preamble yes)."""
-    from taipan.keyspace.database import now_ms
-    from taipan.persistence.rdb_file import RdbError, read_rdb
-
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        raise AofError(f"The AOF file {name} doesn't exist") from None
-    except OSError as exc:
-        raise AofError(f"Fatal error: can't open the append log file {name} for reading: "
-                       f"{exc.strerror}") from None
+    data = _read_file(path, name)
     try:
         contents = read_rdb(data, instance.config)
     except RdbError as exc:
         raise AofError(f"Error reading the RDB base file {name}, AOF loading aborted "
                        f"({exc})") from None
-    now = now_ms()
-    for index, keys in contents.databases.items():
+    for index in contents.databases:
         if index >= len(instance.databases):
             raise AofError(f"FATAL: Data file was created with a Redis server configured "
                            f"to handle more than {len(instance.databases)} databases.")
-        db = instance.databases[index]
-        for key, loaded in keys.items():
-            if loaded.expire_ms is not None and loaded.expire_ms <= now:
-                continue  # expired while the server was down, as Redis skips them
-            db.set(key, loaded.value)
-            if loaded.expire_ms is not None:
-                db.set_expire(key, loaded.expire_ms)
+    install_keys(instance, contents)
 
 
-def _load_file(instance: Instance, client: Any, path: str, name: str, last: bool) -> None:
+def _read_file(path: str, name: str) -> bytes:
     try:
         with open(path, "rb") as handle:
-            data = handle.read()
+            return handle.read()
     except FileNotFoundError:
         raise AofError(f"The AOF file {name} doesn't exist") from None
     except OSError as exc:
         raise AofError(f"Fatal error: can't open the append log file {name} for reading: "
                        f"{exc.strerror}") from None
+
+
+def _load_file(instance: Instance, client: Any, path: str, name: str, last: bool) -> None:
+    data = _read_file(path, name)
     if not data:
         return
     dispatcher = instance.dispatcher

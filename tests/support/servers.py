@@ -29,8 +29,9 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 20.0) -> N
                 # Listening is not enough: a server loading its dataset answers
                 # -LOADING until it is done.
                 sock.sendall(b"PING\r\n")
-                if sock.recv(100).startswith(b"+PONG"):
-                    return
+                reply = sock.recv(100)
+                if reply and not reply.startswith(b"-LOADING"):
+                    return  # PONG, or -NOAUTH from a server with a password
         except OSError:
             pass
         time.sleep(0.05)

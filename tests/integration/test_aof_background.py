@@ -1,0 +1,238 @@
+"""What reaches the AOF (byte for byte as Redis writes it), automatic rewrites, and a
+server that answers -LOADING while its dataset loads — over real processes, with a
+real redis-server beside Taipan where the behaviour can be compared."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from support.servers import free_port, redis_server_path, start_redis, start_taipan
+
+from taipan.persistence.aof_load import parse_commands
+
+pytestmark = pytest.mark.skipif(os.name == "nt", reason="POSIX signals and paths")
+needs_redis = pytest.mark.skipif(redis_server_path() is None,
+                                 reason="redis-server is not installed")
+
+AOF_DIR = "appendonlydir"
+LOADING = b"-LOADING Redis is loading the dataset in memory\r\n"
+
+
+def _stop(server) -> None:
+    try:
+        redis.Redis(port=server.port, socket_timeout=10).shutdown(nosave=True)
+    except redis.ConnectionError:
+        pass
+    server.proc.wait(10)
+    server.stop()
+
+
+def _propagation_script(r: redis.Redis) -> None:
+    """Writes whose propagated form differs from what the client sent."""
+    r.set("k", "v", ex=100)  # relative expiry -> absolute
+    r.set("plain", "v")
+    r.incr("n")
+    r.incrbyfloat("f", 1.5)  # -> SET f 1.5 KEEPTTL
+    with r.pipeline(transaction=True) as pipe:  # several writes: MULTI ... EXEC
+        pipe.set("a", 1).incr("n").get("a").execute()
+    with r.pipeline(transaction=True) as pipe:  # a single write: no wrapper
+        pipe.set("b", 1).get("b").execute()
+    with r.pipeline(transaction=True) as pipe:  # no write at all: nothing
+        pipe.get("a").execute()
+    r.expire("plain", 100)  # -> PEXPIREAT
+    r.persist("plain")
+    r.getex("k", ex=50)  # -> PEXPIREAT
+    r.sadd("one", "only")
+    r.spop("one")  # -> SREM of the member popped
+    r.lpush("l", "x", "y")
+    r.blpop(["l"], 1)  # served at once -> LPOP
+    r.set("short", "1", px=1)
+    time.sleep(0.05)
+    r.get("short")  # lazily expired -> DEL
+    r.expireat("plain", 1)  # a past deadline deletes -> DEL
+    r.execute_command("SELECT", 3)
+    r.hset("h", mapping={"x": "1"})
+    r.hincrbyfloat("h", "x", 0.5)  # -> HSET h x 1.5
+    r.zadd("z", {"m": 1, "n": 2})
+    r.zpopmin("z")
+    r.getdel("missing")  # nothing changed: nothing written
+    r.execute_command("SELECT", 0)
+    r.rename("b", "b2")
+    r.execute_command("SETEX", "sx", 100, "v")  # -> SET sx v PXAT <time>
+    r.delete("a", "nothere")
+
+
+def _normalized(data: bytes) -> list[list[bytes]]:
+    """The commands of an AOF with absolute times masked (they differ by run)."""
+    commands = []
+    for _, argv in parse_commands(data):
+        argv = [a.upper() if i == 0 else a for i, a in enumerate(argv)]
+        for i in range(1, len(argv)):
+            if argv[i - 1].upper() in (b"PXAT", b"EXAT") or (
+                    argv[0] in (b"PEXPIREAT", b"EXPIREAT") and i == 2):
+                argv[i] = b"<time>"
+        commands.append(argv)
+    return commands
+
+
+@needs_redis
+def test_incr_file_holds_what_redis_writes(tmp_path: Path) -> None:
+    """The same writes leave the same commands in both servers' incr files."""
+    files = {}
+    for kind in ("taipan", "redis"):
+        directory = tmp_path / kind
+        directory.mkdir()
+        start = start_taipan if kind == "taipan" else start_redis
+        server = start("--appendonly", "yes", "--appendfsync", "always",
+                       "--dir", str(directory))
+        try:
+            _propagation_script(redis.Redis(port=server.port, socket_timeout=10))
+        finally:
+            _stop(server)
+        files[kind] = (directory / AOF_DIR / "appendonly.aof.1.incr.aof").read_bytes()
+    assert _normalized(files["taipan"]) == _normalized(files["redis"])
+    assert b"MULTI" in files["taipan"]
+
+
+def test_automatic_rewrite_on_growth(tmp_path: Path) -> None:
+    """auto-aof-rewrite-percentage/min-size start a rewrite from the cron; the data
+    written before, during and after it survives a restart."""
+    server = start_taipan("--appendonly", "yes", "--dir", str(tmp_path),
+                          "--auto-aof-rewrite-min-size", "16kb",
+                          "--auto-aof-rewrite-percentage", "100")
+    try:
+        r = redis.Redis(port=server.port, socket_timeout=10)
+        payload = "x" * 100
+        for i in range(400):
+            r.set(f"key:{i % 50}", f"{payload}{i}")  # overwrites: a rewrite shrinks it
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            info = r.info("persistence")
+            if info["aof_rewrites"] >= 1 and not info["aof_rewrite_in_progress"]:
+                break
+            time.sleep(0.05)
+        assert info["aof_rewrites"] >= 1, info
+        assert info["aof_base_size"] > 0 and info["aof_current_size"] < 40_000
+        r.set("after", "rewrite")
+        expected = {k: r.get(k) for k in r.keys("*")}
+        assert "Starting automatic rewriting of AOF on" in server.output()
+    finally:
+        _stop(server)
+    manifest = (tmp_path / AOF_DIR / "appendonly.aof.manifest").read_text()
+    assert "appendonly.aof.1." not in manifest  # the first generation was replaced
+    server = start_taipan("--appendonly", "yes", "--dir", str(tmp_path))
+    try:
+        r = redis.Redis(port=server.port, socket_timeout=10)
+        assert {k: r.get(k) for k in r.keys("*")} == expected
+    finally:
+        _stop(server)
+
+
+# -- loading ------------------------------------------------------------------------
+
+def _snapshot_with_keys(directory: Path, count: int) -> None:
+    """A dump.rdb with ``count`` keys, written by Taipan's SAVE."""
+    server = start_taipan("--dir", str(directory))
+    try:
+        r = redis.Redis(port=server.port, socket_timeout=10)
+        with r.pipeline(transaction=False) as pipe:
+            for i in range(count):
+                pipe.set(f"key:{i}", i)
+            pipe.execute()
+        r.save()
+    finally:
+        _stop(server)
+
+
+def _spawn_loading(kind: str, directory: Path, port: int, *extra: str) -> subprocess.Popen:
+    """Start a server on ``directory`` without waiting for it to finish loading."""
+    if kind == "taipan":
+        cmd = [sys.executable, "-m", "taipan"]
+    else:
+        # Redis serves clients during a load every N bytes read (default 2 MB).
+        cmd = [redis_server_path() or "redis-server",
+               "--loading-process-events-interval-bytes", "1024"]
+    cmd += ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir",
+            str(directory), "--key-load-delay", "1500", *extra]
+    return subprocess.Popen(cmd, cwd=directory, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.STDOUT)
+
+
+def _connect(port: int, proc: subprocess.Popen) -> socket.socket:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the server exited"
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=10)
+        except OSError:
+            time.sleep(0.02)
+    raise AssertionError("the server did not listen")
+
+
+def _ask(sock: socket.socket, line: bytes) -> bytes:
+    sock.sendall(line + b"\r\n")
+    reply = sock.recv(65536)
+    if reply.startswith(b"$"):  # a bulk reply may come in pieces
+        size = int(reply[1:reply.index(b"\r\n")])
+        while len(reply) < size + len(b"$%d\r\n\r\n" % size):
+            reply += sock.recv(65536)
+    return reply
+
+
+@pytest.mark.parametrize("kind", ["taipan", pytest.param("redis", marks=needs_redis)])
+def test_loading_answers_loading_error_then_serves(tmp_path: Path, kind: str) -> None:
+    """While the dataset loads: -LOADING for data commands, INFO/CONFIG still
+    answer and INFO shows the progress; afterwards every key is there."""
+    _snapshot_with_keys(tmp_path, 2000)
+    port = free_port()
+    proc = _spawn_loading(kind, tmp_path, port)
+    try:
+        sock = _connect(port, proc)
+        with sock:
+            assert _ask(sock, b"PING") == LOADING
+            assert _ask(sock, b"GET key:1") == LOADING
+            info = _ask(sock, b"INFO persistence").decode()
+            assert "loading:1" in info and "loading_total_bytes:" in info, info
+            assert _ask(sock, b"CONFIG GET key-load-delay").endswith(b"1500\r\n")
+            assert _ask(sock, b"MULTI") == b"+OK\r\n"
+            assert _ask(sock, b"SET a b") == LOADING
+            assert _ask(sock, b"EXEC").startswith(b"-EXECABORT")
+            deadline = time.monotonic() + 30
+            while _ask(sock, b"PING") != b"+PONG\r\n":
+                assert time.monotonic() < deadline, "still loading"
+                time.sleep(0.05)
+            assert _ask(sock, b"DBSIZE") == b":2000\r\n"
+            assert b"loading:0" in _ask(sock, b"INFO persistence")
+            _ask(sock, b"SHUTDOWN NOSAVE")
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+def test_shutdown_while_loading_leaves_the_files_alone(tmp_path: Path) -> None:
+    """SHUTDOWN during a load exits at once and never saves a half-loaded dataset."""
+    _snapshot_with_keys(tmp_path, 3000)
+    before = (tmp_path / "dump.rdb").read_bytes()
+    port = free_port()
+    proc = _spawn_loading("taipan", tmp_path, port, "--save", "60 1")
+    try:
+        with _connect(port, proc) as sock:
+            assert _ask(sock, b"PING") == LOADING
+            started = time.monotonic()
+            sock.sendall(b"SHUTDOWN\r\n")
+            assert proc.wait(10) == 0
+        assert time.monotonic() - started < 3  # the whole load would take 4.5 s
+        assert (tmp_path / "dump.rdb").read_bytes() == before
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)

@@ -39,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "80000 with LRANGE_100/300/600 getting 1/2, 1/4, 1/8 of that; "
                              "a fifth, at least 1000, with --quick)")
     parser.add_argument("-c", "--clients", type=int, default=50)
+    parser.add_argument("--server-config", action="append", default=[], metavar="'NAME VALUE'",
+                        help="a directive given to both servers for the throughput runs, "
+                             "e.g. --server-config 'appendonly yes' (repeatable)")
     parser.add_argument("--rounds", type=int, default=None,
                         help="interleaved rounds; the table shows medians (default 3, 1 quick)")
     parser.add_argument("--pipelines", default="1,16", help="comma list of -P depths")
@@ -85,7 +88,9 @@ def check_log(server: Server) -> None:
 
 
 def run_throughput(args: argparse.Namespace) -> dict:
-    redis_server, taipan = start_redis(), start_taipan()
+    extra = tuple(word for directive in args.server_config
+                  for word in (f"--{directive.split(None, 1)[0]}", *directive.split(None, 1)[1:]))
+    redis_server, taipan = start_redis(extra), start_taipan(extra)
     try:
         print(f"throughput: redis pid {redis_server.pid} port {redis_server.port}, taipan pid "
               f"{taipan.pid} port {taipan.port}; {args.rounds} rounds, -c {args.clients}, "

@@ -102,22 +102,23 @@ class Server:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def start_redis() -> Server:
+def start_redis(extra: tuple[str, ...] = ()) -> Server:
     path = shutil.which("redis-server")
     if path is None:
         raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="bench-redis-")
     cmd = [path, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-           "--appendonly", "no", "--dir", workdir]
+           "--appendonly", "no", "--dir", workdir, *extra]
     return Server("redis", cmd, port, workdir)
 
 
-def start_taipan() -> Server:
+def start_taipan(extra: tuple[str, ...] = ()) -> Server:
+    """``extra``: more ``--directive value`` arguments (both servers take the same)."""
     port = free_port()
     workdir = tempfile.mkdtemp(prefix="bench-taipan-")
     cmd = [sys.executable, "-m", "taipan", "--port", str(port), "--bind", "127.0.0.1",
-           "--save", ""]
+           "--save", "", "--dir", workdir, *extra]
     return Server("taipan", cmd, port, workdir)
 
 

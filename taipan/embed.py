@@ -8,8 +8,9 @@ caller's loop (``async with taipan.AsyncServer() as srv: ...``).
 
 Options are redis.conf parameters with underscores (``maxmemory="64mb"``), validated
 as a configuration file would be. Port 0 picks a free port. Unlike redis-server, an
-embedded server has no save points unless given (``save="3600 1"``) and never changes
-its host process's working directory.
+embedded server has no save points unless given (``save="3600 1"``), loads
+``dump.rdb`` at start only when given a ``dir``, and never changes its host
+process's working directory.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class AsyncServer:
         self.runtime: ServerRuntime | None = None
         self.host = host
         self._ephemeral = port == 0
+        self._load_snapshot = "dir" in options
 
     @property
     def port(self) -> int:
@@ -50,7 +52,8 @@ class AsyncServer:
         return f"redis://{self.host}:{self.port}/0"
 
     async def start(self) -> AsyncServer:
-        self.runtime = ServerRuntime(self.instance, ephemeral_port=self._ephemeral)
+        self.runtime = ServerRuntime(self.instance, ephemeral_port=self._ephemeral,
+                                     load_snapshot=self._load_snapshot)
         await self.runtime.start()
         return self
 

@@ -125,7 +125,8 @@ class ServerRuntime:
     """Owns the listeners and periodic jobs of one Instance on the running loop."""
 
     def __init__(self, instance: Instance, prefer_hiredis: bool = True,
-                 ephemeral_port: bool = False, owns_process: bool = False) -> None:
+                 ephemeral_port: bool = False, owns_process: bool = False,
+                 load_snapshot: bool | None = None) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
         self.prefer_hiredis = prefer_hiredis
@@ -134,6 +135,9 @@ class ServerRuntime:
         # A server run by the CLI may change the process's working directory (``dir``);
         # an embedded one must not touch its host's.
         self.owns_process = owns_process
+        # Load ``dir/dbfilename`` at start (appendonly no): what redis-server does; an
+        # embedded server does it only when told where its files live.
+        self.load_snapshot = owns_process if load_snapshot is None else load_snapshot
         self.tcp_servers: list[asyncio.AbstractServer] = []
         self.unix_server: asyncio.AbstractServer | None = None
         self.bound_port = instance.config.port
@@ -205,8 +209,8 @@ class ServerRuntime:
         during a long load doesn't wait for it.
         """
         instance = self.instance
-        if not instance.config.appendonly and not self.owns_process:
-            return  # an embedded server starts empty unless it keeps an AOF
+        if not instance.config.appendonly and not self.load_snapshot:
+            return
         loop = asyncio.get_running_loop()
         done: asyncio.Future[None] = loop.create_future()
 
@@ -239,6 +243,8 @@ class ServerRuntime:
         try:
             self.rdb.load_at_startup()
         except SnapshotError as exc:
+            if not self.owns_process:
+                raise  # an embedding host decides what a failed load means
             log.warning(str(exc))
             raise SystemExit(1) from None
 

@@ -53,7 +53,9 @@ class AppendOnlyFile:
     def __init__(self, instance: Instance) -> None:
         config = instance.config
         self.instance = instance
-        self.directory = config.appenddirname
+        # Inside ``dir``; spelled out because an embedded server never chdirs there.
+        self.home = config.dir or "."
+        self.directory = os.path.join(self.home, config.appenddirname)
         self.filename = config.appendfilename
         self.manifest_path = os.path.join(self.directory, self.filename + ".manifest")
         self.manifest = Manifest()
@@ -114,15 +116,16 @@ class AppendOnlyFile:
     def _migrate_old_style(self) -> Manifest | None:
         """An ``appendonly.aof`` from Redis < 7 in ``dir`` becomes the base of a
         manifest inside the AOF directory, as Redis 7 upgrades it."""
-        if not os.path.isfile(self.filename):
+        old_path = os.path.join(self.home, self.filename)
+        if not os.path.isfile(old_path):
             return None
-        with open(self.filename, "rb") as handle:
+        with open(old_path, "rb") as handle:
             if handle.read(5) == b"REDIS":
                 raise AofError(f"The old-style AOF {self.filename} starts with an RDB "
                                f"preamble, which Taipan can't load yet.")
         os.makedirs(self.directory, exist_ok=True)
         manifest = Manifest(AofFile(self.filename, 1, "b"))
-        os.replace(self.filename, os.path.join(self.directory, self.filename))
+        os.replace(old_path, os.path.join(self.directory, self.filename))
         write_atomically(self.manifest_path, manifest.render())
         log.info("Successfully migrated an old-style AOF into the AOF directory")
         return manifest

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
 import pytest
@@ -107,3 +108,24 @@ def test_config_set_port_rebinds() -> None:
         assert moved.config_get("port") == {"port": str(new_port)}
         client.close()
         moved.close()
+
+
+def test_embedded_server_persists_in_its_dir(tmp_path) -> None:
+    """Given a ``dir``, an embedded server keeps its AOF there (not in the host's
+    working directory) and a later one loads it back, RDB snapshots too."""
+    cwd_before = sorted(os.listdir("."))
+    with taipan.Server(dir=str(tmp_path), appendonly="yes") as srv:
+        r = redis.Redis.from_url(srv.url)
+        r.set("kept", "1")
+        r.rpush("list", "a", "b")
+        assert r.save()
+    assert (tmp_path / "appendonlydir" / "appendonly.aof.manifest").exists()
+    assert (tmp_path / "dump.rdb").exists()
+    assert sorted(os.listdir(".")) == cwd_before
+    with taipan.Server(dir=str(tmp_path), appendonly="yes") as srv:  # from the AOF
+        r = redis.Redis.from_url(srv.url)
+        assert r.get("kept") == b"1" and r.lrange("list", 0, -1) == [b"a", b"b"]
+    with taipan.Server(dir=str(tmp_path)) as srv:  # from dump.rdb
+        assert redis.Redis.from_url(srv.url).get("kept") == b"1"
+    with taipan.Server() as srv:  # no dir: starts empty, whatever the cwd holds
+        assert redis.Redis.from_url(srv.url).dbsize() == 0

@@ -19,6 +19,7 @@ from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
 from taipan.net.connection import Connection
+from taipan.net.group_commit import GroupCommit
 from taipan.persistence.aof import AofError, AppendOnlyFile
 from taipan.persistence.aof_bgrewrite import AofRewriter
 from taipan.persistence.forking import CAN_FORK
@@ -129,6 +130,7 @@ class ServerRuntime:
                  load_snapshot: bool | None = None) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
+        self.group_commit = GroupCommit()  # appendfsync always: one fsync per loop turn
         self.prefer_hiredis = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
         self.ephemeral_port = ephemeral_port

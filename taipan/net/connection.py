@@ -143,15 +143,23 @@ class Connection(asyncio.Protocol):
             if client.close_requested:
                 closing = True
                 break
-        aof = instance.aof
-        if aof is not None and aof.buffer:
-            aof.flush()  # the writes reach the AOF before their replies leave
         transport = self.transport
-        if out and transport is not None:
-            payload = b"".join(out)
+        payload = b"".join(out) if out else b""
+        if payload:
             stats = instance.stats
             stats.net_output_bytes += len(payload)
             stats.total_writes += 1
+        aof = instance.aof
+        if aof is not None and transport is not None:
+            # The writes reach the AOF before their replies leave; with
+            # appendfsync always the replies wait for the turn's group commit.
+            commits = self.runtime.group_commit
+            if commits.must_wait(aof):
+                commits.reply_after_commit(aof, transport, payload)
+                payload = b""
+            elif aof.buffer:
+                aof.flush()
+        if payload and transport is not None:
             transport.write(payload)
         if closing:
             self.close()
@@ -177,16 +185,23 @@ class Connection(asyncio.Protocol):
         client = self.client
         if client is None or self.transport is None:
             return
-        aof = self.runtime.instance.aof
-        if aof is not None and aof.buffer:
-            aof.flush()
         out: list[bytes] = []
         encode_into(reply, out, client.resp)
-        self.transport.write(b"".join(out))
+        payload = b"".join(out)
+        aof = self.runtime.instance.aof
+        if aof is not None:
+            commits = self.runtime.group_commit
+            if commits.must_wait(aof):
+                commits.reply_after_commit(aof, self.transport, payload)
+                return
+            if aof.buffer:
+                aof.flush()
+        self.transport.write(payload)
 
     def close(self) -> None:
-        if self.transport is not None:
-            self.transport.close()
+        transport = self.transport
+        if transport is not None and not self.runtime.group_commit.close_after_commit(transport):
+            transport.close()
 
     @staticmethod
     def _apply_reply_mode(client: Client) -> None:

@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -236,3 +237,38 @@ def test_shutdown_while_loading_leaves_the_files_alone(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait(5)
+
+
+# -- appendfsync always: replies wait for the group commit ------------------------------
+
+def test_always_group_commit_keeps_replies_in_order_and_serves_blocked_clients(
+        tmp_path: Path) -> None:
+    """Replies held for the fsync still leave in order, QUIT's connection closes only
+    after them, and a client blocked in BLPOP is served by another client's push."""
+    server = start_taipan("--appendonly", "yes", "--appendfsync", "always",
+                          "--dir", str(tmp_path))
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(b"SET a 1\r\nINCR n\r\nGET a\r\nINCR n\r\nQUIT\r\n")
+            received = b""
+            while chunk := sock.recv(4096):
+                received += chunk
+            assert received == b"+OK\r\n:1\r\n$1\r\n1\r\n:2\r\n+OK\r\n"
+        waiter = redis.Redis(port=server.port, socket_timeout=10)
+        pusher = redis.Redis(port=server.port, socket_timeout=10)
+        result: list = []
+        thread = threading.Thread(target=lambda: result.append(waiter.blpop(["q"], 5)))
+        thread.start()
+        deadline = time.monotonic() + 5
+        while pusher.info("clients")["blocked_clients"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        assert pusher.rpush("q", "job") == 1
+        thread.join(10)
+        assert result == [(b"q", b"job")]
+        assert pusher.exists("q") == 0
+    finally:
+        _stop(server)
+    incr = (tmp_path / AOF_DIR / "appendonly.aof.1.incr.aof").read_bytes()
+    assert [argv[0].upper() for _, argv in parse_commands(incr)] == [
+        b"SELECT", b"SET", b"INCR", b"INCR", b"RPUSH", b"LPOP"]

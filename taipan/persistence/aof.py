@@ -328,7 +328,8 @@ class AppendOnlyFile:
         base_seq = (old.base.seq + 1) if old.base else 1
         base_name = self._base_name(base_seq)
         os.replace(temp_base, os.path.join(self.directory, base_name))
-        log.info(f"Successfully renamed the temporary AOF base file {temp_base} into "
+        log.info(f"Successfully renamed the temporary AOF base file "
+                 f"{os.path.basename(temp_base)} into "
                  f"{base_name}")
         new = Manifest(AofFile(base_name, base_seq, "b"))
         incr_size = 0

@@ -46,6 +46,7 @@ class AofRewriter:
         self.retry_after = 0.0  # monotonic; backoff after repeated failures
         self.last_ok = True
         self.last_seconds = -1
+        self.last_cow_bytes = 0
         fields = instance.extra_info.setdefault("persistence", {})
         fields.update({
             "aof_rewrite_in_progress": lambda: int(bool(self.child_pid)),
@@ -56,6 +57,7 @@ class AofRewriter:
             "aof_last_bgrewrite_status": lambda: "ok" if self.last_ok else "err",
             "aof_rewrites": lambda: self.rewrites,
             "aof_rewrites_consecutive_failures": lambda: self.consecutive_failures,
+            "aof_last_cow_size": lambda: self.last_cow_bytes,
         })
 
     # -- starting ----------------------------------------------------------------
@@ -94,7 +96,8 @@ class AofRewriter:
             return
         try:
             pid = fork_child(lambda: write_base(self._temp_path(target, os.getpid()),
-                                                instance), self.close_in_child)
+                                                instance), self.close_in_child,
+                                "AOF rewrite")
         except OSError as exc:
             log.warning(f"Can't rewrite append only file in background: fork: {exc.strerror}")
             self._failed(target)
@@ -162,6 +165,7 @@ class AofRewriter:
             return
         temp = self._temp_path(target, pid)
         if ended.ok:
+            self.last_cow_bytes = ended.cow_bytes
             log.info("Background AOF rewrite terminated with success")
             self._succeeded(target, temp)
             return

@@ -23,31 +23,58 @@ CAN_FORK = hasattr(os, "fork") and sys.platform != "win32"
 
 @dataclass(frozen=True)
 class ChildExit:
-    """How a reaped child ended: ``ok`` (exit code 0) or killed by ``signal``."""
+    """How a reaped child ended: ``ok`` (exit code 0) or killed by ``signal``, and
+    how many bytes it had to copy on write (what Redis reports as *_last_cow_size)."""
 
     ok: bool
     signal: int = 0
+    cow_bytes: int = 0
 
 
-def fork_child(work: Callable[[], None], close_in_child: Callable[[], None] | None) -> int:
+# pid -> read end of the pipe a child reports its copy-on-write size through.
+_reports: dict[int, int] = {}
+
+
+def fork_child(work: Callable[[], None], close_in_child: Callable[[], None] | None,
+               label: str = "RDB") -> int:
     """Fork; the child runs ``work`` (an exception is a failed exit). Returns the pid.
 
     ``gc.freeze`` keeps the collector from writing to (and so copying) every shared
     page of the parent's heap while the child runs. ``OSError`` when fork fails.
     """
+    read_end, write_end = os.pipe()
     gc.freeze()
     try:
         pid = os.fork()
     except OSError:
         gc.unfreeze()
+        os.close(read_end)
+        os.close(write_end)
         raise
     if pid == 0:
-        _run_child(work, close_in_child)
+        os.close(read_end)
+        _run_child(work, close_in_child, write_end, label)
     gc.unfreeze()
+    os.close(write_end)
+    os.set_blocking(read_end, False)
+    _reports[pid] = read_end
     return pid
 
 
-def _run_child(work: Callable[[], None], close_in_child: Callable[[], None] | None) -> None:
+def _private_dirty_bytes() -> int:
+    """This process's private dirty memory: in a fresh child, what it copied."""
+    try:
+        with open("/proc/self/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Private_Dirty:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+def _run_child(work: Callable[[], None], close_in_child: Callable[[], None] | None,
+               report_fd: int, label: str) -> None:
     code = 1
     try:
         gc.disable()
@@ -61,6 +88,11 @@ def _run_child(work: Callable[[], None], close_in_child: Callable[[], None] | No
                 pass
         work()
         code = 0
+        cow = _private_dirty_bytes()
+        megabytes = cow // (1024 * 1024)
+        log.info(f"Fork CoW for {label}: current {megabytes} MB, peak {megabytes} MB, "
+                 f"average {megabytes} MB", extra={"role": "C"})
+        os.write(report_fd, b"%d" % cow)
     except BaseException as exc:
         try:
             log.warning(f"Child failed: {exc}", extra={"role": "C"})
@@ -79,12 +111,25 @@ def reap(pid: int) -> ChildExit | None:
     try:
         done, status = os.waitpid(pid, os.WNOHANG)
     except ChildProcessError:
-        return ChildExit(False)
+        done, status = pid, 1 << 8
     if done == 0:
         return None
+    cow = _read_report(pid)
     if os.WIFSIGNALED(status):
         return ChildExit(False, os.WTERMSIG(status))
-    return ChildExit(os.WEXITSTATUS(status) == 0)
+    return ChildExit(os.WEXITSTATUS(status) == 0, 0, cow)
+
+
+def _read_report(pid: int) -> int:
+    fd = _reports.pop(pid, None)
+    if fd is None:
+        return 0
+    try:
+        return int(os.read(fd, 64) or b"0")
+    except (OSError, ValueError):
+        return 0
+    finally:
+        os.close(fd)
 
 
 def kill_child(pid: int) -> None:
@@ -94,6 +139,7 @@ def kill_child(pid: int) -> None:
         os.waitpid(pid, 0)
     except OSError:
         pass
+    _read_report(pid)
 
 
 def remove_quietly(path: str) -> None:

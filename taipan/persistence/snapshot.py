@@ -51,6 +51,7 @@ class RdbSnapshots:
         self.last_bgsave_try = 0.0  # wall clock, for the retry delay
         self.last_bgsave_seconds = -1
         self.saves = 0
+        self.last_cow_bytes = 0
         self.keys_loaded = 0
         self.keys_expired = 0
         fields = instance.extra_info.setdefault("persistence", {})
@@ -58,6 +59,7 @@ class RdbSnapshots:
             "rdb_bgsave_in_progress": lambda: int(bool(self.child_pid)),
             "rdb_last_bgsave_status": lambda: "ok" if self.last_bgsave_ok else "err",
             "rdb_saves": lambda: self.saves,
+            "rdb_last_cow_size": lambda: self.last_cow_bytes,
             "rdb_last_bgsave_time_sec": lambda: self.last_bgsave_seconds,
             "rdb_current_bgsave_time_sec": lambda: (
                 int(time.monotonic() - self.child_started) if self.child_pid else -1),
@@ -262,6 +264,7 @@ class RdbSnapshots:
             # SIGUSR1 is how Redis kills its own child: not an error.
             self.last_bgsave_ok = ended.signal == signal.SIGUSR1
         elif ended.ok:
+            self.last_cow_bytes = ended.cow_bytes
             log.info("Background saving terminated with success")
             instance.dirty_at_last_save = self.dirty_at_fork
             instance.last_save = int(time.time())

@@ -406,8 +406,11 @@ class ServerRuntime:
                     last_second = now
                     self._close_idle_clients()
                 instance.sample_ops()
-                self.rdb.poll()
-                self.aof_rewriter.poll()
+                # Children first, then what waited for them (Redis's order).
+                self.rdb.reap()
+                self.aof_rewriter.reap()
+                self.rdb.start_due()
+                self.aof_rewriter.start_due()
                 if instance.aof is not None:
                     instance.aof.flush()  # writes made outside a request (expired keys)
             except Exception:  # the cron must survive its own bugs

@@ -119,10 +119,6 @@ class AppendOnlyFile:
         old_path = os.path.join(self.home, self.filename)
         if not os.path.isfile(old_path):
             return None
-        with open(old_path, "rb") as handle:
-            if handle.read(5) == b"REDIS":
-                raise AofError(f"The old-style AOF {self.filename} starts with an RDB "
-                               f"preamble, which Taipan can't load yet.")
         os.makedirs(self.directory, exist_ok=True)
         manifest = Manifest(AofFile(self.filename, 1, "b"))
         os.replace(old_path, os.path.join(self.directory, self.filename))

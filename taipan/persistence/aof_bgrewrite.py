@@ -122,14 +122,15 @@ class AofRewriter:
 
     # -- from the cron -------------------------------------------------------------
 
-    def poll(self) -> None:
-        """Reap a finished child; start a scheduled or automatic rewrite."""
+    def reap(self) -> None:
+        """From the cron: notice a finished child."""
         if self.child_pid:
             self._reap()
-            return
-        if self.instance.child_active():
-            return
-        if time.monotonic() < self.retry_after:
+
+    def start_due(self) -> None:
+        """From the cron, after every child was reaped: a scheduled or automatic
+        rewrite."""
+        if self.instance.child_active() or time.monotonic() < self.retry_after:
             return
         if self.scheduled or self._growth_calls_for_rewrite():
             try:

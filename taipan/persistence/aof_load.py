@@ -39,12 +39,11 @@ class BadFormat(Exception):
         self.offset = offset
 
 
-def parse_commands(data: bytes) -> Iterator[tuple[int, list[bytes]]]:
-    """(offset after the command, argv) for each command in ``data``.
+def parse_commands(data: bytes, pos: int = 0) -> Iterator[tuple[int, list[bytes]]]:
+    """(offset after the command, argv) for each command in ``data`` from ``pos``.
 
     Raises ``Truncated`` at a partial last command, ``BadFormat`` on garbage.
     """
-    pos = 0
     end = len(data)
     while pos < end:
         start = pos
@@ -104,20 +103,16 @@ def load_manifest_files(instance: Instance, client: Any, directory: str,
         last = index == len(files) - 1
         kind = "base" if item.kind == "b" else "incr"
         file_started = time.monotonic()
-        path = os.path.join(directory, item.name)
-        if item.kind == "b" and item.name.endswith(".rdb"):
-            _load_rdb_base(instance, path, item.name)
-        else:
-            _load_file(instance, client, path, item.name, last)
+        _load_file(instance, client, os.path.join(directory, item.name), item.name, last)
         progress.loaded_bytes = sum(sizes[:index + 1])
         log.info(f"DB loaded from {kind} file {item.name}: "
                  f"{time.monotonic() - file_started:.3f} seconds")
     log.info(f"DB loaded from append only file: {time.monotonic() - started:.3f} seconds")
 
 
-def _load_rdb_base(instance: Instance, path: str, name: str) -> None:
-    """A base file in RDB format (what Redis writes with aof-use-rdb-preamble yes)."""
-    data = _read_file(path, name)
+def _load_rdb_preamble(instance: Instance, data: bytes, name: str) -> int:
+    """A file that starts as an RDB (a ``.base.rdb`` written with aof-use-rdb-preamble
+    yes, or an old-style AOF with an RDB preamble): load it; the offset after it."""
     try:
         contents = read_rdb(data, instance.config)
     except RdbError as exc:
@@ -128,6 +123,7 @@ def _load_rdb_base(instance: Instance, path: str, name: str) -> None:
             raise AofError(f"FATAL: Data file was created with a Redis server configured "
                            f"to handle more than {len(instance.databases)} databases.")
     install_keys(instance, contents)
+    return contents.end
 
 
 def _read_file(path: str, name: str) -> bytes:
@@ -143,12 +139,13 @@ def _read_file(path: str, name: str) -> bytes:
 
 def _load_file(instance: Instance, client: Any, path: str, name: str, last: bool) -> None:
     data = _read_file(path, name)
-    if not data:
+    start = _load_rdb_preamble(instance, data, name) if data[:5] == b"REDIS" else 0
+    if start >= len(data):
         return
     dispatcher = instance.dispatcher
-    good = 0  # offset after the last complete command outside MULTI
+    good = start  # offset after the last complete command outside MULTI
     try:
-        for offset, argv in parse_commands(data):
+        for offset, argv in parse_commands(data, start):
             command = dispatcher.resolve(argv)
             if not hasattr(command, "handler"):
                 raise AofError(f"Unknown command '{argv[0].decode(errors='replace')}' "

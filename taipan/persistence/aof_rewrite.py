@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from taipan import memory
 from taipan.keyspace.database import Database, now_ms
-from taipan.persistence.rdb_file import snapshot
+from taipan.persistence.rdb_file import write_snapshot
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.sets import RedisSet
@@ -104,7 +104,7 @@ def write_base(path: str, instance: Instance) -> None:
         with open(path, "wb", buffering=1 << 20) as out:
             if instance.config.aof_use_rdb_preamble:
                 aux = ((b"used-mem", b"%d" % memory.used_bytes()), (b"aof-base", b"1"))
-                out.write(snapshot(instance.databases, instance.config, aux))
+                write_snapshot(out, instance.databases, instance.config, aux)
             else:
                 write_dataset(instance.databases, out)
             out.flush()

@@ -1,6 +1,6 @@
 """RDB building blocks: type and opcode numbers, lengths, strings (integer and LZF
-encodings), doubles, CRC64. The packed blobs (listpack, intset, ...) are in
-``rdb_packed``.
+encodings), doubles. The packed blobs (listpack, intset, ...) are in ``rdb_packed``;
+the CRC64 and LZF codecs in ``crc64`` and ``lzf``.
 
 Everything reads from an ``RdbReader`` over bytes and writes into a ``bytearray``.
 Any malformed input raises ``RdbError``: callers (RESTORE, the RDB loader) turn it
@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import re
 import struct
+
+from taipan.persistence.crc64 import crc64
+from taipan.persistence.lzf import LzfError, lzf_compress, lzf_compress_within, lzf_decompress
+
+__all__ = ["RdbError", "RdbReader", "crc64", "lzf_compress", "lzf_compress_within",
+           "lzf_decompress"]
 
 RDB_VERSION = 10
 
@@ -70,144 +76,14 @@ def canonical_int(value: bytes | bytearray) -> int | None:
     return None
 
 
-# -- CRC64 (Jones polynomial, reflected, as Redis's crc64.c) --------------------------
-
-_CRC64_POLY_REFLECTED = 0x95AC9329AC4BC9B5
-
-
-def _crc64_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ _CRC64_POLY_REFLECTED if crc & 1 else crc >> 1
-        table.append(crc)
-    return table
-
-
-_CRC64_TABLE = _crc64_table()
-
-
-def _slice_tables() -> list[list[int]]:
-    """Tables for slicing-by-8: ``tables[k][b]`` is the CRC of byte ``b`` followed by
-    ``k`` zero bytes, so eight bytes fold in with one lookup each."""
-    tables = [_CRC64_TABLE]
-    for _ in range(7):
-        last = tables[-1]
-        tables.append([_CRC64_TABLE[value & 0xFF] ^ (value >> 8) for value in last])
-    return tables
-
-
-_T0, _T1, _T2, _T3, _T4, _T5, _T6, _T7 = _slice_tables()
-_WORDS = struct.Struct("<Q")
-
-
-def crc64(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """Redis's CRC64 of ``data``, continuing from ``crc``."""
-    data = bytes(data)
-    whole = len(data) & ~7
-    for (word,) in _WORDS.iter_unpack(data[:whole]):
-        crc ^= word
-        crc = (_T7[crc & 0xFF] ^ _T6[(crc >> 8) & 0xFF] ^ _T5[(crc >> 16) & 0xFF]
-               ^ _T4[(crc >> 24) & 0xFF] ^ _T3[(crc >> 32) & 0xFF]
-               ^ _T2[(crc >> 40) & 0xFF] ^ _T1[(crc >> 48) & 0xFF] ^ _T0[crc >> 56])
-    table = _CRC64_TABLE
-    for byte in data[whole:]:
-        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-    return crc
-
-
-# -- LZF ------------------------------------------------------------------------------
-
-_LZF_MAX_OFFSET = 1 << 13
-_LZF_MAX_MATCH = 264  # 7 + 255 + 2
-_LZF_MAX_LITERAL = 32
-
-
-def lzf_decompress(data: bytes | bytearray, expected: int) -> bytes:
-    """Inflate LZF ``data`` that must yield exactly ``expected`` bytes."""
-    out = bytearray()
-    i, end = 0, len(data)
-    while i < end:
-        ctrl = data[i]
-        i += 1
-        if ctrl < 32:
-            run = ctrl + 1
-            if i + run > end:
-                raise RdbError("LZF literal past the end")
-            out += data[i:i + run]
-            i += run
-        else:
-            length = ctrl >> 5
-            if length == 7:
-                if i >= end:
-                    raise RdbError("LZF truncated")
-                length += data[i]
-                i += 1
-            if i >= end:
-                raise RdbError("LZF truncated")
-            ref = len(out) - ((ctrl & 0x1F) << 8) - data[i] - 1
-            i += 1
-            length += 2
-            if ref < 0:
-                raise RdbError("LZF back reference before the start")
-            if ref + length <= len(out):
-                out += out[ref:ref + length]
-            else:
-                for k in range(length):  # overlapping copy, byte by byte
-                    out.append(out[ref + k])
-        if len(out) > expected:
-            raise RdbError("LZF output longer than announced")
-    if len(out) != expected:
-        raise RdbError("LZF output length mismatch")
-    return bytes(out)
-
-
-def lzf_compress(data: bytes | bytearray) -> bytes:
-    """LZF-compress ``data`` (any valid LZF stream; not byte-identical to liblzf's)."""
-    data = bytes(data)
-    n = len(data)
-    out = bytearray()
-    last_seen: dict[bytes, int] = {}
-    literal_start = i = 0
-
-    def flush_literals(stop: int) -> None:
-        start = literal_start
-        while start < stop:
-            chunk = data[start:min(start + _LZF_MAX_LITERAL, stop)]
-            out.append(len(chunk) - 1)
-            out.extend(chunk)
-            start += len(chunk)
-
-    while i + 2 < n:
-        triple = data[i:i + 3]
-        ref = last_seen.get(triple)
-        last_seen[triple] = i
-        if ref is None or i - ref > _LZF_MAX_OFFSET:
-            i += 1
-            continue
-        limit = min(_LZF_MAX_MATCH, n - i)
-        length = 3
-        while length < limit and data[ref + length] == data[i + length]:
-            length += 1
-        flush_literals(i)
-        offset = i - ref - 1
-        code = length - 2
-        if code < 7:
-            out.append((code << 5) | (offset >> 8))
-        else:
-            out.append((7 << 5) | (offset >> 8))
-            out.append(code - 7)
-        out.append(offset & 0xFF)
-        for k in range(i + 1, min(i + length, n - 2)):
-            last_seen[data[k:k + 3]] = k
-        i += length
-        literal_start = i
-    flush_literals(n)
-    return bytes(out)
-
-
 # -- reading --------------------------------------------------------------------------
+
+
+def _inflate(data: bytes, expected: int) -> bytes:
+    try:
+        return lzf_decompress(data, expected)
+    except LzfError as exc:
+        raise RdbError(str(exc)) from None
 
 
 class RdbReader:
@@ -253,12 +129,27 @@ class RdbReader:
         raise RdbError(f"unknown length encoding {first:#x}")
 
     def length(self) -> int:
+        data, pos = self.data, self.pos
+        if pos < len(data) and data[pos] < 0x40:  # the one-byte form, most lengths
+            self.pos = pos + 1
+            return data[pos]
         value, special = self.length_or_encoding()
         if special:
             raise RdbError("encoded value where a length was expected")
         return value
 
     def string(self) -> bytes:
+        data, pos = self.data, self.pos
+        if pos < len(data):  # the common case inlined: under 64 bytes, not encoded
+            first = data[pos]
+            if first < 0x40 and pos + 1 + first <= len(data):
+                self.pos = pos + 1 + first
+                return data[pos + 1:pos + 1 + first]
+            if first == 0xC0 | _ENC_LZF:  # compressed (listpacks): lengths inlined too
+                self.pos = pos + 1
+                compressed_len = self.length()
+                original_len = self.length()
+                return _inflate(self.read(compressed_len), original_len)
         value, special = self.length_or_encoding()
         if not special:
             return self.read(value)
@@ -271,7 +162,7 @@ class RdbReader:
         if value == _ENC_LZF:
             compressed_len = self.length()
             original_len = self.length()
-            return lzf_decompress(self.read(compressed_len), original_len)
+            return _inflate(self.read(compressed_len), original_len)
         raise RdbError(f"unknown string encoding {value}")
 
     def binary_double(self) -> float:
@@ -316,12 +207,16 @@ def write_length(out: bytearray, length: int) -> None:
         out += length.to_bytes(8, "big")
 
 
+# Bytes a canonical integer can start with: anything else skips the integer parse.
+INT_FIRST_BYTES = frozenset(b"-0123456789")
+
+
 def write_string(out: bytearray, value: bytes | bytearray, compress: bool = True) -> None:
     """A string as Redis's rdbSaveRawString writes it: as an integer when it is a short
     canonical 32-bit one, LZF-compressed when longer than 20 bytes and that saves at
     least 4 bytes, raw otherwise."""
     size = len(value)
-    if size <= 11:
+    if size <= 11 and size and value[0] in INT_FIRST_BYTES:
         number = canonical_int(value)
         if number is not None:
             if -(1 << 7) <= number < (1 << 7):
@@ -336,15 +231,18 @@ def write_string(out: bytearray, value: bytes | bytearray, compress: bool = True
                 out.append(0xC0 | _ENC_INT32)
                 out += number.to_bytes(4, "little", signed=True)
                 return
-    if compress and size > 20 and _worth_compressing(value):
-        packed = lzf_compress(value)
-        if len(packed) <= size - 4:
+    if size > 20 and compress and _worth_compressing(value):
+        packed = lzf_compress_within(value, size - 4)
+        if packed is not None:
             out.append(0xC0 | _ENC_LZF)
             write_length(out, len(packed))
             write_length(out, size)
             out += packed
             return
-    write_length(out, size)
+    if size < 0x40:
+        out.append(size)
+    else:
+        write_length(out, size)
     out += value
 
 
@@ -359,7 +257,7 @@ def _worth_compressing(value: bytes | bytearray) -> bool:
         return True
     middle = len(value) // 2
     sample = bytes(value[middle:middle + _SAMPLE_SIZE])
-    return len(lzf_compress(sample)) < _SAMPLE_SIZE * 15 // 16
+    return lzf_compress_within(sample, _SAMPLE_SIZE * 15 // 16 - 1) is not None
 
 
 def write_binary_double(out: bytearray, value: float) -> None:

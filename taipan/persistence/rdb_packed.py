@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from taipan.persistence.rdb_format import RdbError, canonical_int
+from taipan.persistence.rdb_format import INT_FIRST_BYTES, RdbError, canonical_int
 
 # -- intset ---------------------------------------------------------------------------
 
@@ -40,6 +40,9 @@ def intset_encode(values: list[int]) -> bytes:
 # -- listpack -------------------------------------------------------------------------
 
 
+_SMALL_INTS = [b"%d" % value for value in range(128)]
+
+
 def listpack_decode(blob: bytes) -> list[bytes]:
     """Every entry of a listpack, integers spelled out as decimal bytes."""
     size = len(blob)
@@ -49,11 +52,14 @@ def listpack_decode(blob: bytes) -> list[bytes]:
     entries: list[bytes] = []
     pos = 6
     end = size - 1
+    small = _SMALL_INTS
     while pos < end:
         first = blob[pos]
         if first < 0x80:
-            entry, used = b"%d" % first, 1
-        elif first < 0xC0:
+            entries.append(small[first])
+            pos += 2  # one byte and its back-length
+            continue
+        if first < 0xC0:
             length = first & 0x3F
             entry, used = blob[pos + 1:pos + 1 + length], 1 + length
         elif first < 0xE0:
@@ -77,12 +83,13 @@ def listpack_decode(blob: bytes) -> list[bytes]:
             used = 1 + width
         else:
             raise RdbError("bad listpack entry encoding")
-        pos += used + _backlen_size(used)
+        pos += used + (1 if used <= 127 else _backlen_size(used))
         if pos > end:
             raise RdbError("listpack entry past the end")
         entries.append(entry)
     if pos != end:
-        raise RdbError("listpack does not end where announced")
+        raise RdbError("listpack entry past the end" if pos > end
+                       else "listpack does not end where announced")
     if announced != 0xFFFF and announced != len(entries):
         raise RdbError("listpack count mismatch")
     return entries
@@ -110,30 +117,55 @@ def _backlen(length: int) -> bytes:
 
 def listpack_entry(value: bytes | bytearray) -> bytes:
     """One encoded listpack entry (with its back-length), integers packed as Redis does."""
-    number = canonical_int(value)
+    number = canonical_int(value) if value and value[0] in INT_FIRST_BYTES else None
     if number is not None:
-        if 0 <= number <= 127:
-            body = bytes((number,))
-        elif -4096 <= number <= 4095:
-            raw = number & 0x1FFF
-            body = bytes((0xC0 | (raw >> 8), raw & 0xFF))
-        elif -(1 << 15) <= number < (1 << 15):
-            body = b"\xf1" + number.to_bytes(2, "little", signed=True)
-        elif -(1 << 23) <= number < (1 << 23):
-            body = b"\xf2" + number.to_bytes(3, "little", signed=True)
-        elif -(1 << 31) <= number < (1 << 31):
-            body = b"\xf3" + number.to_bytes(4, "little", signed=True)
-        else:
-            body = b"\xf4" + number.to_bytes(8, "little", signed=True)
+        return listpack_int_entry(number)
+    size = len(value)
+    if size < 64:
+        return _SHORT_HEAD[size] + value + _SHORT_BACKLEN[size]
+    if size < 4096:
+        body = bytes((0xE0 | (size >> 8), size & 0xFF)) + value
     else:
-        size = len(value)
-        if size < 64:
-            body = bytes((0x80 | size,)) + value
-        elif size < 4096:
-            body = bytes((0xE0 | (size >> 8), size & 0xFF)) + value
-        else:
-            body = b"\xf0" + size.to_bytes(4, "little") + value
+        body = b"\xf0" + size.to_bytes(4, "little") + value
     return body + _backlen(len(body))
+
+
+def listpack_int_entry(number: int) -> bytes:
+    """The entry of a 64-bit integer, in the narrowest encoding, with its back-length."""
+    if 0 <= number <= 127:
+        return bytes((number, 1))
+    if -4096 <= number <= 4095:
+        raw = number & 0x1FFF
+        return bytes((0xC0 | (raw >> 8), raw & 0xFF, 2))
+    if -(1 << 15) <= number < (1 << 15):
+        return b"\xf1" + number.to_bytes(2, "little", signed=True) + b"\x03"
+    if -(1 << 23) <= number < (1 << 23):
+        return b"\xf2" + number.to_bytes(3, "little", signed=True) + b"\x04"
+    if -(1 << 31) <= number < (1 << 31):
+        return b"\xf3" + number.to_bytes(4, "little", signed=True) + b"\x05"
+    return b"\xf4" + number.to_bytes(8, "little", signed=True) + b"\x09"
+
+
+# A string under 64 bytes is one header byte, the bytes, and a one-byte back-length
+# (header + bytes <= 127): pre-built for the common case.
+_SHORT_HEAD = [bytes((0x80 | size,)) for size in range(64)]
+_SHORT_BACKLEN = [bytes((size + 1,)) for size in range(64)]
+
+
+def listpack_entries(values: Iterable[bytes | bytearray]) -> list[bytes]:
+    """``listpack_entry`` of each value, with the short non-integer case inlined (most
+    hash fields, list items and zset members): a function call per element is a
+    large part of encoding them."""
+    head, tail, int_first = _SHORT_HEAD, _SHORT_BACKLEN, INT_FIRST_BYTES
+    entries = []
+    append = entries.append
+    for value in values:
+        size = len(value)
+        if size < 64 and (not size or value[0] not in int_first):
+            append(head[size] + value + tail[size])
+        else:
+            append(listpack_entry(value))
+    return entries
 
 
 def listpack_from_entries(encoded: list[bytes]) -> bytes:
@@ -145,7 +177,7 @@ def listpack_from_entries(encoded: list[bytes]) -> bytes:
 
 
 def listpack_encode(values: Iterable[bytes | bytearray]) -> bytes:
-    return listpack_from_entries([listpack_entry(value) for value in values])
+    return listpack_from_entries(listpack_entries(values))
 
 
 # -- ziplist (read only: Redis 7.0 writes none, older RDB files hold them) -----------

@@ -10,6 +10,9 @@ would after loading it (by size and element length).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 from taipan.persistence.rdb_format import (
@@ -32,7 +35,6 @@ from taipan.persistence.rdb_format import (
     TYPE_ZSET_ZIPLIST,
     RdbError,
     RdbReader,
-    parse_double,
     write_binary_double,
     write_length,
     write_string,
@@ -41,8 +43,10 @@ from taipan.persistence.rdb_packed import (
     intset_decode,
     intset_encode,
     listpack_decode,
+    listpack_entries,
     listpack_entry,
     listpack_from_entries,
+    listpack_int_entry,
     pairs,
     ziplist_decode,
     zipmap_decode,
@@ -65,27 +69,54 @@ _PLAIN_THRESHOLD = 1 << 30  # elements this big get a node of their own
 def write_value(out: bytearray, value: Any, config: Any) -> None:
     """Append the RDB type byte and body of ``value``."""
     compress = bool(getattr(config, "rdbcompression", True))
-    if isinstance(value, (bytes, bytearray)):
-        out.append(TYPE_STRING)
+    mark = len(out)
+    out.append(0)  # the type byte, known once the body is chosen
+    out[mark] = write_body(out, value, config, compress)
+
+
+def write_body(out: bytearray, value: Any, config: Any, compress: bool) -> int:
+    """Append the body of ``value``; return its RDB type (the byte that goes before the
+    key in a file, or before the body in a DUMP payload)."""
+    writer = _BODY_WRITERS.get(type(value))
+    if writer is not None:
+        return writer(out, value, config, compress)
+    if isinstance(value, (bytes, bytearray)):  # a subclass
         write_string(out, value, compress)
-    elif type(value) is RedisList:
-        _write_list(out, value, config, compress)
-    elif type(value) is RedisSet:
-        _write_set(out, value, compress)
-    elif type(value) is ZSet:
-        _write_zset(out, value, compress)
-    elif type(value) is RedisHash:
-        _write_hash(out, value, compress)
-    else:
-        raise RdbError(f"cannot serialize {type(value).__name__}")
+        return TYPE_STRING
+    raise RdbError(f"cannot serialize {type(value).__name__}")
 
 
-def _write_list(out: bytearray, items: RedisList, config: Any, compress: bool) -> None:
+def _write_string(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+    write_string(out, value, compress)
+    return TYPE_STRING
+
+
+def _write_list(out: bytearray, items: RedisList, config: Any, compress: bool) -> int:
     fill = int(getattr(config, "list_max_listpack_size", -2))
+    if fill < 0:
+        byte_limit = _NODE_BYTES[min(-fill, len(_NODE_BYTES)) - 1]
+        count_limit = 1 << 62  # no count limit: only bytes
+    else:
+        byte_limit, count_limit = _SAFETY_BYTES, fill
     nodes: list[tuple[int, bytes]] = []
     current: list[bytes] = []
     current_bytes = 7  # listpack header and terminator
-    for element in items:
+    # Encoded in one batch; a node splits where Redis's quicklist would have split it.
+    longest = max(map(len, items), default=0)
+    if longest < _PLAIN_THRESHOLD:
+        entries = listpack_entries(items)
+        # A list that can't reach a node's limits is one node (most lists): the
+        # per-element check below would never split it.
+        if (entries and len(entries) <= count_limit and 7 + sum(map(len, entries))
+                + longest + _NODE_OVERHEAD_ESTIMATE <= byte_limit):
+            out.append(1)  # one node
+            out.append(QUICKLIST_PACKED)
+            write_string(out, listpack_from_entries(entries), compress)
+            return TYPE_LIST_QUICKLIST_2
+    else:  # a giant element goes in a plain node: no listpack copy of it
+        entries = [b"" if len(element) >= _PLAIN_THRESHOLD else listpack_entry(element)
+                   for element in items]
+    for element, entry in zip(items, entries, strict=True):
         size = len(element)
         if size >= _PLAIN_THRESHOLD:
             if current:
@@ -93,38 +124,29 @@ def _write_list(out: bytearray, items: RedisList, config: Any, compress: bool) -
                 current, current_bytes = [], 7
             nodes.append((QUICKLIST_PLAIN, bytes(element)))
             continue
-        if current and _node_full(fill, current_bytes + size + _NODE_OVERHEAD_ESTIMATE,
-                                  len(current) + 1):
+        if current and (current_bytes + size + _NODE_OVERHEAD_ESTIMATE > byte_limit
+                        or len(current) + 1 > count_limit):
             nodes.append((QUICKLIST_PACKED, listpack_from_entries(current)))
             current, current_bytes = [], 7
-        entry = listpack_entry(element)
         current.append(entry)
         current_bytes += len(entry)
     if current:
         nodes.append((QUICKLIST_PACKED, listpack_from_entries(current)))
-    out.append(TYPE_LIST_QUICKLIST_2)
     write_length(out, len(nodes))
     for container, blob in nodes:
         write_length(out, container)
         write_string(out, blob, compress)
+    return TYPE_LIST_QUICKLIST_2
 
 
-def _node_full(fill: int, new_bytes: int, new_count: int) -> bool:
-    if fill >= 0:
-        return new_count > fill or new_bytes > _SAFETY_BYTES
-    limit = _NODE_BYTES[min(-fill, len(_NODE_BYTES)) - 1]
-    return new_bytes > limit
-
-
-def _write_set(out: bytearray, members: RedisSet, compress: bool) -> None:
+def _write_set(out: bytearray, members: RedisSet, config: Any, compress: bool) -> int:
     if members.ints is not None:
-        out.append(TYPE_SET_INTSET)
         write_string(out, intset_encode(list(members.ints)), compress)
-        return
-    out.append(TYPE_SET)
+        return TYPE_SET_INTSET
     write_length(out, len(members))
     for member in members:
         write_string(out, member, compress)
+    return TYPE_SET
 
 
 def score_text(score: float) -> bytes:
@@ -138,37 +160,46 @@ def score_text(score: float) -> bytes:
     return format(score, ".17g").encode()
 
 
-def _write_zset(out: bytearray, zset: ZSet, compress: bool) -> None:
+def _write_zset(out: bytearray, zset: ZSet, config: Any, compress: bool) -> int:
     if zset.listpack:
-        entries = []
+        members: list[bytes] = []
+        scores: list[bytes] = []
         for member, score in zset:
-            entries.append(listpack_entry(member))
-            entries.append(listpack_entry(score_text(score)))
-        out.append(TYPE_ZSET_LISTPACK)
-        write_string(out, listpack_from_entries(entries), compress)
-        return
-    out.append(TYPE_ZSET_2)
+            members.append(member)
+            # An integral score is stored as that integer (score_text spells it so,
+            # and a listpack packs canonical integers): straight there, no text.
+            if score and -4503599627370495 < score < 4503599627370496 and score == int(score):
+                scores.append(listpack_int_entry(int(score)))
+            else:
+                scores.append(listpack_entry(score_text(score)))
+        entries = listpack_entries(members)
+        flat = [entry for pair in zip(entries, scores, strict=True) for entry in pair]
+        write_string(out, listpack_from_entries(flat), compress)
+        return TYPE_ZSET_LISTPACK
     write_length(out, len(zset))
     # Highest first, as Redis saves a skiplist (so loading appends at the head).
     for member, score in reversed(list(zset)):
         write_string(out, member, compress)
         write_binary_double(out, score)
+    return TYPE_ZSET_2
 
 
-def _write_hash(out: bytearray, fields: RedisHash, compress: bool) -> None:
+def _write_hash(out: bytearray, fields: RedisHash, config: Any, compress: bool) -> int:
     if not fields.hashtable:
-        entries = []
-        for field, value in fields.items():
-            entries.append(listpack_entry(field))
-            entries.append(listpack_entry(value))
-        out.append(TYPE_HASH_LISTPACK)
+        entries = listpack_entries(chain.from_iterable(fields.items()))
         write_string(out, listpack_from_entries(entries), compress)
-        return
-    out.append(TYPE_HASH)
+        return TYPE_HASH_LISTPACK
     write_length(out, len(fields))
     for field, value in fields.items():
         write_string(out, field, compress)
         write_string(out, value, compress)
+    return TYPE_HASH
+
+
+_BODY_WRITERS: dict[type, Callable[[bytearray, Any, Any, bool], int]] = {
+    bytes: _write_string, bytearray: _write_string, RedisList: _write_list,
+    RedisSet: _write_set, ZSet: _write_zset, RedisHash: _write_hash,
+}
 
 
 # -- reading --------------------------------------------------------------------------
@@ -178,18 +209,17 @@ def read_value(reader: RdbReader, kind: int, config: Any) -> Any:
     """The value of an RDB object of type ``kind`` (its type byte already read)."""
     if kind == TYPE_STRING:
         return reader.string()
-    if kind in (TYPE_LIST, TYPE_LIST_ZIPLIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2):
-        items = RedisList(_list_elements(reader, kind))
-        if not items:
-            raise RdbError("empty list")
-        return items
-    if kind in (TYPE_SET, TYPE_SET_INTSET):
-        return _read_set(reader, kind, config)
-    if kind in (TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST):
-        return _read_zset(reader, kind, config)
-    if kind in (TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST, TYPE_HASH_ZIPMAP):
-        return _read_hash(reader, kind, config)
-    raise RdbError(f"unsupported RDB object type {kind}")
+    read = _READERS.get(kind)
+    if read is None:
+        raise RdbError(f"unsupported RDB object type {kind}")
+    return read(reader, kind, config)
+
+
+def _read_list(reader: RdbReader, kind: int, config: Any) -> RedisList:
+    items = RedisList(_list_elements(reader, kind))
+    if not items:
+        raise RdbError("empty list")
+    return items
 
 
 def _list_elements(reader: RdbReader, kind: int) -> list[bytes]:
@@ -243,7 +273,8 @@ def _read_zset(reader: RdbReader, kind: int, config: Any) -> ZSet:
     if kind in (TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST):
         blob = reader.string()
         flat = listpack_decode(blob) if kind == TYPE_ZSET_LISTPACK else ziplist_decode(blob)
-        entries = [(member, parse_double(score)) for member, score in pairs(flat)]
+        members, scores = _members_and_scores(flat)
+        entries = list(zip(members, scores, strict=True))
         listpack = len(entries) <= int(config.zset_max_listpack_entries)
     else:
         count = _count(reader)
@@ -258,7 +289,7 @@ def _read_zset(reader: RdbReader, kind: int, config: Any) -> ZSet:
                     and all(len(m) <= int(config.zset_max_listpack_value) for m, _ in entries))
     if not entries:
         raise RdbError("empty zset")
-    if len({member for member, _ in entries}) != len(entries):
+    if len(set(map(itemgetter(0), entries))) != len(entries):
         raise RdbError("duplicate zset member")
     return ZSet.from_entries(entries, listpack)
 
@@ -278,9 +309,9 @@ def _read_hash(reader: RdbReader, kind: int, config: Any) -> RedisHash:
             flat = ziplist_decode(blob)
         else:
             flat = zipmap_decode(blob)
-    field_values = list(pairs(flat))
-    if not field_values:
+    if not flat:
         raise RdbError("empty hash")
+    field_values = pairs(flat)
     if kind == TYPE_HASH_LISTPACK:
         # Redis keeps a loaded listpack unless it holds too many fields, however long
         # its values (the value limit may have been lowered since it was written).
@@ -288,6 +319,32 @@ def _read_hash(reader: RdbReader, kind: int, config: Any) -> RedisHash:
         value.check_size(int(config.hash_max_listpack_entries))
     else:
         value = RedisHash.loaded(field_values, config)
-    if len(value) != len(field_values):
+    if len(value) * 2 != len(flat):
         raise RdbError("duplicate hash field")
     return value
+
+
+def _members_and_scores(flat: list[bytes]) -> tuple[list[bytes], list[float]]:
+    """A zset listpack's members and parsed scores (``parse_double`` on each, in one
+    ``map``: a function call per score is a large part of loading small zsets)."""
+    if len(flat) % 2:
+        raise RdbError("odd number of entries in a pair list")
+    try:
+        scores = list(map(float, flat[1::2]))
+    except ValueError:
+        raise RdbError("bad double") from None
+    if any(score != score for score in scores):
+        raise RdbError("NaN score")
+    return flat[0::2], scores
+
+
+_READERS: dict[int, Callable[[RdbReader, int, Any], Any]] = {
+    kind: reader
+    for kinds, reader in (
+        ((TYPE_LIST, TYPE_LIST_ZIPLIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2), _read_list),
+        ((TYPE_SET, TYPE_SET_INTSET), _read_set),
+        ((TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST), _read_zset),
+        ((TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST, TYPE_HASH_ZIPMAP), _read_hash),
+    )
+    for kind in kinds
+}

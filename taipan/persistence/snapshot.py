@@ -20,7 +20,7 @@ from taipan import memory
 from taipan.persistence.aof_manifest import fsync_dir
 from taipan.persistence.forking import CAN_FORK, fork_child, kill_child, reap, remove_quietly
 from taipan.persistence.loading import install_keys
-from taipan.persistence.rdb_file import read_rdb, snapshot
+from taipan.persistence.rdb_file import read_rdb, write_snapshot
 from taipan.persistence.rdb_format import RdbError
 
 if TYPE_CHECKING:
@@ -145,10 +145,9 @@ class RdbSnapshots:
         directory = os.path.dirname(path) or "."
         temp = os.path.join(directory, f"temp-{os.getpid()}.rdb")
         aux = ((b"used-mem", b"%d" % memory.used_bytes()), (b"aof-base", b"0"))
-        data = snapshot(instance.databases, instance.config, aux)
         try:
             with open(temp, "wb") as handle:
-                handle.write(data)
+                write_snapshot(handle, instance.databases, instance.config, aux)
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
@@ -243,10 +242,14 @@ class RdbSnapshots:
             raise
         log.info("DB saved on disk", extra={"role": "C"})
 
-    def poll(self) -> None:
-        """From the cron: reap a finished child, then consider the save points."""
+    def reap(self) -> None:
+        """From the cron: notice a finished child."""
         if self.child_pid:
             self._reap()
+
+    def start_due(self) -> None:
+        """From the cron, after every child was reaped: a scheduled BGSAVE or a save
+        point that has come due."""
         if not self.instance.child_active():
             self._check_save_points()
 

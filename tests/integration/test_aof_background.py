@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from support.raw import RawClient
 from support.servers import free_port, redis_server_path, start_redis, start_taipan
 
 from taipan.persistence.aof_load import parse_commands
@@ -272,3 +273,138 @@ def test_always_group_commit_keeps_replies_in_order_and_serves_blocked_clients(
     incr = (tmp_path / AOF_DIR / "appendonly.aof.1.incr.aof").read_bytes()
     assert [argv[0].upper() for _, argv in parse_commands(incr)] == [
         b"SELECT", b"SET", b"INCR", b"INCR", b"RPUSH", b"LPOP"]
+
+
+# -- children: one at a time, replies as Redis's ----------------------------------------
+
+def _wait_no_child(r: redis.Redis, timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = r.info("persistence")
+        if not (info["rdb_bgsave_in_progress"] or info["aof_rewrite_in_progress"]
+                or info["aof_rewrite_scheduled"]):
+            return info
+        time.sleep(0.02)
+    raise AssertionError(f"a child is still running: {info}")
+
+
+def _child_exclusion_replies(port: int) -> list:
+    """BGSAVE/BGREWRITEAOF while the other (or the same) child runs."""
+    r = redis.Redis(port=port, socket_timeout=10)
+    raw = RawClient(port)
+    replies: list = []
+
+    def ask(*argv: str) -> None:
+        replies.append(raw.call(*argv))  # the raw reply bytes
+
+    ask("BGSAVE")
+    ask("BGSAVE")
+    ask("BGREWRITEAOF")  # scheduled behind the save
+    replies.append(r.info("persistence")["aof_rewrite_scheduled"])
+    ask("BGSAVE", "SCHEDULE")
+    while not r.info("persistence")["aof_rewrite_in_progress"]:
+        time.sleep(0.02)  # the cron starts the scheduled rewrite after the save
+    ask("BGREWRITEAOF")
+    ask("BGSAVE")
+    ask("BGSAVE", "SCHEDULE")
+    info = _wait_no_child(r)
+    replies += [info["rdb_saves"] >= 2, info["aof_rewrites"], info["aof_last_bgrewrite_status"]]
+    raw.close()
+    return replies
+
+
+@needs_redis
+def test_one_child_at_a_time_like_redis(tmp_path: Path) -> None:
+    """The same replies as redis-server for BGSAVE/BGREWRITEAOF while a child runs
+    (rdb-key-save-delay keeps each child busy for about a second)."""
+    results = {}
+    for kind in ("taipan", "redis"):
+        directory = tmp_path / kind
+        directory.mkdir()
+        start = start_taipan if kind == "taipan" else start_redis
+        server = start("--appendonly", "yes", "--dir", str(directory),
+                       "--rdb-key-save-delay", "50000")
+        try:
+            r = redis.Redis(port=server.port, socket_timeout=10)
+            r.mset({f"k{i}": i for i in range(20)})
+            _wait_no_child(r)
+            results[kind] = _child_exclusion_replies(server.port)
+        finally:
+            _stop(server)
+    assert results["taipan"] == results["redis"]
+    assert results["taipan"][:3] == [b"+Background saving started\r\n",
+                                     b"-ERR Background save already in progress\r\n",
+                                     b"+Background append only file rewriting scheduled\r\n"]
+
+
+def test_writes_during_a_background_rewrite_survive(tmp_path: Path) -> None:
+    """Writes made while the rewrite child runs go to the new incr file, are served
+    meanwhile, and a restart finds base + incr complete; CONFIG SET appendonly yes
+    switches the AOF on only once its first rewrite is done."""
+    server = start_taipan("--dir", str(tmp_path), "--rdb-key-save-delay", "20000")
+    try:
+        r = redis.Redis(port=server.port, socket_timeout=10)
+        r.mset({f"k{i}": i for i in range(50)})  # a one-second rewrite
+        assert r.config_set("appendonly", "yes")
+        info = r.info("persistence")
+        assert info["aof_enabled"] == 1 and info["aof_rewrite_in_progress"] == 1
+        for i in range(50):
+            r.incr(f"k{i}")
+            r.rpush("during", i)
+        assert r.info("persistence")["aof_rewrite_in_progress"] == 1  # still running
+        _wait_no_child(r)
+        r.bgrewriteaof()  # a second rewrite, with writes in flight again
+        for i in range(20):
+            r.rpush("during", 100 + i)
+        _wait_no_child(r)
+        r.set("after", "both")
+        expected = {k: r.dump(k) for k in r.keys("*")}
+    finally:
+        _stop(server)
+    aof = tmp_path / AOF_DIR
+    assert (aof / "appendonly.aof.manifest").read_text() == (
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+        "file appendonly.aof.2.incr.aof seq 2 type i\n")
+    assert not [name for name in os.listdir(aof) if name.startswith("temp-")]
+    server = start_taipan("--appendonly", "yes", "--dir", str(tmp_path))
+    try:
+        r = redis.Redis(port=server.port, socket_timeout=10)
+        assert {k: r.dump(k) for k in r.keys("*")} == expected
+        assert r.lrange("during", 0, -1) == [b"%d" % i for i in range(50)] + [
+            b"%d" % (100 + i) for i in range(20)]
+    finally:
+        _stop(server)
+
+
+@needs_redis
+def test_old_style_aof_with_rdb_preamble_loads_like_redis(tmp_path: Path) -> None:
+    """An ``appendonly.aof`` from Redis < 7 that starts with an RDB preamble and
+    goes on with commands: both servers migrate it and load the same dataset."""
+    source = tmp_path / "source"
+    source.mkdir()
+    server = start_redis("--dir", str(source))
+    try:
+        r = redis.Redis(port=server.port, socket_timeout=10)
+        r.set("from-rdb", "1")
+        r.rpush("list", "a", "b")
+        r.save()
+    finally:
+        _stop(server)
+    tail = (b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$5\r\nRPUSH\r\n$4\r\nlist\r\n$1\r\nc\r\n"
+            b"*3\r\n$3\r\nSET\r\n$8\r\nfrom-aof\r\n$1\r\n2\r\n")
+    old_style = (source / "dump.rdb").read_bytes() + tail
+    datasets = {}
+    for kind in ("taipan", "redis"):
+        directory = tmp_path / kind
+        directory.mkdir()
+        (directory / "appendonly.aof").write_bytes(old_style)
+        start = start_taipan if kind == "taipan" else start_redis
+        server = start("--appendonly", "yes", "--dir", str(directory))
+        try:
+            r = redis.Redis(port=server.port, socket_timeout=10)
+            datasets[kind] = {k: r.dump(k) for k in r.keys("*")}
+            assert r.lrange("list", 0, -1) == [b"a", b"b", b"c"]
+            assert r.mget("from-rdb", "from-aof") == [b"1", b"2"]
+        finally:
+            _stop(server)
+    assert datasets["taipan"].keys() == datasets["redis"].keys()

@@ -11,7 +11,10 @@ pipelined commands.  Measured per server:
   polls), peak VmRSS of parent + forked child (fork-shared pages are counted
   twice), and the peak Private_Dirty of the child (the real copy-on-write cost);
 * load at startup: time from process start to the first PING answer on the
-  same dir, and the "DB loaded from disk: X seconds" line from the log.
+  same dir, and the "DB loaded from disk: X seconds" line from the log;
+* AOF: CONFIG SET appendonly yes (until its first rewrite is done), a
+  BGREWRITEAOF (RDB-preamble base, the default), the rewrite child's
+  copy-on-write size as the server reports it, and startup from the AOF.
 """
 
 from __future__ import annotations
@@ -52,7 +55,8 @@ def taipan_cmd(port: int, workdir: str) -> list[str]:
 COMMANDS = {"redis": redis_cmd, "taipan": taipan_cmd}
 
 
-def start(kind: str, workdir: str, log_name: str) -> tuple[Server, float]:
+def start(kind: str, workdir: str, log_name: str,
+          extra: tuple[str, ...] = ()) -> tuple[Server, float]:
     """Start a server on ``workdir``; return it and seconds from spawn to PING."""
     port = free_port()
     server = Server.__new__(Server)
@@ -67,7 +71,8 @@ def start(kind: str, workdir: str, log_name: str) -> tuple[Server, float]:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
     started = time.monotonic()
     with open(server.log_path, "wb") as log:
-        server.proc = subprocess.Popen(COMMANDS[kind](port, workdir), cwd=workdir, env=env,
+        server.proc = subprocess.Popen([*COMMANDS[kind](port, workdir), *extra], cwd=workdir,
+                                       env=env,
                                        stdout=log, stderr=subprocess.STDOUT)
     deadline = started + 600
     while time.monotonic() < deadline:
@@ -165,10 +170,21 @@ def bgsave(server: Server) -> dict:
             break
         time.sleep(0.01)
     elapsed = time.monotonic() - started
-    status = client.info("persistence").get("rdb_last_bgsave_status")
+    info = client.info("persistence")
     client.close()
     return {"time": elapsed, "peak_rss": peak_sum,
-            "child_dirty": peak_dirty if dirty_readable else None, "status": status}
+            "child_dirty": peak_dirty if dirty_readable else None,
+            "status": info.get("rdb_last_bgsave_status"), "cow": info.get("rdb_last_cow_size")}
+
+
+def wait_rewrite(client: redis.Redis) -> dict:
+    """Poll until no AOF rewrite runs or waits; INFO persistence then."""
+    while True:
+        info = client.info("persistence")
+        if not int(info.get("aof_rewrite_in_progress", 0)) and not int(
+                info.get("aof_rewrite_scheduled", 0)):
+            return info
+        time.sleep(0.01)
 
 
 def measure(kind: str, keys: int, seed: int) -> dict:
@@ -189,16 +205,30 @@ def measure(kind: str, keys: int, seed: int) -> dict:
         client.close()
         bg = bgsave(server)
         out.update(bgsave_s=bg["time"], bg_peak_rss=bg["peak_rss"],
-                   bg_child_dirty=bg["child_dirty"], bg_status=bg["status"])
+                   bg_child_dirty=bg["child_dirty"], bg_status=bg["status"], rdb_cow=bg["cow"])
         stop(server)
         server, out["startup_s"] = start(kind, workdir, "restart.log")
-        client = redis.Redis(port=server.port, socket_timeout=60)
+        client = redis.Redis(port=server.port, socket_timeout=600)
         out["dbsize_after"] = client.dbsize()
-        client.close()
-        stop(server)
         match = re.search(r"DB loaded from disk: ([\d.]+) seconds",
                           read(os.path.join(workdir, "restart.log")))
         out["loaded_log_s"] = float(match.group(1)) if match else None
+        t0 = time.monotonic()
+        client.config_set("appendonly", "yes")
+        wait_rewrite(client)
+        out["aof_enable_s"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        client.bgrewriteaof()
+        info = wait_rewrite(client)
+        out["bgrewriteaof_s"] = time.monotonic() - t0
+        out["aof_cow"] = info.get("aof_last_cow_size")
+        client.close()
+        stop(server)
+        server, out["aof_startup_s"] = start(kind, workdir, "aof.log", ("--appendonly", "yes"))
+        client = redis.Redis(port=server.port, socket_timeout=60)
+        out["dbsize_aof"] = client.dbsize()
+        client.close()
+        stop(server)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return out
@@ -209,7 +239,8 @@ def fmt(key: str, value) -> str:
         return "n/a"
     if key.endswith("_s"):
         return f"{value:.3f} s"
-    if key in ("rdb_bytes", "rss_before", "bg_peak_rss", "bg_child_dirty"):
+    if key in ("rdb_bytes", "rss_before", "bg_peak_rss", "bg_child_dirty", "rdb_cow",
+               "aof_cow"):
         return f"{value / 2**20:.1f} MiB"
     return str(value)
 
@@ -227,6 +258,12 @@ ROWS = [
     ("startup to PING", "startup_s"),
     ("'DB loaded from disk' log", "loaded_log_s"),
     ("DBSIZE after restart", "dbsize_after"),
+    ("rdb_last_cow_size (INFO)", "rdb_cow"),
+    ("appendonly yes: first rewrite", "aof_enable_s"),
+    ("BGREWRITEAOF time", "bgrewriteaof_s"),
+    ("aof_last_cow_size (INFO)", "aof_cow"),
+    ("startup from AOF to PING", "aof_startup_s"),
+    ("DBSIZE after AOF restart", "dbsize_aof"),
 ]
 
 

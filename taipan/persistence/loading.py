@@ -64,16 +64,18 @@ def install_keys(instance: Instance, contents: Any) -> tuple[int, int]:
     loaded = expired = 0
     delay = instance.config.key_load_delay
     for index, keys in contents.databases.items():
-        db = instance.databases[index]
+        values: dict[bytes, Any] = {}
+        deadlines: dict[bytes, int] = {}
         for key, item in keys.items():
             if delay:
-                debug_delay(delay, loaded + expired)
+                debug_delay(delay, loaded + expired + len(values))
             deadline = item.expire_ms
-            if deadline is not None and deadline <= now:
-                expired += 1
-                continue
-            db.set(key, item.value)
             if deadline is not None:
-                db.set_expire(key, deadline)
-            loaded += 1
+                if deadline <= now:
+                    expired += 1
+                    continue
+                deadlines[key] = deadline
+            values[key] = item.value
+        instance.databases[index].load(values, deadlines)
+        loaded += len(values)
     return loaded, expired

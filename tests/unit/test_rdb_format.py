@@ -14,6 +14,7 @@ from support.servers import redis_server_path, start_redis
 
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.persistence import dump_payload, load_payload, payload_verified
+from taipan.persistence.lzf import LzfError
 from taipan.persistence.rdb_file import RdbWriter, read_rdb, snapshot
 from taipan.persistence.rdb_format import (
     RdbError,
@@ -66,7 +67,7 @@ def test_lzf_compresses_repetition() -> None:
 
 @pytest.mark.parametrize("bad", [b"\x05ab", b"\x20", b"\xe0", b"\x00a\x20\x05", b"\x20\x00"])
 def test_lzf_rejects_malformed(bad: bytes) -> None:
-    with pytest.raises(RdbError):
+    with pytest.raises(LzfError):
         lzf_decompress(bad, 10)
 
 

@@ -18,6 +18,7 @@ from support.servers import redis_server_path, start_redis
 
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.persistence import dump_payload, load_payload, rdb_file
+from taipan.persistence.lzf import LzfError
 from taipan.persistence.rdb_file import read_rdb, snapshot, write_snapshot
 from taipan.persistence.rdb_format import (
     RdbError,
@@ -238,7 +239,7 @@ def test_lzf_decompress_long_overlapping_copies() -> None:
     # "ab" then 264 bytes copied from 2 back, then "c" and 100 from 1 back
     data = b"\x01ab" + bytes((0xE0, 255, 1)) + b"\x00c" + bytes((0xE0, 91, 0))
     assert lzf_decompress(data, 2 + 264 + 1 + 100) == b"ab" * 133 + b"c" * 101
-    with pytest.raises(RdbError):
+    with pytest.raises(LzfError):
         lzf_decompress(data, 10)
 
 

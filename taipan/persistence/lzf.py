@@ -136,14 +136,7 @@ def _lzf_sampled(data: bytes, max_size: int) -> bytes | None:
         i = literal_start = i + length
         if 0 <= max_size < len(out):
             return None
-    while literal_start < n:
-        chunk = data[literal_start:literal_start + _LZF_MAX_LITERAL]
-        out.append(len(chunk) - 1)
-        out += chunk
-        literal_start += _LZF_MAX_LITERAL
-    if 0 <= max_size < len(out):
-        return None
-    return bytes(out)
+    return _with_tail(out, data, literal_start, max_size)
 
 
 def _lzf_greedy(data: bytes, max_size: int) -> bytes | None:
@@ -206,7 +199,15 @@ def _lzf_greedy(data: bytes, max_size: int) -> bytes | None:
             literal_start = i + length
             if 0 <= max_size < len(out):
                 return None
-    start = literal_start
+    return _with_tail(out, data, literal_start, max_size)
+
+
+
+
+def _with_tail(out: bytearray, data: bytes, start: int, max_size: int) -> bytes | None:
+    """Finish a compressed run: the literals left from ``start``, in runs of at most
+    32 bytes; None when the result outgrew ``max_size``."""
+    n = len(data)
     while start < n:
         chunk = data[start:start + _LZF_MAX_LITERAL]
         out.append(len(chunk) - 1)
@@ -215,5 +216,3 @@ def _lzf_greedy(data: bytes, max_size: int) -> bytes | None:
     if 0 <= max_size < len(out):
         return None
     return bytes(out)
-
-

@@ -9,21 +9,17 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 
 from taipan import __version__
 from taipan.config import Config, ConfigError
 from taipan.dispatch import Dispatcher
+from taipan.durability import Durability
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
 from taipan.net.connection import Connection
 from taipan.net.group_commit import GroupCommit
-from taipan.persistence.aof import AofError, AppendOnlyFile
-from taipan.persistence.aof_bgrewrite import AofRewriter
-from taipan.persistence.forking import CAN_FORK
-from taipan.persistence.snapshot import RdbSnapshots, SnapshotError
 
 log = logging.getLogger("taipan")
 VERBOSE = 15  # Redis's "verbose" level, between debug and notice
@@ -137,25 +133,16 @@ class ServerRuntime:
         # A server run by the CLI may change the process's working directory (``dir``);
         # an embedded one must not touch its host's.
         self.owns_process = owns_process
-        # Load ``dir/dbfilename`` at start (appendonly no): what redis-server does; an
-        # embedded server does it only when told where its files live.
-        self.load_snapshot = owns_process if load_snapshot is None else load_snapshot
         self.tcp_servers: list[asyncio.AbstractServer] = []
         self.unix_server: asyncio.AbstractServer | None = None
         self.bound_port = instance.config.port
         self._cron_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
         instance.shutdown_requested = self.request_shutdown
-        # Only a server that owns its process forks: an embedding host may run other
-        # threads, which a forked child would not have.
-        can_fork = CAN_FORK and owns_process
-        self.rdb = RdbSnapshots(instance, can_fork=can_fork)
-        self.rdb.close_in_child = self._close_listeners_in_child
-        instance.rdb = self.rdb
-        self.aof_rewriter = AofRewriter(instance, can_fork, self._close_listeners_in_child)
-        instance.aof_rewriter = self.aof_rewriter
-        instance.snapshot_saver = self.rdb.save_for_shutdown
-        instance.config.appliers["appendonly"] = self._apply_appendonly
+        self.durability = Durability(
+            instance, owns_process,
+            owns_process if load_snapshot is None else load_snapshot,
+            self._close_listeners_in_child)
         instance.unblock_client = lambda client, with_error: blocking.unblock(
             self, client, with_error)
         appliers = instance.config.appliers
@@ -198,57 +185,9 @@ class ServerRuntime:
             raise NowhereToListen("Configured to not listen anywhere, exiting.")
         self.instance.tcp_port = self.bound_port
         log.info("Server initialized")
-        await self._load_dataset()
+        await self.durability.load_dataset(self._stopped)
         self._cron_task = asyncio.get_running_loop().create_task(self._cron())
         log.info("Ready to accept connections")
-
-    async def _load_dataset(self) -> None:
-        """Load the AOF or the RDB in a worker thread while the loop keeps answering
-        clients: commands without the ``loading`` flag get -LOADING until it's done.
-
-        The cron (active expiry, saves) starts only afterwards, so the loader is the
-        only writer of the keyspace meanwhile. The thread is a daemon, so a SHUTDOWN
-        during a long load doesn't wait for it.
-        """
-        instance = self.instance
-        if not instance.config.appendonly and not self.load_snapshot:
-            return
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[None] = loop.create_future()
-
-        def load() -> None:
-            try:
-                if instance.config.appendonly:
-                    self._start_aof()
-                else:
-                    self._load_rdb()
-            except BaseException as exc:  # SystemExit included: re-raised on the loop
-                loop.call_soon_threadsafe(_settle, done, exc)
-            else:
-                loop.call_soon_threadsafe(_settle, done, None)
-
-        instance.set_loading(True)
-        try:
-            threading.Thread(target=load, name="taipan-loading", daemon=True).start()
-            stopped = loop.create_task(self._stopped.wait())
-            await asyncio.wait([done, stopped], return_when=asyncio.FIRST_COMPLETED)
-            stopped.cancel()
-            if not done.done():
-                return  # SHUTDOWN while loading: leave without waiting for the loader
-            done.result()
-        finally:
-            instance.set_loading(False)
-
-    def _load_rdb(self) -> None:
-        """appendonly no: load ``dir/dbfilename`` if it exists; a bad file stops the
-        server with exit code 1 and is left as it is."""
-        try:
-            self.rdb.load_at_startup()
-        except SnapshotError as exc:
-            if not self.owns_process:
-                raise  # an embedding host decides what a failed load means
-            log.warning(str(exc))
-            raise SystemExit(1) from None
 
     def _close_listeners_in_child(self) -> None:
         """A forked BGSAVE child must not hold the listening sockets open."""
@@ -258,70 +197,6 @@ class ServerRuntime:
                     os.close(sock.fileno())
                 except OSError:
                     pass
-
-    def _start_aof(self) -> None:
-        """appendonly yes: replay the AOF (no propagation meanwhile), then append to it.
-        A file that can't be loaded stops the server with exit code 1, as Redis."""
-        from taipan.net.client import Client
-
-        instance = self.instance
-        aof = AppendOnlyFile(instance)
-        loader = Client(0, instance, kind="aof")  # Redis's fake AOF client: no socket
-        loader.authenticated = True
-        try:
-            aof.load(loader)
-            aof.open()
-        except (AofError, OSError) as exc:
-            if not self.owns_process:
-                raise  # an embedding host decides what a failed load means
-            log.warning(str(exc))
-            raise SystemExit(1) from None
-        instance.dirty_at_last_save = instance.keyspace_stats.dirty  # loading isn't a change
-        instance.aof = aof
-        instance.propagators.append(aof.propagate)
-
-    def _apply_appendonly(self, old: bool, new: bool) -> None:
-        """CONFIG SET appendonly. ``yes``: the AOF waits for a background rewrite to
-        write its base (writes meanwhile go to a temp incr file); ``no``: a running
-        rewrite is stopped and the AOF closed."""
-        instance = self.instance
-        rewriter = self.aof_rewriter
-        if new and instance.aof is None:
-            if rewriter.child_pid:
-                log.info("AOF was enabled but there is already an AOF rewriting in "
-                         "background. Stopping background AOF and starting a rewrite now.")
-                rewriter.kill_child()
-            aof = AppendOnlyFile(instance)
-            try:
-                aof.open_waiting_for_rewrite()
-            except (AofError, OSError) as exc:
-                raise ConfigError(str(exc)) from None
-            instance.aof = aof
-            instance.propagators.append(aof.propagate)
-            if instance.child_active():
-                rewriter.scheduled = True
-                log.info("AOF was enabled but there is already another background "
-                         "operation. An AOF background was scheduled to start when "
-                         "possible.")
-                return
-            try:
-                rewriter.start()
-            except AofError as exc:
-                log.warning(f"Redis needs to enable the AOF but can't trigger a background "
-                            f"AOF rewrite operation. Check the above logs for more info "
-                            f"about the error. ({exc})")
-                instance.propagators.remove(aof.propagate)
-                instance.aof = None
-                aof.close()
-                raise ConfigError(str(exc)) from None
-        elif not new and instance.aof is not None:
-            if rewriter.child_pid:
-                rewriter.kill_child()
-            rewriter.scheduled = False
-            aof, instance.aof = instance.aof, None
-            instance.propagators.remove(aof.propagate)
-            aof.close()
-            instance.refresh_restrictions()
 
     async def _serve_tcp(self, sockets: list[socket.socket]) -> None:
         loop = asyncio.get_running_loop()
@@ -381,11 +256,7 @@ class ServerRuntime:
             except (TimeoutError, Exception):
                 pass
         self.tcp_servers, self.unix_server = [], None
-        self.rdb.kill_child()
-        self.aof_rewriter.kill_child()
-        aof = self.instance.aof
-        if aof is not None:
-            aof.close()
+        self.durability.stop()
         unixsocket = self.instance.config.unixsocket
         if unixsocket and os.path.exists(unixsocket):
             log.info("Removing the unix socket file.")
@@ -406,13 +277,7 @@ class ServerRuntime:
                     last_second = now
                     self._close_idle_clients()
                 instance.sample_ops()
-                # Children first, then what waited for them (Redis's order).
-                self.rdb.reap()
-                self.aof_rewriter.reap()
-                self.rdb.start_due()
-                self.aof_rewriter.start_due()
-                if instance.aof is not None:
-                    instance.aof.flush()  # writes made outside a request (expired keys)
+                self.durability.cron()
             except Exception:  # the cron must survive its own bugs
                 log.exception("error in server cron")
 
@@ -426,15 +291,6 @@ class ServerRuntime:
                     and not client.exempt_from_timeout()):
                 log.log(VERBOSE, "Closing idle client")
                 client.transport.close()
-
-
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
 
 
 def startup_banner() -> list[str]:

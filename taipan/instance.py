@@ -184,12 +184,20 @@ class Instance:
             for client in self.clients.values():
                 client.set_authenticated(True)
 
-    def prepare_shutdown(self, save: bool | None) -> bool:
+    def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
         """SHUTDOWN / SIGTERM: save if asked (or if save points exist); False on failure.
 
-        ``save``: True (SAVE), False (NOSAVE) or None (save only with save points).
+        ``save``: True (SAVE), False (NOSAVE) or None (save only with save points);
+        ``force`` (SHUTDOWN FORCE): go on despite errors.
         """
         log.warning("User requested shutdown...")
+        if self.aof is not None and self.aof.state == "wait_rewrite":
+            # appendonly yes whose first base isn't written: the files on disk don't
+            # hold the dataset yet, so stopping now could lose it on restart.
+            if not force:
+                log.warning("Writing initial AOF, can't exit.")
+                return False
+            log.warning("Writing initial AOF. Exit anyway.")
         explicit = save is True
         if self.loading:
             save = False  # a half-loaded dataset must never overwrite the files
@@ -202,6 +210,9 @@ class Instance:
             try:
                 self.snapshot_saver()
             except Exception as exc:
+                if force:
+                    log.warning(f"Error trying to save the DB. Exit anyway. ({exc})")
+                    return True
                 log.warning(f"Error trying to save the DB, can't exit. ({exc})")
                 log.warning("Errors trying to shut down the server. Check the logs for "
                             "more information.")

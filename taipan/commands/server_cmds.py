@@ -107,7 +107,8 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
         raise err("No shutdown in progress.")
     save = True if b"SAVE" in options else (False if b"NOSAVE" in options else None)
     server = ctx.server
-    if server.shutdown_requested is None or not server.prepare_shutdown(save):
+    if server.shutdown_requested is None or not server.prepare_shutdown(
+            save, force=b"FORCE" in options):
         raise err("Errors trying to SHUTDOWN. Check logs.")
     server.shutdown_requested()
     ctx.close_requested = True

@@ -348,6 +348,9 @@ def test_writes_during_a_background_rewrite_survive(tmp_path: Path) -> None:
         assert r.config_set("appendonly", "yes")
         info = r.info("persistence")
         assert info["aof_enabled"] == 1 and info["aof_rewrite_in_progress"] == 1
+        with pytest.raises(redis.ResponseError, match="Errors trying to SHUTDOWN"):
+            r.execute_command("SHUTDOWN")  # the first AOF isn't written yet
+        assert "Writing initial AOF, can't exit." in server.output()
         for i in range(50):
             r.incr(f"k{i}")
             r.rpush("during", i)

@@ -243,8 +243,10 @@ def _read_rdb(data: bytes, config: Any) -> RdbContents:
     idle: int | None = None
     freq: int | None = None
     pending = False  # an expiry, idle or freq opcode waits for its key
+    record = pos
     try:
         while True:
+            record = pos  # for error messages
             opcode = data[pos]
             pos += 1
             if opcode < OPCODE_FUNCTION2:  # a key-value record; the object type
@@ -268,7 +270,7 @@ def _read_rdb(data: bytes, config: Any) -> RdbContents:
                     value = read_value(reader, opcode, config)
                     pos = reader.pos
                 if pos > size:
-                    raise RdbError("unexpected end of RDB data")
+                    raise IndexError  # reported with the offset below
                 if pending:
                     db[key] = LoadedKey(value, expire_ms, idle, freq)
                     expire_ms = idle = freq = None
@@ -301,15 +303,19 @@ def _read_rdb(data: bytes, config: Any) -> RdbContents:
                 contents.aux[name] = reader.string()
             elif opcode == OPCODE_FUNCTION2:
                 contents.functions.append(reader.string())
-            elif opcode in (OPCODE_FUNCTION, OPCODE_MODULE_AUX):
-                raise RdbError(f"unsupported RDB opcode {opcode}")
+            elif opcode == OPCODE_MODULE_AUX:
+                raise RdbError("module data (MODULE_AUX opcode): Taipan loads no modules")
+            elif opcode == OPCODE_FUNCTION:
+                raise RdbError("a pre-release function (FUNCTION opcode 246) that Redis "
+                               "7.0 doesn't load either")
             else:
-                raise RdbError(f"unsupported RDB object type {opcode}")
+                raise RdbError(f"unknown RDB opcode {opcode}")
             pos = reader.pos
     except IndexError:
-        raise RdbError("unexpected end of RDB data") from None
-    except (OverflowError, TypeError) as exc:
-        raise RdbError(str(exc)) from exc
+        raise RdbError(f"unexpected end of RDB data in the record at offset {record}"
+                       ) from None
+    except (OverflowError, TypeError, RdbError) as exc:
+        raise RdbError(f"{exc} in the record at offset {record}") from None
     if version >= 5:
         end = reader.pos
         stored = int.from_bytes(reader.read(8), "little")

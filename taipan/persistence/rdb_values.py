@@ -211,8 +211,16 @@ def read_value(reader: RdbReader, kind: int, config: Any) -> Any:
         return reader.string()
     read = _READERS.get(kind)
     if read is None:
-        raise RdbError(f"unsupported RDB object type {kind}")
+        raise RdbError(_unsupported_type(kind))
     return read(reader, kind, config)
+
+
+def _unsupported_type(kind: int) -> str:
+    if kind in (15, 19, 21):  # stream listpacks, v1 to v3
+        return f"a stream value (RDB object type {kind}): Taipan has no streams yet"
+    if kind in (6, 7):
+        return f"a module value (RDB object type {kind}): Taipan loads no modules"
+    return f"unknown RDB object type {kind}"
 
 
 def _read_list(reader: RdbReader, kind: int, config: Any) -> RedisList:

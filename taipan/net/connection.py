@@ -151,14 +151,12 @@ class Connection(asyncio.Protocol):
             stats.total_writes += 1
         aof = instance.aof
         if aof is not None and transport is not None:
-            # The writes reach the AOF before their replies leave; with
-            # appendfsync always the replies wait for the turn's group commit.
+            # The writes reach the AOF before their replies leave: the replies wait
+            # for the turn's group commit.
             commits = self.runtime.group_commit
             if commits.must_wait(aof):
                 commits.reply_after_commit(aof, transport, payload)
                 payload = b""
-            elif aof.buffer:
-                aof.flush()
         if payload and transport is not None:
             transport.write(payload)
         if closing:
@@ -194,8 +192,6 @@ class Connection(asyncio.Protocol):
             if commits.must_wait(aof):
                 commits.reply_after_commit(aof, self.transport, payload)
                 return
-            if aof.buffer:
-                aof.flush()
         self.transport.write(payload)
 
     def close(self) -> None:

@@ -1,9 +1,10 @@
-"""Group commit for ``appendfsync always``: one fsync per loop turn, not per client.
+"""Group commit: one AOF write (and, with ``appendfsync always``, one fsync) per
+loop turn, not per client.
 
-With ``always`` a reply may leave only once its write is on disk. Fsyncing for
-each client's batch would cost one fsync per client per turn; instead, replies that
-follow writes wait here, and at the start of the next loop turn one ``flush`` (a
-write and an fsync) covers every client's writes, then the replies go out in the
+A reply may leave only once its write is in the AOF (on disk with ``always``).
+Writing for each client's batch would cost a write (or fsync) per client per turn;
+instead, replies that follow writes wait here, and at the start of the next loop
+turn one ``flush`` covers every client's writes, then the replies go out in the
 order they were made. Redis does the same in its beforeSleep.
 """
 
@@ -18,9 +19,8 @@ class GroupCommit:
         self.pending: list[tuple[Any, bytes, bool]] = []  # transport, payload, close after
 
     def must_wait(self, aof: Any) -> bool:
-        """Whether a reply leaving now would overtake a write not yet on disk."""
-        return bool(self.pending) or (bool(aof.buffer)
-                                      and aof.instance.config.appendfsync == "always")
+        """Whether a reply leaving now would overtake a write not yet in the AOF."""
+        return bool(self.pending) or bool(aof.buffer)
 
     def reply_after_commit(self, aof: Any, transport: Any, payload: bytes) -> None:
         if not self.pending:

@@ -184,7 +184,9 @@ def _ask(sock: socket.socket, line: bytes) -> bytes:
     if reply.startswith(b"$"):  # a bulk reply may come in pieces
         size = int(reply[1:reply.index(b"\r\n")])
         while len(reply) < size + len(b"$%d\r\n\r\n" % size):
-            reply += sock.recv(65536)
+            chunk = sock.recv(65536)
+            assert chunk, "the server closed the connection mid-reply"
+            reply += chunk
     return reply
 
 
@@ -302,7 +304,9 @@ def _child_exclusion_replies(port: int) -> list:
     ask("BGREWRITEAOF")  # scheduled behind the save
     replies.append(r.info("persistence")["aof_rewrite_scheduled"])
     ask("BGSAVE", "SCHEDULE")
+    deadline = time.monotonic() + 30
     while not r.info("persistence")["aof_rewrite_in_progress"]:
+        assert time.monotonic() < deadline, "the scheduled rewrite never started"
         time.sleep(0.02)  # the cron starts the scheduled rewrite after the save
     ask("BGREWRITEAOF")
     ask("BGSAVE")

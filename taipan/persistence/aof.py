@@ -291,6 +291,12 @@ class AppendOnlyFile:
                     pass
                 os.close(self.fd)
                 self.fd = -1
+        if self.state == "wait_rewrite":
+            # Never named by a manifest: without its base it is worth nothing.
+            try:
+                os.unlink(os.path.join(self.directory, TEMP_INCR))
+            except OSError:
+                pass
         fields = self.instance.extra_info.get("persistence", {})
         for name in ("aof_last_write_status", "aof_current_size", "aof_base_size", "aof_pending_rewrite",
                      "aof_buffer_length", "aof_pending_bio_fsync", "aof_delayed_fsync"):

@@ -355,9 +355,6 @@ class AppendOnlyFile:
         base_size = os.path.getsize(os.path.join(self.directory, base_name))
         self.current_size = self.base_size = base_size + incr_size
 
-    def abort_rewrite(self) -> None:
-        """The child failed: the manifest (old base + every incr) stays valid."""
-
     def _first_generation(self) -> None:
         """Startup with no AOF yet: a base from the dataset (written here, before any
         client is served) and an empty incr file."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from taipan.persistence.aof import AofError, AppendOnlyFile
 from taipan.persistence.aof_rewrite import write_base
-from taipan.persistence.forking import fork_child, kill_child, reap, remove_quietly
+from taipan.persistence.forking import fork_child, reap, remove_quietly, stop_child
 
 if TYPE_CHECKING:
     from taipan.instance import Instance
@@ -212,7 +212,7 @@ class AofRewriter:
         if not pid:
             return
         log.info(f"Killing running AOF rewrite child: {pid}")
-        kill_child(pid)
+        stop_child(pid)
         if target is not None:
             remove_quietly(self._temp_path(target, pid))
         self.last_seconds = int(time.monotonic() - self.started)

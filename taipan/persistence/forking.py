@@ -132,7 +132,7 @@ def _read_report(pid: int) -> int:
         os.close(fd)
 
 
-def kill_child(pid: int) -> None:
+def stop_child(pid: int) -> None:
     """Stop a child the way Redis does (SIGUSR1: not reported as an error) and wait."""
     try:
         os.kill(pid, signal.SIGUSR1)

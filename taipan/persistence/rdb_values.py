@@ -26,8 +26,13 @@ from taipan.persistence.rdb_format import (
     TYPE_LIST_QUICKLIST,
     TYPE_LIST_QUICKLIST_2,
     TYPE_LIST_ZIPLIST,
+    TYPE_MODULE,
+    TYPE_MODULE_2,
     TYPE_SET,
     TYPE_SET_INTSET,
+    TYPE_STREAM_LISTPACKS,
+    TYPE_STREAM_LISTPACKS_2,
+    TYPE_STREAM_LISTPACKS_3,
     TYPE_STRING,
     TYPE_ZSET,
     TYPE_ZSET_2,
@@ -216,9 +221,9 @@ def read_value(reader: RdbReader, kind: int, config: Any) -> Any:
 
 
 def _unsupported_type(kind: int) -> str:
-    if kind in (15, 19, 21):  # stream listpacks, v1 to v3
+    if kind in (TYPE_STREAM_LISTPACKS, TYPE_STREAM_LISTPACKS_2, TYPE_STREAM_LISTPACKS_3):
         return f"a stream value (RDB object type {kind}): Taipan has no streams yet"
-    if kind in (6, 7):
+    if kind in (TYPE_MODULE, TYPE_MODULE_2):
         return f"a module value (RDB object type {kind}): Taipan loads no modules"
     return f"unknown RDB object type {kind}"
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from taipan import memory
 from taipan.persistence.aof_manifest import fsync_dir
-from taipan.persistence.forking import CAN_FORK, fork_child, kill_child, reap, remove_quietly
+from taipan.persistence.forking import CAN_FORK, fork_child, reap, remove_quietly, stop_child
 from taipan.persistence.loading import install_keys
 from taipan.persistence.rdb_file import read_rdb, write_snapshot
 from taipan.persistence.rdb_format import RdbError
@@ -196,7 +196,7 @@ class RdbSnapshots:
     def kill_child(self) -> None:
         pid, self.child_pid = self.child_pid, 0
         if pid:
-            kill_child(pid)
+            stop_child(pid)
             remove_quietly(self._temp_path(pid))
 
     def _temp_path(self, pid: int) -> str:

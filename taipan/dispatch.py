@@ -8,8 +8,9 @@ writes are handed to propagation (AOF, replicas) when they changed the dataset.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from taipan.commands.table import Command
 from taipan.errors import NOAUTH, ReplyError, unknown_command, unknown_subcommand, wrong_arity
@@ -20,11 +21,16 @@ if TYPE_CHECKING:
     from taipan.net.client import Client
 
 log = logging.getLogger("taipan")
+_T = TypeVar("_T")
 
 # Commands that run at once even inside MULTI instead of being queued.
 _RUN_IN_MULTI = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 _NOAUTH_ERROR = ReplyError(NOAUTH)
 _NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
+_BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
+                        "or SHUTDOWN NOSAVE.")
+_BUSY_FUNCTION = ReplyError("BUSY Redis is busy running a script. You can only call "
+                            "FUNCTION KILL or SHUTDOWN NOSAVE.")
 _LOADING = ReplyError("LOADING Redis is loading the dataset in memory")
 _MISCONF = ReplyError(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -114,21 +120,34 @@ class Dispatcher:
     def _restriction(self, client: Client, command: Command) -> ReplyError | None:
         """Why ``command`` is refused now, if it is; Redis checks in this order."""
         instance = self.instance
+        busy = instance.busy_script
+        if busy is not None and not command.allowed_while_busy:
+            # A script past busy-reply-threshold: only SCRIPT/FUNCTION KILL,
+            # SHUTDOWN NOSAVE and the allow_busy commands are served.
+            return _BUSY_EVAL if busy.is_eval else _BUSY_FUNCTION
         if command.denied_on_disk_error:
-            # stop-writes-on-bgsave-error: writes (and PING, as in Redis) are refused
-            # after a failed background save while save points are configured...
-            rdb = instance.rdb
-            config = instance.config
-            if (rdb is not None and not rdb.last_bgsave_ok
-                    and config.stop_writes_on_bgsave_error and config.save):
-                return _MISCONF
-            # ... and while the AOF can't be written.
-            aof = instance.aof
-            if aof is not None and not aof.write_ok:
-                return ReplyError(f"MISCONF Errors writing to the AOF file: {aof.write_error}")
+            refusal = self.disk_error()
+            if refusal is not None:
+                return refusal
         if instance.loading and not command.loading_ok and client.kind != "aof":
             # (the AOF loader's own client replays the file meanwhile)
             return _LOADING
+        return None
+
+    def disk_error(self) -> ReplyError | None:
+        """MISCONF when writes must be refused because persisting failed."""
+        instance = self.instance
+        # stop-writes-on-bgsave-error: writes (and PING, as in Redis) are refused
+        # after a failed background save while save points are configured...
+        rdb = instance.rdb
+        config = instance.config
+        if (rdb is not None and not rdb.last_bgsave_ok
+                and config.stop_writes_on_bgsave_error and config.save):
+            return _MISCONF
+        # ... and while the AOF can't be written.
+        aof = instance.aof
+        if aof is not None and not aof.write_ok:
+            return ReplyError(f"MISCONF Errors writing to the AOF file: {aof.write_error}")
         return None
 
     def call(self, client: Client, command: Command, argv: list[bytes]) -> Any:
@@ -141,8 +160,9 @@ class Dispatcher:
             reply = command.handler(client, argv)
         except ReplyError as error:
             reply = error
-            command.failed_calls += 1
-            self._count_error(error)
+            if not error.already_counted:  # a script's failed redis.call was counted
+                command.failed_calls += 1
+                self._count_error(error)
         except Exception:  # a bug must cost one reply, never the server
             log.exception("internal error executing %r", argv[:1])
             reply = ReplyError("ERR internal error executing command")
@@ -177,15 +197,26 @@ class Dispatcher:
 
     def run_transaction(self, client: Client, queued: list[tuple[Command, list[bytes]]]
                         ) -> list[Any]:
-        """EXEC's body: run the queued commands; what they write is propagated as one
-        MULTI ... EXEC block (a lone write as itself), so an AOF replay or a replica
-        applies all of it or, when the file is cut short, none of it."""
-        if self._transaction is not None:  # never nested; stay safe if it happens
-            return [self.call(client, command, argv) for command, argv in queued]
+        """EXEC's body: run the queued commands as one atomic unit."""
+        return self.run_atomically(
+            lambda: [self.call(client, command, argv) for command, argv in queued])
+
+    @property
+    def pending_writes(self) -> list[tuple[int, list[bytes]]] | None:
+        """The writes an atomic unit (EXEC, a script) made so far, if one runs."""
+        return self._transaction
+
+    def run_atomically(self, body: Callable[[], _T]) -> _T:
+        """Run ``body`` (EXEC's commands, a script); what it writes is propagated as
+        one MULTI ... EXEC block (a lone write as itself), so an AOF replay or a
+        replica applies all of it or, when the file is cut short, none of it.
+        Nested units (EVAL inside EXEC) join the outer block."""
+        if self._transaction is not None:
+            return body()
         writes: list[tuple[int, list[bytes]]] = []
         self._transaction = writes
         try:
-            return [self.call(client, command, argv) for command, argv in queued]
+            return body()
         finally:
             self._transaction = None
             if len(writes) > 1:
@@ -207,6 +238,12 @@ class Dispatcher:
                 error = _exec_abort(client, error)
         self._count_error(error)
         return error
+
+    def count_rejection(self, command: Command | None, error: ReplyError) -> None:
+        """A command refused before it ran (from a script): Redis's rejected_calls."""
+        if command is not None:
+            command.rejected_calls += 1
+        self._count_error(error)
 
     def _count_error(self, error: ReplyError) -> None:
         self.stats.error_replies += 1

@@ -11,6 +11,9 @@ from __future__ import annotations
 class ReplyError(Exception):
     """An error reply. ``str(err)`` is the full text after the ``-``, prefix included."""
 
+    # True when the error stats already counted it (a script's failed redis.call).
+    already_counted = False
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message

@@ -91,6 +91,13 @@ class Instance:
         self.aof: Any = None
         # The AofRewriter of a running server (BGREWRITEAOF, automatic rewrites).
         self.aof_rewriter: Any = None
+        # Lua scripts and function libraries (taipan.scripting.engine.Scripting).
+        from taipan.scripting.engine import Scripting
+
+        self.scripting = Scripting(self)
+        self.functions = self.scripting.functions
+        # The ScriptRun past busy-reply-threshold: other clients get -BUSY meanwhile.
+        self.busy_script: Any = None
         # True while the dataset loads at startup: most commands answer -LOADING.
         self.loading = False
         self.loading_progress = LoadingProgress()
@@ -119,9 +126,14 @@ class Instance:
         if self.dispatcher is None:
             return
         rdb, aof = self.rdb, self.aof
-        self.dispatcher.restricted = (self.loading
+        self.dispatcher.restricted = (self.loading or self.busy_script is not None
                                       or (rdb is not None and not rdb.last_bgsave_ok)
                                       or (aof is not None and not aof.write_ok))
+
+    def set_busy_script(self, run: Any) -> None:
+        """A script went past busy-reply-threshold (``run``) or ended (None)."""
+        self.busy_script = run
+        self.refresh_restrictions()
 
     def _propagate_expired(self, db_index: int, key: bytes) -> None:
         """An expired key's deletion reaches the AOF and replicas as a DEL, as Redis."""

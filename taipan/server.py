@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from functools import partial
 
 from taipan import __version__
 from taipan.config import Config, ConfigError
@@ -18,6 +19,7 @@ from taipan.durability import Durability
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
+from taipan.net.busy_scripts import serve_while_busy
 from taipan.net.connection import Connection
 from taipan.net.group_commit import GroupCommit
 
@@ -126,6 +128,7 @@ class ServerRuntime:
                  load_snapshot: bool | None = None) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
+        instance.scripting.host.serve_while_busy = partial(serve_while_busy, self)
         self.group_commit = GroupCommit()  # appendfsync always: one fsync per loop turn
         self.prefer_hiredis = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".

@@ -16,6 +16,7 @@ def all_groups() -> list[CommandGroup]:
         databases,
         dump_restore,
         expire,
+        functions,
         geo,
         geo_search,
         hash_sampling,
@@ -27,6 +28,7 @@ def all_groups() -> list[CommandGroup]:
         lcs,
         lists,
         lists_blocking,
+        scripting,
         server_cmds,
         set_algebra,
         sets,
@@ -72,4 +74,6 @@ def all_groups() -> list[CommandGroup]:
         config_cmd.commands,
         info.commands,
         introspection.commands,
+        scripting.commands,
+        functions.commands,
     ]

@@ -107,6 +107,15 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
         raise err("No shutdown in progress.")
     save = True if b"SAVE" in options else (False if b"NOSAVE" in options else None)
     server = ctx.server
+    busy = server.busy_script
+    if busy is not None:
+        # A script past busy-reply-threshold: only SHUTDOWN NOSAVE may stop the
+        # server; the script is stopped first (written or not).
+        if save is not False:
+            raise ReplyError("BUSY Redis is busy running a script. You can only call "
+                             + ("SCRIPT KILL" if busy.is_eval else "FUNCTION KILL")
+                             + " or SHUTDOWN NOSAVE.")
+        busy.killed = True
     if server.shutdown_requested is None or not server.prepare_shutdown(
             save, force=b"FORCE" in options):
         raise err("Errors trying to SHUTDOWN. Check logs.")

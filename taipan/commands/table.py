@@ -155,6 +155,9 @@ class Command:
     denied_on_disk_error: bool = False
     denyoom: bool = False
     loading_ok: bool = False
+    denied_in_scripts: bool = False  # noscript: redis.call refuses it
+    may_replicate: bool = False  # counts as a write for read-only scripts
+    allowed_while_busy: bool = False  # allow_busy: served while a script is busy
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -321,6 +324,9 @@ def _make_command(
         allowed_in_multi="no_multi" not in flag_set,
         denyoom="denyoom" in flag_set,
         loading_ok="loading" in flag_set,
+        denied_in_scripts="noscript" in flag_set,
+        may_replicate="may_replicate" in flag_set,
+        allowed_while_busy="allow_busy" in flag_set,
     )
 
 

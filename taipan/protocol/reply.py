@@ -19,6 +19,8 @@ value              RESP2                        RESP3
 ``DoubleText``     bulk string                  double ``,`` (given text)
 ``NULL_ARRAY``     null array ``*-1``           null ``_``
 ``Verbatim``       bulk string                  verbatim ``=txt:``
+``BigNumber``      bulk string                  big number ``(``
+``MapPairs``       flat array                   map ``%`` (from pairs)
 ``Push``           array                        push ``>``
 ``bool``           integer 0/1                  boolean ``#``
 =================  ===========================  =========================
@@ -39,7 +41,27 @@ class Status(str):
 
 
 class Verbatim(bytes):
-    """Text that RESP3 sends as a verbatim string (``CLIENT LIST``, ``INFO``)."""
+    """Text that RESP3 sends as a verbatim string (``CLIENT LIST``, ``INFO``);
+    ``format`` is its three-letter type (``txt``, or what a script chose)."""
+
+    format = b"txt"
+
+    def __new__(cls, value: bytes = b"", fmt: bytes = b"txt") -> Verbatim:
+        text = super().__new__(cls, value)
+        if fmt != b"txt":
+            text.format = fmt
+        return text
+
+
+class BigNumber(bytes):
+    """A big number's digits: RESP3 ``(``, a bulk string in RESP2."""
+
+    __slots__ = ()
+
+
+class MapPairs(list):
+    """A map given as (key, value) pairs, for keys Python can't hash (a script's
+    tables): RESP3 ``%``, a flat array in RESP2."""
 
 
 class Push(list):
@@ -187,11 +209,25 @@ def _encode_double_text(value: DoubleText, out: list[bytes], resp: int) -> None:
 
 def _encode_verbatim(value: Verbatim, out: list[bytes], resp: int) -> None:
     if resp == 3:
-        out.append(b"=%d\r\ntxt:" % (len(value) + 4))
+        out.append(b"=%d\r\n%s:" % (len(value) + 4, value.format))
         out.append(bytes(value))
         out.append(_CRLF)
     else:
         _encode_bulk(bytes(value), out, resp)
+
+
+def _encode_big_number(value: BigNumber, out: list[bytes], resp: int) -> None:
+    if resp == 3:
+        out.append(b"(" + value + _CRLF)
+    else:
+        _encode_bulk(bytes(value), out, resp)
+
+
+def _encode_map_pairs(value: MapPairs, out: list[bytes], resp: int) -> None:
+    out.append((b"%%%d\r\n" if resp == 3 else b"*%d\r\n") % (len(value) * (1 if resp == 3 else 2)))
+    for key, item in value:
+        _ENCODERS[type(key)](key, out, resp)
+        _ENCODERS[type(item)](item, out, resp)
 
 
 _ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
@@ -212,6 +248,8 @@ _ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
     set: _encode_set,
     frozenset: _encode_set,
     Verbatim: _encode_verbatim,
+    BigNumber: _encode_big_number,
+    MapPairs: _encode_map_pairs,
 }
 
 

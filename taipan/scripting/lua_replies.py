@@ -1,0 +1,210 @@
+"""Reply conversion between Taipan's reply values and Lua values, both ways.
+
+Redis converts through RESP: a command's reply is parsed into Lua values by the
+protocol the script chose with ``redis.setresp`` (2 by default), and a script's
+return value is turned into a reply for the caller. Taipan skips the RESP round
+trip and maps reply values directly, following the same table:
+
+- command reply → Lua: bulk → string, integer → number, status → ``{ok=...}``,
+  error → ``{err=...}``, RESP2 null → false, RESP3 null → nil, RESP3 map →
+  ``{map={...}}``, set → ``{set={member=true}}``, double → ``{double=n}``,
+  verbatim → ``{verbatim_string={format=..., string=...}}``, boolean → boolean.
+- Lua → caller: string → bulk, number → integer (truncated as C truncates a
+  double), boolean → 1/nil under RESP2 scripts and a boolean under RESP3, table →
+  error/status/double/big number/verbatim/map/set by its field, else an array up
+  to the first nil.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from taipan.errors import ReplyError
+from taipan.protocol.reply import (
+    NULL_ARRAY,
+    BigNumber,
+    DoubleText,
+    MapPairs,
+    SetReply,
+    Status,
+    Verbatim,
+    format_double,
+)
+
+_INT64_MIN = -(1 << 63)
+_INT64_LIMIT = 1 << 63
+
+
+def error_text(message: str) -> bytes:
+    """An error reply's text as Lua sees it: "CODE message", trailing CR/LF trimmed.
+
+    Redis derives the code from the text after ``-``; a text with no space gets
+    the generic ``ERR`` code.
+    """
+    if " " not in message:
+        message = "ERR " + message
+    return message.rstrip("\r\n").encode("utf-8", "surrogateescape")
+
+
+class ToLua:
+    """Turns command replies into Lua values for one Lua runtime."""
+
+    def __init__(self, runtime: Any) -> None:
+        self.table_from = runtime.table_from
+
+    def convert(self, value: Any, resp: int) -> Any:
+        kind = type(value)
+        if kind is bytes or kind is int:
+            return value
+        if value is None or value is NULL_ARRAY:
+            return None if resp == 3 else False
+        if kind is list or kind is tuple:
+            convert = self.convert
+            return self.table_from([v if type(v) is bytes else convert(v, resp) for v in value])
+        if kind is Status:
+            return self.table_from({b"ok": value.encode()})
+        if kind is bool:
+            return value if resp == 3 else int(value)
+        if isinstance(value, bytes):
+            return self._text(value, resp)
+        if kind is float:
+            return self.table_from({b"double": value}) if resp == 3 else format_double(value)
+        if isinstance(value, dict):
+            return self._map(list(value.items()), resp)
+        if kind is MapPairs:
+            return self._map(value, resp)
+        if isinstance(value, (set, frozenset, SetReply)):
+            if resp == 3:
+                return self.table_from({b"set": self.table_from(
+                    {self.convert(member, resp): True for member in value})})
+            return self.table_from([self.convert(member, resp) for member in value])
+        if isinstance(value, list):  # Push and other list flavours: arrays
+            return self.table_from([self.convert(v, resp) for v in value])
+        raise TypeError(f"cannot hand a {kind.__name__} reply to Lua")
+
+    def _text(self, value: bytes, resp: int) -> Any:
+        if resp == 2:
+            return bytes(value)
+        if type(value) is DoubleText:
+            return self.table_from({b"double": float(value)})
+        if isinstance(value, Verbatim):
+            return self.table_from({b"verbatim_string": self.table_from(
+                {b"format": value.format, b"string": bytes(value)})})
+        if type(value) is BigNumber:
+            return self.table_from({b"big_number": bytes(value)})
+        return bytes(value)
+
+    def _map(self, pairs: list[tuple[Any, Any]], resp: int) -> Any:
+        convert = self.convert
+        if resp == 3:
+            return self.table_from({b"map": self.table_from(
+                {convert(k, resp): convert(v, resp) for k, v in pairs})})
+        flat: list[Any] = []
+        for key, item in pairs:
+            flat.append(convert(key, resp))
+            flat.append(convert(item, resp))
+        return self.table_from(flat)
+
+
+def lua_number_to_int(value: int | float) -> int:
+    """``(long long)`` of a Lua number, as C does it on x86-64 (out of range and NaN
+    become INT64_MIN)."""
+    if type(value) is int:
+        return value if _INT64_MIN <= value < _INT64_LIMIT else _INT64_MIN
+    if math.isnan(value) or not (_INT64_MIN <= value < _INT64_LIMIT):
+        return _INT64_MIN
+    return int(value)
+
+
+class FromLua:
+    """Turns a script's return value into the caller's reply."""
+
+    def __init__(self, api: Any) -> None:
+        self.is_table = api.is_table
+        self.table_keys = api.table_keys
+
+    def convert(self, value: Any, script_resp: int) -> Any:
+        kind = type(value)
+        if kind is bytes:
+            return value
+        if kind is int or kind is float:
+            return lua_number_to_int(value)
+        if kind is bool:
+            if script_resp == 2:
+                return 1 if value else None
+            return value
+        if value is None or not self.is_table(value):
+            return None  # functions, userdata, coroutines: a null, as in Redis
+        return self._table(value, script_resp)
+
+    def _table(self, table: Any, script_resp: int) -> Any:
+        err = table[b"err"]
+        if type(err) is bytes:
+            return script_error(table)
+        ok = table[b"ok"]
+        if type(ok) is bytes:
+            return Status(ok.decode("utf-8", "surrogateescape").replace("\r", " ")
+                          .replace("\n", " "))
+        double = table[b"double"]
+        if type(double) in (int, float):
+            return float(double)
+        big = table[b"big_number"]
+        if type(big) is bytes:
+            return BigNumber(big.replace(b"\r", b" ").replace(b"\n", b" "))
+        verbatim = table[b"verbatim_string"]
+        if self.is_table(verbatim):
+            fmt, text = verbatim[b"format"], verbatim[b"string"]
+            if type(fmt) is bytes and type(text) is bytes:
+                return Verbatim(text, fmt)
+        convert = self.convert
+        mapping = table[b"map"]
+        if self.is_table(mapping):
+            return MapPairs((convert(k, script_resp), convert(mapping[k], script_resp))
+                            for k in self.table_keys(mapping).values())
+        members = table[b"set"]
+        if self.is_table(members):
+            return SetReply(convert(k, script_resp) for k in self.table_keys(members).values())
+        items = []
+        index = 1
+        while True:
+            item = table[index]
+            if item is None:
+                return items
+            items.append(item if type(item) is bytes else convert(item, script_resp))
+            index += 1
+
+
+class ScriptError(ReplyError):
+    """An error a script raised or returned. ``already_counted``: the failing
+    ``redis.call`` was counted in the error stats already, so the caller's reply
+    isn't counted again (Redis's ignore_error_stats_update)."""
+
+    def __init__(self, message: str, already_counted: bool = False) -> None:
+        super().__init__(message)
+        self.already_counted = already_counted
+
+
+def script_error(table: Any, where: str = "") -> ScriptError:
+    """The reply for an error table (``{err=..., source=..., line=...}``).
+
+    ``where`` names the script ("script: <sha>" or the function) when the error
+    ended the script; a returned ``{err=...}`` table is replied as it is.
+    """
+    message = table[b"err"].decode("utf-8", "surrogateescape")
+    if message.startswith("-"):
+        message = message[1:]
+    source, line = table[b"source"], table[b"line"]
+    if where and type(source) is bytes and line is not None:
+        line_text = lua_number_text(line)
+        message += f" script: {where}, on {source.decode('utf-8', 'replace')}:{line_text}."
+    return ScriptError(message, table[b"ignore_error_stats_update"] is True)
+
+
+def lua_number_text(value: Any) -> str:
+    """How Lua's tostring writes a number (``%.14g``)."""
+    if type(value) is bytes:
+        return value.decode("utf-8", "replace")
+    if type(value) is int and abs(value) < 10**14:
+        return str(value)
+    return f"{value:.14g}"

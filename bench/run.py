@@ -32,7 +32,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", choices=sorted(suites.SUITES), default=suites.DEFAULT_SUITE,
                         help="strings: " + ",".join(suites.STRINGS) + "; collections: "
-                             + ",".join(suites.COLLECTIONS) + "; all: both (default strings)")
+                             + ",".join(suites.COLLECTIONS) + "; scripting: " + ",".join(suites.SCRIPTING) + "; all: every one (default strings)")
     parser.add_argument("-n", "--requests", type=int, default=None,
                         help="requests per test run, every test (default: strings 50000 at "
                              "pipeline 1 and 200000 when pipelining, collections 30000 and "

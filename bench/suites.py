@@ -13,7 +13,17 @@ STRINGS = ("ping_inline", "ping_mbulk", "set", "get", "incr", "mset")
 # added to the same server, and LPOP/RPOP drain what LPUSH/RPUSH pushed.
 COLLECTIONS = ("lpush", "rpush", "lpop", "rpop", "sadd", "spop", "hset", "zadd", "zpopmin",
                "lrange_100", "lrange_300", "lrange_600")
-SUITES = {"strings": STRINGS, "collections": COLLECTIONS, "all": STRINGS + COLLECTIONS}
+# EVALSHA of a script that runs one command, and of one that runs ten: redis-benchmark
+# sends them as custom commands (SCRIPTS holds each script and its EVALSHA arguments).
+SCRIPTING = ("evalsha_1", "evalsha_10")
+SCRIPTS = {
+    "evalsha_1": ("return redis.call('SET', KEYS[1], ARGV[1])",
+                  ["1", "key:__rand_int__", "xxx"]),
+    "evalsha_10": ("local v for i = 1, 10 do v = redis.call('INCR', KEYS[1]) end return v",
+                   ["1", "counter:__rand_int__"]),
+}
+SUITES = {"strings": STRINGS, "collections": COLLECTIONS, "scripting": SCRIPTING,
+          "all": STRINGS + COLLECTIONS + SCRIPTING}
 DEFAULT_SUITE = "strings"
 
 # The names redis-benchmark prints for them (a failed run has no CSV row to name it).
@@ -23,6 +33,7 @@ LABELS = {
     "lrange_300": "LRANGE_300 (first 300 elements)",
     "lrange_500": "LRANGE_500 (first 500 elements)",
     "lrange_600": "LRANGE_600 (first 600 elements)",
+    "evalsha_1": "EVALSHA (1 command)", "evalsha_10": "EVALSHA (10 commands)",
 }
 # Every LRANGE test starts with this extra run of -n LPUSHes, in the same redis-benchmark
 # process, so its CSV has two rows; the warm-up row is recorded apart from the test's.
@@ -33,13 +44,14 @@ LRANGE_WARMUP = "LPUSH (needed to benchmark LRANGE)"
 DEFAULT_REQUESTS = {
     "strings": {1: 50_000, 16: 200_000},
     "collections": {1: 30_000, 16: 80_000},
+    "scripting": {1: 30_000, 16: 100_000},
 }
 # An LRANGE_N request returns N elements; these get a fraction of the default -n.
 REQUEST_DIVISORS = {"lrange_100": 2, "lrange_300": 4, "lrange_500": 6, "lrange_600": 8}
 # Default -r: SET/GET/INCR/MSET keys, and the random members SADD/HSET/ZADD add. The
 # large range for collections keeps duplicates rare, so SPOP/ZPOPMIN find what SADD/ZADD
 # added instead of an empty key.
-DEFAULT_KEYSPACE = {"strings": 100_000, "collections": 10_000_000}
+DEFAULT_KEYSPACE = {"strings": 100_000, "collections": 10_000_000, "scripting": 100_000}
 
 
 def label(test: str) -> str:
@@ -52,6 +64,8 @@ def expected_rows(test: str) -> int:
 
 
 def suite_of(test: str) -> str:
+    if test in SCRIPTING:
+        return "scripting"
     return "collections" if test in COLLECTIONS or test.startswith("lrange") else "strings"
 
 

@@ -15,7 +15,7 @@ import redis
 
 from bench.parsing import cpu_us_per_op, parse_csv, phase_cpu
 from bench.servers import Server
-from bench.suites import expected_rows, label
+from bench.suites import SCRIPTS, expected_rows, label
 
 # Line-buffer redis-benchmark's stdout so each CSV row arrives when its phase ends: the
 # server CPU read at that moment splits an LRANGE run into its LPUSH warm-up and LRANGE.
@@ -59,9 +59,19 @@ def run_one(server: Server, test: str, pipeline: int, requests: int, clients: in
     warm-up is recorded under ``warmup`` (split by when each CSV row arrived).
     """
     cmd = ["redis-benchmark", "-p", str(server.port), "-c", str(clients), "-n", str(requests),
-           "-P", str(pipeline), "-t", test, "--csv"]
+           "-P", str(pipeline), "--csv"]
     if keyspace:
         cmd += ["-r", str(keyspace)]
+    if test in SCRIPTS:  # a custom command: EVALSHA of a script loaded first
+        body, arguments = SCRIPTS[test]
+        client = server.client()
+        try:
+            sha = client.script_load(body)
+        finally:
+            client.close()
+        cmd += ["EVALSHA", sha, *arguments]
+    else:
+        cmd += ["-t", test]
     if STDBUF:
         cmd = [STDBUF, "-oL", *cmd]
     record = {"server": server.kind, "test": label(test), "pipeline": pipeline,
@@ -109,6 +119,8 @@ def run_one(server: Server, test: str, pipeline: int, requests: int, clients: in
                             else cpu_us_per_op(warm_cpu, requests)}
     else:
         (record["test"], record["rps"]), = rows
+        if test in SCRIPTS:  # the CSV names the whole command line, sha included
+            record["test"] = label(test)
     if cpu is None and len(rows) == 1:
         cpu = phase_cpu([marks[0], marks[-1]])
     if cpu is not None:  # else an LRANGE run without stdbuf: no way to split its CPU

@@ -207,23 +207,34 @@ class Dispatcher:
         return self._transaction
 
     def run_atomically(self, body: Callable[[], _T]) -> _T:
-        """Run ``body`` (EXEC's commands, a script); what it writes is propagated as
-        one MULTI ... EXEC block (a lone write as itself), so an AOF replay or a
-        replica applies all of it or, when the file is cut short, none of it.
-        Nested units (EVAL inside EXEC) join the outer block."""
-        if self._transaction is not None:
-            return body()
-        writes: list[tuple[int, list[bytes]]] = []
-        self._transaction = writes
+        """Run ``body`` (EXEC's commands, a script) as one atomic unit: what it
+        writes is propagated as one MULTI ... EXEC block (a lone write as itself),
+        so an AOF replay or a replica applies all of it or, when the file is cut
+        short, none of it. Nested units (EVAL inside EXEC) join the outer block."""
+        outermost = self.begin_atomic()
         try:
             return body()
         finally:
-            self._transaction = None
-            if len(writes) > 1:
-                writes.insert(0, (writes[0][0], [b"MULTI"]))
-                writes.append((writes[-1][0], [b"EXEC"]))
-            for db_index, argv in writes:
-                self.propagate(db_index, argv)
+            self.end_atomic(outermost)
+
+    def begin_atomic(self) -> bool:
+        """Start collecting writes; True when this is the outermost unit."""
+        if self._transaction is not None:
+            return False
+        self._transaction = []
+        return True
+
+    def end_atomic(self, outermost: bool) -> None:
+        """Propagate what the outermost unit collected, wrapped when it is several."""
+        if not outermost:
+            return
+        writes = self._transaction or []
+        self._transaction = None
+        if len(writes) > 1:
+            writes.insert(0, (writes[0][0], [b"MULTI"]))
+            writes.append((writes[-1][0], [b"EXEC"]))
+        for db_index, argv in writes:
+            self.propagate(db_index, argv)
 
     def _rejected(self, client: Client, error: ReplyError,
                   command: Command | None = None) -> ReplyError:

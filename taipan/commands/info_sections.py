@@ -67,6 +67,31 @@ def _ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}" if b else "0.00"
 
 
+def _scripting_memory(server: Any) -> dict[str, Any]:
+    """The Lua states' heaps and the script/function caches, Redis's fields."""
+    scripting = server.scripting
+    human = memory.bytes_to_human
+    # A Lua state not created yet is shown at a fresh Redis VM's size.
+    vm_eval = scripting.memory_used() or 31744
+    vm_functions = scripting.functions.memory_used() or 32768
+    scripts_eval = scripting.scripts_memory
+    functions = scripting.functions.overhead_bytes()
+    return {
+        "used_memory_lua": vm_eval,
+        "used_memory_vm_eval": vm_eval,
+        "used_memory_lua_human": human(vm_eval),
+        "used_memory_scripts_eval": scripts_eval,
+        "number_of_cached_scripts": len(scripting.scripts),
+        "number_of_functions": scripting.functions.function_count(),
+        "used_memory_vm_functions": vm_functions,
+        "used_memory_vm_total": vm_eval + vm_functions,
+        "used_memory_vm_total_human": human(vm_eval + vm_functions),
+        "used_memory_functions": functions,
+        "used_memory_scripts": scripts_eval + functions,
+        "used_memory_scripts_human": human(scripts_eval + functions),
+    }
+
+
 def _memory(server: Any) -> dict[str, Any]:
     used = memory.used_bytes()
     rss = memory.rss_bytes()
@@ -93,19 +118,7 @@ def _memory(server: Any) -> dict[str, Any]:
         "allocator_resident": rss,
         "total_system_memory": total,
         "total_system_memory_human": human(total),
-        "used_memory_lua": 31744,
-        "used_memory_vm_eval": 31744,
-        "used_memory_lua_human": human(31744),
-        "used_memory_scripts_eval": 0,
-        "number_of_cached_scripts": 0,
-        "number_of_functions": 0,
-        "number_of_libraries": 0,
-        "used_memory_vm_functions": 32768,
-        "used_memory_vm_total": 64512,
-        "used_memory_vm_total_human": human(64512),
-        "used_memory_functions": 184,
-        "used_memory_scripts": 184,
-        "used_memory_scripts_human": human(184),
+        **_scripting_memory(server),
         "maxmemory": maxmemory,
         "maxmemory_human": human(maxmemory),
         "maxmemory_policy": server.config.maxmemory_policy,

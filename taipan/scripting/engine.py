@@ -103,12 +103,11 @@ class Scripting:
                 raise NOSCRIPT
         else:
             sha, script = self.load_script(argv[1])
-        run = ScriptRun(caller, sha.decode(), self.eval_lua, read_only=read_only,
-                        caller_argv=argv)
-        self._check_flags(script.flags, read_only, run)
         lua = self.eval_lua
-        return self._run(run, lambda hooked: lua.run_eval(script.function, hooked, numkeys,
-                                                          *argv[3:]))
+        run = ScriptRun(caller, sha.decode(), lua, read_only=read_only, caller_argv=argv)
+        if not script.flags.compat:
+            self._check_flags(script.flags, read_only, run)
+        return self._run(run, lua.run_eval, script.function, numkeys, argv)
 
     def fcall(self, caller: Client, argv: list[bytes], read_only: bool) -> Any:
         """FCALL[_RO] function numkeys [key ...] [arg ...]"""
@@ -119,12 +118,11 @@ class Scripting:
             if error.message.startswith("ERR value is not an integer"):
                 raise err("Bad number of keys provided") from None
             raise
-        run = ScriptRun(caller, function.name, self.functions.lua, is_eval=False,
-                        read_only=read_only, caller_argv=argv)
-        self._check_flags(function.flags, read_only, run)
         lua = self.functions.lua
-        return self._run(run, lambda hooked: lua.run_function(function.callback, hooked, numkeys,
-                                                              *argv[3:]))
+        run = ScriptRun(caller, function.name, lua, is_eval=False, read_only=read_only,
+                        caller_argv=argv)
+        self._check_flags(function.flags, read_only, run)
+        return self._run(run, lua.run_function, function.callback, numkeys, argv)
 
     def _check_flags(self, flags: ScriptFlags, read_only: bool, run: ScriptRun) -> None:
         """What Redis checks before a script with declared flags starts."""
@@ -139,7 +137,9 @@ class Scripting:
         else:
             run.read_only = True
 
-    def _run(self, run: ScriptRun, invoke: Any) -> Any:
+    def _run(self, run: ScriptRun, runner: Any, function: Any, numkeys: int,
+             argv: list[bytes]) -> Any:
+        """Run a script's function with its keys and arguments; its reply."""
         host = self.host
         if host.run is not None:  # a script can't start another (EVAL is noscript)
             raise err("Script already running")
@@ -148,17 +148,20 @@ class Scripting:
         client.db = caller.db if caller is not None else self.instance.databases[0]
         client.resp = 2  # scripts start in RESP2; redis.setresp changes it
         hooked = self.instance.config.busy_reply_threshold > 0
+        dispatcher = self.instance.dispatcher
         host.run = run
+        outermost = dispatcher.begin_atomic()
         try:
-            ok, result = self.instance.dispatcher.run_atomically(lambda: invoke(hooked))
+            ok, result = runner(function, hooked, numkeys, *argv[3:])
         finally:
             host.run = None
+            dispatcher.end_atomic(outermost)
             if run.timed_out:
                 self.instance.set_busy_script(None)
         lua = run.lua
         if ok:
             return lua.from_lua.convert(result, client.resp)
-        if lua.api.is_table(result) and type(result[b"err"]) is bytes:
+        if lua.is_table(result) and type(result[b"err"]) is bytes:
             raise script_error(result, run.name)
         text = result.decode("utf-8", "replace") if isinstance(result, bytes) else str(result)
         raise ScriptError(f"ERR Error running script {run.name}, {text[:100]}")

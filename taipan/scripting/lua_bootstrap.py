@@ -353,7 +353,8 @@ function api.table_keys(t)
   return keys
 end
 
-api.is_table = function(v) return type(v) == "table" end
+-- {double=...} replies whose text Python can't tell: -0 and a NaN's sign.
+api.double_text = function(t) return string.format("%.17g", rawget(t, "double")) end
 api.real = real
 api.globals = G
 api.kill_error = killed

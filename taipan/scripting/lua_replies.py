@@ -33,6 +33,9 @@ from taipan.protocol.reply import (
 )
 
 _INT64_MIN = -(1 << 63)
+# How deep a script's reply may nest before it is cut with an error (Redis stops at
+# its Lua stack limit; Python's recursion limit comes first).
+MAX_REPLY_DEPTH = 400
 _INT64_LIMIT = 1 << 63
 
 
@@ -120,11 +123,17 @@ def lua_number_to_int(value: int | float) -> int:
 class FromLua:
     """Turns a script's return value into the caller's reply."""
 
-    def __init__(self, api: Any) -> None:
-        self.is_table = api.is_table
+    def __init__(self, runtime: Any, api: Any) -> None:
+        # Lua tables arrive as instances of one lupa class: a type test is far
+        # cheaper than asking Lua.
+        self.table_type = type(runtime.table())
         self.table_keys = api.table_keys
+        self.double_text = api.double_text
 
-    def convert(self, value: Any, script_resp: int) -> Any:
+    def is_table(self, value: Any) -> bool:
+        return type(value) is self.table_type
+
+    def convert(self, value: Any, script_resp: int, depth: int = 0) -> Any:
         kind = type(value)
         if kind is bytes:
             return value
@@ -134,11 +143,14 @@ class FromLua:
             if script_resp == 2:
                 return 1 if value else None
             return value
-        if value is None or not self.is_table(value):
+        if type(value) is not self.table_type:
             return None  # functions, userdata, coroutines: a null, as in Redis
-        return self._table(value, script_resp)
+        if depth >= MAX_REPLY_DEPTH:
+            # A self-referencing or absurdly deep table: Redis runs out of Lua stack.
+            return ReplyError("ERR reached lua stack limit")
+        return self._table(value, script_resp, depth + 1)
 
-    def _table(self, table: Any, script_resp: int) -> Any:
+    def _table(self, table: Any, script_resp: int, depth: int) -> Any:
         err = table[b"err"]
         if type(err) is bytes:
             return script_error(table)
@@ -148,6 +160,10 @@ class FromLua:
                           .replace("\n", " "))
         double = table[b"double"]
         if type(double) in (int, float):
+            if double == 0 or double != double:
+                # -0 and a NaN's sign are lost on the way to Python (lupa hands
+                # integral numbers over as int): let C's printf in Lua spell them.
+                return DoubleText(self.double_text(table))
             return float(double)
         big = table[b"big_number"]
         if type(big) is bytes:
@@ -156,22 +172,24 @@ class FromLua:
         if self.is_table(verbatim):
             fmt, text = verbatim[b"format"], verbatim[b"string"]
             if type(fmt) is bytes and type(text) is bytes:
-                return Verbatim(text, fmt)
+                # addReplyVerbatim sends three format bytes: cut or padded with spaces.
+                return Verbatim(text, (fmt.split(b"\0", 1)[0] + b"   ")[:3])
         convert = self.convert
         mapping = table[b"map"]
         if self.is_table(mapping):
-            return MapPairs((convert(k, script_resp), convert(mapping[k], script_resp))
+            return MapPairs((convert(k, script_resp, depth), convert(mapping[k], script_resp, depth))
                             for k in self.table_keys(mapping).values())
         members = table[b"set"]
         if self.is_table(members):
-            return SetReply(convert(k, script_resp) for k in self.table_keys(members).values())
+            return SetReply(convert(k, script_resp, depth)
+                            for k in self.table_keys(members).values())
         items = []
         index = 1
         while True:
             item = table[index]
             if item is None:
                 return items
-            items.append(item if type(item) is bytes else convert(item, script_resp))
+            items.append(item if type(item) is bytes else convert(item, script_resp, depth))
             index += 1
 
 
@@ -192,12 +210,14 @@ def script_error(table: Any, where: str = "") -> ScriptError:
     ended the script; a returned ``{err=...}`` table is replied as it is.
     """
     message = table[b"err"].decode("utf-8", "surrogateescape")
-    if message.startswith("-"):
-        message = message[1:]
     source, line = table[b"source"], table[b"line"]
     if where and type(source) is bytes and line is not None:
         line_text = lua_number_text(line)
         message += f" script: {where}, on {source.decode('utf-8', 'replace')}:{line_text}."
+    elif not where:
+        # A returned error table is sent with addReplyErrorFormat("-%s"): trailing
+        # CR/LF trimmed. A leading "-" stays: Redis then sends "--...".
+        message = message.rstrip("\r\n")
     return ScriptError(message, table[b"ignore_error_stats_update"] is True)
 
 

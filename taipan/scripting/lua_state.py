@@ -48,7 +48,8 @@ class LuaState:
         self.run_function = api.run_function
         self.run_loader = api.run_loader if function_mode else None
         self.to_lua = ToLua(runtime)
-        self.from_lua = FromLua(api)
+        self.from_lua = FromLua(runtime, api)
+        self.is_table = self.from_lua.is_table
 
     def compile(self, body: bytes, chunkname: bytes) -> Any:
         """The compiled chunk, or raise ``SyntaxError`` with Lua's message."""

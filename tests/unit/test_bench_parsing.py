@@ -104,7 +104,10 @@ def test_expand_tests_suites_and_ping() -> None:
     assert suites.expand_tests("ping,set") == ["ping_inline", "ping_mbulk", "set"]
     assert suites.expand_tests("strings") == list(suites.STRINGS)
     assert suites.expand_tests("collections") == list(suites.COLLECTIONS)
-    assert suites.expand_tests("all") == list(suites.STRINGS + suites.COLLECTIONS)
+    assert suites.expand_tests("scripting") == ["evalsha_1", "evalsha_10"]
+    assert suites.expand_tests("all") == list(suites.STRINGS + suites.COLLECTIONS
+                                              + suites.SCRIPTING)
+    assert suites.suite_of("evalsha_10") == "scripting"
     assert suites.expand_tests("SADD, spop,sadd,") == ["sadd", "spop"]
     # the pops follow the pushes they drain
     order = suites.COLLECTIONS

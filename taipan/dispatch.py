@@ -155,22 +155,26 @@ class Dispatcher:
         client.last_command = command.name
         keyspace_stats = self.keyspace_stats
         dirty_before = keyspace_stats.dirty
+        stats = self.stats
+        # As Redis: a command that produced any error reply (its own, or one inside
+        # a script it ran) counts as failed.
+        errors_before = stats.error_replies
         started = perf_counter_ns()
         try:
             reply = command.handler(client, argv)
         except ReplyError as error:
             reply = error
             if not error.already_counted:  # a script's failed redis.call was counted
-                command.failed_calls += 1
                 self._count_error(error)
         except Exception:  # a bug must cost one reply, never the server
             log.exception("internal error executing %r", argv[:1])
             reply = ReplyError("ERR internal error executing command")
-            command.failed_calls += 1
             self._count_error(reply)
+        if stats.error_replies != errors_before:
+            command.failed_calls += 1
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
-        self.stats.commands_processed += 1
+        stats.commands_processed += 1
         if client.propagate_argv is not None or (self.propagators and command.is_write
                                                  and keyspace_stats.dirty != dirty_before):
             self._propagate(client, argv, keyspace_stats.dirty != dirty_before

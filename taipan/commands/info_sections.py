@@ -83,6 +83,7 @@ def _scripting_memory(server: Any) -> dict[str, Any]:
         "used_memory_scripts_eval": scripts_eval,
         "number_of_cached_scripts": len(scripting.scripts),
         "number_of_functions": scripting.functions.function_count(),
+        "number_of_libraries": len(scripting.functions.libraries),
         "used_memory_vm_functions": vm_functions,
         "used_memory_vm_total": vm_eval + vm_functions,
         "used_memory_vm_total_human": human(vm_eval + vm_functions),

@@ -160,7 +160,10 @@ class Scripting:
                 self.instance.set_busy_script(None)
         lua = run.lua
         if ok:
-            return lua.from_lua.convert(result, client.resp)
+            reply = lua.from_lua.convert(result, client.resp)
+            if isinstance(reply, ReplyError):
+                raise reply  # a returned {err=...}: an error reply, counted as one
+            return reply
         if lua.is_table(result) and type(result[b"err"]) is bytes:
             raise script_error(result, run.name)
         text = result.decode("utf-8", "replace") if isinstance(result, bytes) else str(result)

@@ -236,8 +236,8 @@ def _debug_reload(ctx: Any, argv: list[bytes]) -> Any:
     if rdb.child_pid:
         raise err("Background save already in progress")
     try:
-        rdb.reload(save=b"NOSAVE" not in options,
-                   flush=not options & {b"MERGE", b"NOFLUSH"})
+        rdb.reload(save=b"NOSAVE" not in options, flush=b"NOFLUSH" not in options,
+                   merge=b"MERGE" in options)
     except Exception:
         raise err("Error trying to load the RDB dump, check server logs.") from None
     return OK

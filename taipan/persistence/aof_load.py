@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from taipan.persistence.aof_manifest import AofError, Manifest
+from taipan.persistence.functions_link import library_loader
 from taipan.persistence.loading import install_keys
 from taipan.persistence.rdb_file import RdbError, read_rdb
 
@@ -114,7 +115,7 @@ def _load_rdb_preamble(instance: Instance, data: bytes, name: str) -> int:
     """A file that starts as an RDB (a ``.base.rdb`` written with aof-use-rdb-preamble
     yes, or an old-style AOF with an RDB preamble): load it; the offset after it."""
     try:
-        contents = read_rdb(data, instance.config)
+        contents = read_rdb(data, instance.config, library_loader(instance))
     except RdbError as exc:
         raise AofError(f"Error reading the RDB base file {name}, AOF loading aborted "
                        f"({exc})") from None

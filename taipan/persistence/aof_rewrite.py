@@ -1,9 +1,11 @@
 """What an AOF rewrite writes into a new base file.
 
 With ``aof-use-rdb-preamble yes`` (the default) the base is an RDB snapshot (aux
-field ``aof-base`` 1), as Redis 7 writes ``appendonly.aof.N.base.rdb``; with ``no``
-it is commands: one per key and type (at most 64 items each, as Redis's
-AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for keys with a deadline.
+field ``aof-base`` 1, function libraries included), as Redis 7 writes
+``appendonly.aof.N.base.rdb``; with ``no`` it is commands: a FUNCTION LOAD per
+library first (Redis's rewriteFunctions), then one command per key and type (at most
+64 items each, as Redis's AOF_REWRITE_ITEMS_PER_CMD), then PEXPIREAT for keys with a
+deadline.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from taipan import memory
 from taipan.keyspace.database import Database, now_ms
+from taipan.persistence.functions_link import library_codes
 from taipan.persistence.rdb_file import write_snapshot
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
@@ -76,6 +79,13 @@ def key_commands(key: bytes, value: Any) -> Iterator[list[bytes]]:
         raise TypeError(f"can't rewrite a value of type {type(value).__name__}")
 
 
+def write_functions(codes: Iterable[bytes], out: BinaryIO) -> None:
+    """``FUNCTION LOAD <code>`` per library, as rewriteFunctions writes them (no
+    REPLACE: an AOF is loaded into an empty server)."""
+    for code in codes:
+        out.write(encode_command([b"FUNCTION", b"LOAD", code]))
+
+
 def write_dataset(databases: list[Database], out: BinaryIO) -> int:
     """Write every live key as commands; return the number of keys written."""
     now = now_ms()
@@ -102,10 +112,12 @@ def write_base(path: str, instance: Instance) -> None:
     removed: the caller renames only a complete one into place)."""
     try:
         with open(path, "wb", buffering=1 << 20) as out:
+            codes = library_codes(instance)
             if instance.config.aof_use_rdb_preamble:
                 aux = ((b"used-mem", b"%d" % memory.used_bytes()), (b"aof-base", b"1"))
-                write_snapshot(out, instance.databases, instance.config, aux)
+                write_snapshot(out, instance.databases, instance.config, aux, codes)
             else:
+                write_functions(codes, out)
                 write_dataset(instance.databases, out)
             out.flush()
             os.fsync(out.fileno())

@@ -1,5 +1,6 @@
-"""Whole RDB files: the "REDIS0010" header, AUX fields, SELECTDB / RESIZEDB, expiry and
-LRU/LFU opcodes, key-value records, and the EOF opcode with its CRC64.
+"""Whole RDB files: the "REDIS0010" header, AUX fields, function libraries, SELECTDB /
+RESIZEDB, expiry and LRU/LFU opcodes, key-value records, and the EOF opcode with its
+CRC64.
 
 ``write_snapshot`` streams a keyspace to a file object in ~1 MiB chunks (the CRC64
 runs over the chunks as they go), ``snapshot`` is the same file as bytes,
@@ -17,10 +18,11 @@ from __future__ import annotations
 import gc
 import io
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from taipan.persistence.function_payload import LibraryError, read_library, write_library
 from taipan.persistence.loading import debug_delay
 from taipan.persistence.rdb_format import (
     INT_FIRST_BYTES,
@@ -67,7 +69,7 @@ class RdbContents:
     databases: dict[int, dict[bytes, LoadedKey]] = field(default_factory=dict)
     # RESIZEDB hints per db: (keys, keys with an expiry)
     sizes: dict[int, tuple[int, int]] = field(default_factory=dict)
-    functions: list[bytes] = field(default_factory=list)
+    functions: list[bytes] = field(default_factory=list)  # library codes, in file order
     checksum: int = 0  # 0 when the file was saved without one
     end: int = 0  # offset just past the file (an AOF may go on with commands there)
 
@@ -119,6 +121,10 @@ class RdbWriter:
     def aux(self, key: bytes, value: bytes) -> None:
         _write_aux(self.out, key, value, self.compress)
 
+    def function(self, code: bytes) -> None:
+        """A function library's record (Redis writes them after the AUX fields)."""
+        write_library(self.out, code, self.compress)
+
     def select_db(self, index: int, keys: int, expires: int) -> None:
         _write_select_db(self.out, index, keys, expires)
 
@@ -136,12 +142,14 @@ class RdbWriter:
 
 
 def write_snapshot(out: BinaryIO, databases: Iterable[Any], config: Any,
-                   aux: Iterable[tuple[bytes, bytes]] = ()) -> None:
+                   aux: Iterable[tuple[bytes, bytes]] = (),
+                   functions: Iterable[bytes] = ()) -> None:
     """Write a whole RDB file of keyspace ``Database`` objects to ``out`` (a binary
     file opened for writing), about 1 MiB at a time: the AUX fields Redis writes (plus
-    ``aux``), then each non-empty database with its RESIZEDB hint, keys and deadlines
-    (expired keys included: a loading master drops them, as in Redis). The same bytes
-    as ``snapshot``. ``rdb-key-save-delay`` slows it down per key, for tests."""
+    ``aux``), a record per function library (``functions``: their codes), then each
+    non-empty database with its RESIZEDB hint, keys and deadlines (expired keys
+    included: a loading master drops them, as in Redis). The same bytes as
+    ``snapshot``. ``rdb-key-save-delay`` slows it down per key, for tests."""
     compress = bool(getattr(config, "rdbcompression", True))
     key_delay = getattr(config, "rdb_key_save_delay", 0)
     saved = 0
@@ -151,6 +159,8 @@ def write_snapshot(out: BinaryIO, databases: Iterable[Any], config: Any,
     _write_aux(buf, b"ctime", b"%d" % int(time.time()), compress)
     for name, value in aux:
         _write_aux(buf, name, value, compress)
+    for code in functions:  # before the databases, as rdbSaveRio
+        write_library(buf, code, compress)
     crc = 0
     record_head, length_byte, int_first = _STRING_RECORD_HEAD, _LENGTH_BYTE, INT_FIRST_BYTES
     for db in databases:
@@ -203,15 +213,25 @@ def _write_all(out: BinaryIO, chunk: bytearray) -> None:
 
 
 def snapshot(databases: Iterable[Any], config: Any,
-             aux: Iterable[tuple[bytes, bytes]] = ()) -> bytes:
+             aux: Iterable[tuple[bytes, bytes]] = (),
+             functions: Iterable[bytes] = ()) -> bytes:
     """``write_snapshot``'s file as bytes."""
     out = io.BytesIO()
-    write_snapshot(out, databases, config, aux)
+    write_snapshot(out, databases, config, aux, functions)
     return out.getvalue()
 
 
-def read_rdb(data: bytes, config: Any) -> RdbContents:
+# Takes a library's code as it is read; raises ValueError(reason) to fail the load.
+FunctionLoader = Callable[[bytes], None]
+
+
+def read_rdb(data: bytes, config: Any, load_function: FunctionLoader | None = None,
+             ) -> RdbContents:
     """Parse a whole RDB file; ``RdbError`` when it is malformed or its CRC is wrong.
+
+    Function libraries are collected in ``functions`` and, when ``load_function`` is
+    given, handed to it as they are read, as Redis creates them while it loads: its
+    ``ValueError`` fails the load like a malformed record, naming the record's offset.
 
     The cyclic garbage collector is paused meanwhile: parsing creates objects by the
     million and frees none, so its passes would find nothing (measured: a third of
@@ -220,13 +240,30 @@ def read_rdb(data: bytes, config: Any) -> RdbContents:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read_rdb(data, config)
+        return _read_rdb(data, config, load_function)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _read_rdb(data: bytes, config: Any) -> RdbContents:
+def _load_library(contents: RdbContents, reader: RdbReader, opcode: int,
+                  load_function: FunctionLoader | None) -> None:
+    """A library record (FUNCTION2, or a 7.0 release candidate's FUNCTION, which 7.0
+    still loads): failures read as Redis logs them ("Failed loading library, ...")."""
+    try:
+        code = read_library(reader, opcode)
+    except LibraryError as exc:
+        raise RdbError(f"Failed loading library, {exc}") from None
+    contents.functions.append(code)
+    if load_function is not None:
+        try:
+            load_function(code)
+        except ValueError as exc:
+            raise RdbError(f"Failed loading library, {exc}") from None
+
+
+def _read_rdb(data: bytes, config: Any, load_function: FunctionLoader | None,
+              ) -> RdbContents:
     if len(data) < 9 or data[:5] != MAGIC or not data[5:9].isdigit():
         raise RdbError("wrong signature")
     version = int(data[5:9])
@@ -301,13 +338,10 @@ def _read_rdb(data: bytes, config: Any) -> RdbContents:
             elif opcode == OPCODE_AUX:
                 name = reader.string()
                 contents.aux[name] = reader.string()
-            elif opcode == OPCODE_FUNCTION2:
-                contents.functions.append(reader.string())
+            elif opcode == OPCODE_FUNCTION2 or opcode == OPCODE_FUNCTION:
+                _load_library(contents, reader, opcode, load_function)
             elif opcode == OPCODE_MODULE_AUX:
                 raise RdbError("module data (MODULE_AUX opcode): Taipan loads no modules")
-            elif opcode == OPCODE_FUNCTION:
-                raise RdbError("a pre-release function (FUNCTION opcode 246) that Redis "
-                               "7.0 doesn't load either")
             else:
                 raise RdbError(f"unknown RDB opcode {opcode}")
             pos = reader.pos

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from taipan import memory
 from taipan.persistence.aof_manifest import fsync_dir
 from taipan.persistence.forking import CAN_FORK, fork_child, reap, remove_quietly, stop_child
+from taipan.persistence.functions_link import flush_libraries, library_codes, library_loader
 from taipan.persistence.loading import install_keys
 from taipan.persistence.rdb_file import read_rdb, write_snapshot
 from taipan.persistence.rdb_format import RdbError
@@ -95,7 +96,10 @@ class RdbSnapshots:
         log.info(f"DB loaded from disk: {time.monotonic() - started:.3f} seconds")
         return True
 
-    def load(self, path: str) -> None:
+    def load(self, path: str, merge: bool = False) -> None:
+        """Load the RDB file at ``path``: its function libraries as they are read, then
+        its keys. ``merge`` (DEBUG RELOAD MERGE) replaces libraries of the same name
+        instead of failing on them."""
         instance = self.instance
         try:
             with open(path, "rb") as handle:
@@ -106,7 +110,7 @@ class RdbSnapshots:
         progress = instance.loading_progress
         progress.begin(len(data))
         try:
-            contents = read_rdb(data, instance.config)
+            contents = read_rdb(data, instance.config, library_loader(instance, merge))
         except RdbError as exc:
             raise SnapshotError(f"Fatal error loading the DB from {path}: {exc}. "
                                 f"Unrecoverable error, aborting now.") from None
@@ -147,7 +151,8 @@ class RdbSnapshots:
         aux = ((b"used-mem", b"%d" % memory.used_bytes()), (b"aof-base", b"0"))
         try:
             with open(temp, "wb") as handle:
-                write_snapshot(handle, instance.databases, instance.config, aux)
+                write_snapshot(handle, instance.databases, instance.config, aux,
+                               library_codes(instance))
                 handle.flush()
                 os.fsync(handle.fileno())
         except OSError as exc:
@@ -300,16 +305,18 @@ class RdbSnapshots:
                     pass
                 return
 
-    def reload(self, save: bool = True, flush: bool = True) -> None:
-        """DEBUG RELOAD: save, empty every database, load the file back (loaded keys
-        overwrite existing ones when not flushed)."""
+    def reload(self, save: bool = True, flush: bool = True, merge: bool = False) -> None:
+        """DEBUG RELOAD: save, empty every database and the function libraries, load
+        the file back (loaded keys overwrite existing ones when not flushed; a library
+        that exists already fails the load unless ``merge``, as in Redis)."""
         if save:
             self.save()
         if flush:
             for db in self.instance.databases:
                 db.clear()
+            flush_libraries(self.instance)
         try:
-            self.load(self.path)
+            self.load(self.path, merge)
         except SnapshotError as exc:
             log.warning(str(exc))
             raise

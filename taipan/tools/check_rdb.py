@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from taipan.config import Config
+from taipan.persistence.function_payload import LibraryError, read_library
 from taipan.persistence.rdb_file import MAGIC
 from taipan.persistence.rdb_format import (
     OPCODE_AUX,
@@ -160,11 +161,15 @@ def check_rdb(data: bytes, name: str, emit: Callable[[str], None] = print,
                 aux_name = reader.string().decode(errors="replace")
                 aux_value = reader.string().decode(errors="replace")
                 emit(f"[offset {reader.pos}] AUX FIELD {aux_name} = '{aux_value}'")
-            elif opcode == OPCODE_FUNCTION2:
+            elif opcode == OPCODE_FUNCTION2 or opcode == OPCODE_FUNCTION:
+                # Checked for structure only, as redis-check-rdb does: no engine runs.
                 doing = "read-functions"
-                reader.string()
-            elif opcode in (OPCODE_FUNCTION, OPCODE_MODULE_AUX):
-                doing = "read-module-aux" if opcode == OPCODE_MODULE_AUX else "read-functions"
+                try:
+                    read_library(reader, opcode)
+                except LibraryError as exc:
+                    return fail(f"Failed loading library, {exc}", reader.pos)
+            elif opcode == OPCODE_MODULE_AUX:
+                doing = "read-module-aux"
                 return fail(f"Unsupported RDB opcode {opcode}", start)
             elif opcode in _VALUE_TYPES:
                 kind = opcode

@@ -57,6 +57,14 @@ class Dispatcher:
         self.restricted = False
         # While EXEC runs: the writes to propagate, wrapped in MULTI/EXEC at its end.
         self._transaction: list[tuple[int, list[bytes]]] | None = None
+        # Redis's prev_err_count: the error count when a command last started or
+        # was charged with a failure or rejection. A command failed when errors were
+        # replied since, so EXEC or EVAL isn't failed by the errors of the commands
+        # it ran (each charged to its own command), only by errors after them.
+        self._errors_seen = 0
+        # Failures charged straight to the running command: error replies that skip
+        # the error stats because a script's redis.call already counted them.
+        self._charged = 0
         for parent in instance.table:
             for command in (parent, *parent.subcommands.values()):
                 command.runs_in_multi = command.name in _RUN_IN_MULTI
@@ -156,22 +164,21 @@ class Dispatcher:
         keyspace_stats = self.keyspace_stats
         dirty_before = keyspace_stats.dirty
         stats = self.stats
-        # As Redis: a command that produced any error reply (its own, or one inside
-        # a script it ran) counts as failed.
-        errors_before = stats.error_replies
+        self._errors_seen = stats.error_replies
+        outer_charged, self._charged = self._charged, 0
         started = perf_counter_ns()
         try:
             reply = command.handler(client, argv)
         except ReplyError as error:
             reply = error
-            if not error.already_counted:  # a script's failed redis.call was counted
-                self._count_error(error)
+            self.count_reply_error(error)
         except Exception:  # a bug must cost one reply, never the server
             log.exception("internal error executing %r", argv[:1])
             reply = ReplyError("ERR internal error executing command")
             self._count_error(reply)
-        if stats.error_replies != errors_before:
-            command.failed_calls += 1
+        command.failed_calls += self._charged + int(stats.error_replies > self._errors_seen)
+        self._errors_seen = stats.error_replies
+        self._charged = outer_charged
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         stats.commands_processed += 1
@@ -252,17 +259,32 @@ class Dispatcher:
                 # quoting the reason, and drops the transaction, even outside MULTI.
                 error = _exec_abort(client, error)
         self._count_error(error)
+        self._errors_seen = self.stats.error_replies
         return error
+
+    def count_reply_error(self, error: ReplyError) -> None:
+        """An error reply of the running command (a script's, nested ones too)."""
+        if error.already_counted:
+            # A script's failed redis.call was counted in the error stats: Redis
+            # charges the script's command directly (ERR_REPLY_FLAG_NO_STATS_UPDATE).
+            self._charged += 1
+        else:
+            self._count_error(error)
 
     def count_rejection(self, command: Command | None, error: ReplyError) -> None:
         """A command refused before it ran (from a script): Redis's rejected_calls."""
         if command is not None:
             command.rejected_calls += 1
         self._count_error(error)
+        self._errors_seen = self.stats.error_replies
 
     def _count_error(self, error: ReplyError) -> None:
         self.stats.error_replies += 1
-        prefix = error.message.split(" ", 1)[0]
+        # Redis takes the code from the first 32 bytes of "-<message>" (newlines
+        # already spaces); with no space there it counts the error as ERR.
+        message = error.message[:31].replace("\r", " ").replace("\n", " ")
+        space = message.find(" ")
+        prefix = message[:space] if space >= 0 else "ERR"
         counts = self.stats.error_counts
         counts[prefix] = counts.get(prefix, 0) + 1
 

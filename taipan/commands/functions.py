@@ -9,11 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from taipan.commands.table import CommandGroup
-from taipan.errors import ReplyError, err, unknown_subcommand
+from taipan.errors import ReplyError, c_string, err
 from taipan.glob import glob_match
 from taipan.protocol.reply import OK, SetReply, Status
 
 commands = CommandGroup("scripting")
+
+
+def _syntax_error(argv: list[bytes]) -> ReplyError:
+    """Redis's addReplySubcommandSyntaxError."""
+    sub = c_string(argv[1], 128).replace("\r", " ").replace("\n", " ")
+    return err(f"unknown subcommand or wrong number of arguments for '{sub}'. "
+               f"Try {c_string(argv[0]).upper()} HELP.")
 
 _FUNCTION_KEYS = {"flags": "RW access update", "index": 2, "keynumidx": 0,
                   "notes": "We cannot tell how the keys will be used so we assume the worst, "
@@ -82,7 +89,7 @@ def function_delete(ctx: Any, argv: list[bytes]) -> Any:
 def function_flush(ctx: Any, argv: list[bytes]) -> Any:
     """FUNCTION FLUSH [ASYNC | SYNC]"""
     if len(argv) > 3:
-        raise unknown_subcommand("function|flush", argv[1])
+        raise _syntax_error(argv)
     if len(argv) == 3 and argv[2].lower() not in (b"sync", b"async"):
         raise err("FUNCTION FLUSH only supports SYNC|ASYNC option")
     ctx.server.functions.flush()
@@ -172,7 +179,8 @@ def function_dump(ctx: Any, argv: list[bytes]) -> bytes:
     """FUNCTION DUMP"""
     from taipan.persistence.function_payload import dump_functions
 
-    return dump_functions([library.code for library in ctx.server.functions.libraries.values()])
+    return dump_functions([library.code for library in ctx.server.functions.libraries.values()],
+                          compress=ctx.server.config.rdbcompression)
 
 
 @commands.command("FUNCTION RESTORE", arity=-3, flags="noscript write denyoom",
@@ -181,18 +189,17 @@ def function_dump(ctx: Any, argv: list[bytes]) -> bytes:
                   complexity="O(N) where N is the number of functions on the payload")
 def function_restore(ctx: Any, argv: list[bytes]) -> Any:
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]"""
-    from taipan.persistence.function_payload import parse_functions_payload
+    from taipan.persistence.function_payload import iter_functions_payload
     from taipan.scripting.functions import LibrarySet
 
     if len(argv) > 4:
-        raise unknown_subcommand("function|restore", argv[1])
+        raise _syntax_error(argv)
     policy = argv[3].lower() if len(argv) == 4 else b"append"
     if policy not in (b"append", b"replace", b"flush"):
         raise err("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")
-    codes = parse_functions_payload(argv[2])
     functions = ctx.server.functions
     restored = LibrarySet()
-    for code in codes:
+    for code in iter_functions_payload(argv[2]):  # each compiled as read, as Redis does
         functions.load(code, into=restored)
     if policy == b"flush":
         functions.swap(restored)

@@ -74,7 +74,7 @@ def pfadd(ctx: Any, argv: list[bytes]) -> int:
     return 1
 
 
-@commands.command("PFCOUNT", arity=-2, flags="readonly", keys=(1, -1, 1),
+@commands.command("PFCOUNT", arity=-2, flags="readonly may_replicate", keys=(1, -1, 1),
                   key_specs=({"flags": "RW access", "notes": "RW because it may change the "
                               "internal representation of the key, and propagate to replicas"},),
                   since="2.8.9",

@@ -11,7 +11,6 @@ from taipan.commands.scanning import parse_cursor, parse_scan_options
 from taipan.commands.table import CommandGroup
 from taipan.errors import NoSuchKey, ReplyError, SyntaxErr, err
 from taipan.glob import glob_match
-from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import OK, Status
 from taipan.types import copy_value, encoding_name, type_name
 
@@ -93,7 +92,7 @@ def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
     db = ctx.db
     pattern = argv[1]
     expires = db.expires
-    now = now_ms()
+    now = db.expiry_now()
     everything = pattern == b"*"
     found = []
     for key in db.data:

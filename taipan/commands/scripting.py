@@ -82,7 +82,7 @@ def script_load(ctx: Any, argv: list[bytes]) -> bytes:
 def script_exists(ctx: Any, argv: list[bytes]) -> list[int]:
     """SCRIPT EXISTS sha1 [sha1 ...]"""
     scripts = ctx.server.scripting.scripts
-    return [1 if sha in scripts else 0 for sha in argv[2:]]
+    return [1 if sha.lower() in scripts else 0 for sha in argv[2:]]  # case-insensitive
 
 
 @commands.command("SCRIPT FLUSH", arity=-2, flags="noscript",

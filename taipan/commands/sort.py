@@ -154,7 +154,7 @@ def _word(arg: bytes) -> bytes:
 def _from_script(ctx: Any) -> bool:
     """Whether a script runs this command (Redis then sorts a set even with BY nosort,
     so that the script's effects replicate deterministically)."""
-    return bool(getattr(ctx, "in_script", False))
+    return getattr(ctx, "kind", None) == "lua"  # the scripts' client (ScriptHost)
 
 
 def _load(source: Any, dontsort: bool, desc: bool, start: int, end: int) -> list[bytes]:

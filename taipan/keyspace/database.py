@@ -32,7 +32,7 @@ class KeyspaceStats:
     """Counters shared by every database of one server."""
 
     __slots__ = ("dirty", "expired_keys", "keyspace_hits", "keyspace_misses",
-                 "expired_stale_perc", "expire_cycle_cpu_ms")
+                 "expired_stale_perc", "expire_cycle_cpu_ms", "script_time_ms")
 
     def __init__(self) -> None:
         self.dirty = 0  # writes since the last save; also drives propagation
@@ -41,6 +41,10 @@ class KeyspaceStats:
         self.keyspace_misses = 0
         self.expired_stale_perc = 0.0
         self.expire_cycle_cpu_ms = 0
+        # While a script runs, the time it started: keys expire by that time rather
+        # than the clock, so none expires midway through a script (Redis's
+        # scriptTimeSnapshot in keyIsExpired). None otherwise.
+        self.script_time_ms: int | None = None
 
 
 STRING_TYPES = (bytes, bytearray)
@@ -71,6 +75,11 @@ class Database:
         # (AOF, replicas) as the DEL Redis writes; set by the owning Instance.
         self.on_expired: Any = None
 
+    def expiry_now(self) -> int:
+        """The time keys expire by: the clock, or a running script's start time."""
+        frozen = self.stats.script_time_ms
+        return now_ms() if frozen is None else frozen
+
     # -- reads -------------------------------------------------------------------
 
     def get(self, key: bytes) -> Any:
@@ -79,7 +88,7 @@ class Database:
         if value is not None:
             if self.expires:
                 deadline = self.expires.get(key)
-                if deadline is not None and deadline <= now_ms():
+                if deadline is not None and deadline <= self.expiry_now():
                     self.expire_now(key)
                     return None
             if self.access is not None:
@@ -110,7 +119,7 @@ class Database:
         value = self.data.get(key)
         if value is not None and self.expires:
             deadline = self.expires.get(key)
-            if deadline is not None and deadline <= now_ms():
+            if deadline is not None and deadline <= self.expiry_now():
                 self.expire_now(key)
                 return None
         return value
@@ -155,7 +164,7 @@ class Database:
         if expires:
             deadline = expires.get(key)
             if deadline is not None:
-                if deadline <= now_ms():
+                if deadline <= self.expiry_now():
                     # Redis looks the key up first: an overwritten expired key still
                     # counts as expired (INFO expired_keys, WATCH).
                     self.expire_now(key)
@@ -314,7 +323,7 @@ class Database:
 
     def is_expired(self, key: bytes) -> bool:
         deadline = self.expires.get(key)
-        return deadline is not None and deadline <= now_ms()
+        return deadline is not None and deadline <= self.expiry_now()
 
     def expire_due(self, now: int, budget_keys: int) -> tuple[int, int]:
         """Pop up to ``budget_keys`` heap entries that are due; return (expired, looked)."""

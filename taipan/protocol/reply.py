@@ -134,7 +134,8 @@ def _encode_null_array(value: Any, out: list[bytes], resp: int) -> None:
 
 
 def _encode_status(value: Status, out: list[bytes], resp: int) -> None:
-    out.append(b"+" + value.encode() + _CRLF)
+    # A script's {ok=...} may carry any bytes (decoded with surrogateescape).
+    out.append(b"+" + value.encode("utf-8", "surrogateescape") + _CRLF)
 
 
 def _encode_error(value: ReplyError, out: list[bytes], resp: int) -> None:

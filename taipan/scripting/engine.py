@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.errors import ReplyError, err
+from taipan.keyspace.database import now_ms
 from taipan.scripting.functions import FunctionLibraries, RegisteredFunction
 from taipan.scripting.lua_replies import ScriptError, script_error
 from taipan.scripting.lua_state import LuaState, sha1hex
@@ -95,10 +96,11 @@ class Scripting:
 
     def eval(self, caller: Client, argv: list[bytes], by_sha: bool, read_only: bool) -> Any:
         """EVAL[SHA][_RO] script numkeys [key ...] [arg ...]"""
+        if by_sha and len(argv[1]) != 40:
+            raise NOSCRIPT  # evalShaCommand answers before looking at numkeys
         numkeys = numkeys_of(argv)
         if by_sha:
-            sha = argv[1].lower()
-            script = self.scripts.get(sha) if len(sha) == 40 else None
+            script = self.scripts.get(sha := argv[1].lower())
             if script is None:
                 raise NOSCRIPT
         else:
@@ -151,20 +153,28 @@ class Scripting:
         dispatcher = self.instance.dispatcher
         host.run = run
         outermost = dispatcher.begin_atomic()
+        keyspace_stats = self.instance.keyspace_stats
+        keyspace_stats.script_time_ms = now_ms()  # no key expires midway through the script
         try:
             ok, result = runner(function, hooked, numkeys, *argv[3:])
         finally:
             host.run = None
+            keyspace_stats.script_time_ms = None
             dispatcher.end_atomic(outermost)
             if run.timed_out:
                 self.instance.set_busy_script(None)
         lua = run.lua
         if ok:
-            reply = lua.from_lua.convert(result, client.resp)
+            from_lua = lua.from_lua
+            from_lua.errors.clear()
+            reply = from_lua.convert(result, client.resp)
             if isinstance(reply, ReplyError):
                 raise reply  # a returned {err=...}: an error reply, counted as one
+            for error in from_lua.errors:  # error replies inside the reply
+                dispatcher.count_reply_error(error)
             return reply
-        if lua.is_table(result) and type(result[b"err"]) is bytes:
+        if lua.is_table(result) and type(result[b"err"]) in (bytes, int, float):
+            # luaExtractErrorInformation takes any lua_isstring err (numbers too)
             raise script_error(result, run.name)
         text = result.decode("utf-8", "replace") if isinstance(result, bytes) else str(result)
         raise ScriptError(f"ERR Error running script {run.name}, {text[:100]}")

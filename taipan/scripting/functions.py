@@ -52,7 +52,12 @@ class Library:
 
 
 class LibrarySet:
-    """Libraries by name and their functions by name (function names are global)."""
+    """Libraries by name and their functions by name (function names are global).
+
+    ``functions`` is keyed by the lowercased name: Redis's function dictionary
+    compares names case-insensitively (FCALL, collisions), while library names
+    and the names inside one library are case-sensitive.
+    """
 
     def __init__(self) -> None:
         self.libraries: dict[str, Library] = {}
@@ -60,12 +65,14 @@ class LibrarySet:
 
     def link(self, library: Library) -> None:
         self.libraries[library.name] = library
-        self.functions.update(library.functions)
+        for name, function in library.functions.items():
+            self.functions.setdefault(name.lower(), function)  # dictAdd: first one wins
 
     def unlink(self, library: Library) -> None:
         del self.libraries[library.name]
         for name in library.functions:
-            self.functions.pop(name, None)
+            if getattr(self.functions.get(name.lower()), "library", None) is library:
+                del self.functions[name.lower()]
 
     def add(self, library: Library, replace: bool, existing_message: str) -> None:
         """Link ``library``; with ``replace`` it takes the place of a namesake."""
@@ -74,7 +81,8 @@ class LibrarySet:
             raise err(existing_message.format(library.name))
         if old is not None:
             self.unlink(old)
-        clash = next((name for name in library.functions if name in self.functions), None)
+        clash = next((name for name in library.functions if name.lower() in self.functions),
+                     None)
         if clash is not None:
             if old is not None:
                 self.link(old)
@@ -93,7 +101,8 @@ class LibrarySet:
                 raise err(f"Library {name} already exists")
             self.unlink(old)
             replaced.append(old)
-        clash = next((name for name in other.functions if name in self.functions), None)
+        clash = next((function.name for name, function in other.functions.items()
+                      if name in self.functions), None)
         if clash is not None:
             self._relink(replaced)
             raise err(f"Function {clash} already exists")
@@ -125,23 +134,30 @@ class FunctionLibraries:
         return self.current.libraries
 
     def lookup(self, name: bytes) -> RegisteredFunction:
-        function = self.current.functions.get(name.decode("utf-8", "surrogateescape"))
+        function = self.current.functions.get(name.lower().decode("utf-8", "surrogateescape"))
         if function is None:
             raise err("Function not found")
         return function
 
     def load(self, code: bytes, replace: bool = False, into: LibrarySet | None = None) -> str:
         """FUNCTION LOAD: build the library and link it; its name, or ReplyError."""
+        target = into or self.current
+        name, _ = _metadata(code)
+        if not replace and name in target.libraries:
+            # Checked before the code is compiled or run, as Redis does.
+            raise err(f"Library '{name}' already exists")
         library = self.build(code)
-        (into or self.current).add(library, replace, "Library '{}' already exists")
+        target.add(library, replace, "Library '{}' already exists")
         return library.name
 
-    def load_from_persistence(self, code: bytes) -> None:
-        """A library from an RDB file or the AOF; ValueError with Redis's reason."""
+    def load_from_persistence(self, code: bytes, replace: bool = False) -> None:
+        """A library from an RDB file (``replace``: DEBUG RELOAD MERGE); ValueError
+        with Redis's reason, without the error code, as Redis logs it."""
         try:
-            self.load(code)
+            self.load(code, replace)
         except ReplyError as error:
-            raise ValueError(error.message) from None
+            message = error.message
+            raise ValueError(message[4:] if message.startswith("ERR ") else message) from None
 
     def flush(self) -> None:
         """FUNCTION FLUSH (and RESTORE FLUSH): every library, and a fresh Lua state."""

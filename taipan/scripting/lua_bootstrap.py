@@ -5,8 +5,9 @@ tables. lupa's Lua 5.1 is unpatched, so the same guarantees are built here from
 plain Lua: the script's globals are an empty proxy whose metatable reads through
 to the real globals (raising for names that don't exist) and refuses writes; the
 library tables (``string``, ``redis``, ``cjson`` ...) are replaced by such proxies
-too, and ``rawset``/``next``/``pairs``/``getfenv`` see through them, so no script
-can change what another script sees. ``setfenv(0, proxy)`` makes the proxy the
+too, and ``rawget``/``rawset``/``next``/``pairs``/``getmetatable``/``setmetatable``/
+``table.insert`` see through them, so no script can change what another script
+sees. ``setfenv(0, proxy)`` makes the proxy the
 thread's global table, so ``loadstring`` and coroutines inherit it.
 
 The chunk receives the Python callbacks as arguments and returns a table of the
@@ -21,7 +22,8 @@ INTERNAL_CHUNK = "=taipan"
 
 LUA_BOOTSTRAP = r"""
 local py_call, py_pcall, py_log, py_sha1hex, py_setresp, py_set_repl, py_interrupt,
-      py_acl_check, py_register_function, py_unwrap, function_mode = ...
+      py_acl_check, py_register_function, py_unwrap, function_mode, py_random,
+      py_randomseed = ...
 
 local G = _G
 local dbg = debug
@@ -49,7 +51,9 @@ local function refuse_write()
 end
 
 local function readonly(real)
-  local meta = {__index = real, __newindex = refuse_write, __metatable = getmetatable(real)}
+  -- __metatable is never seen (getmetatable is replaced below); it only makes
+  -- the builtin setmetatable refuse the proxy too.
+  local meta = {__index = real, __newindex = refuse_write, __metatable = READONLY}
   local proxy = setmetatable({}, meta)
   target_of[proxy] = real
   return proxy, meta
@@ -69,6 +73,26 @@ local function proxied_next(t, k)
 end
 
 G.rawset = checked_rawset
+-- A read-only table's metatable is its real table's, itself read-only; setting
+-- one, or inserting into one, is refused as Redis's read-only tables refuse it.
+local readonly_meta = setmetatable({}, {__mode = "k"})
+G.getmetatable = function(t)
+  local target = target_of[t]
+  if target == nil then return getmetatable(t) end
+  local meta = getmetatable(target)
+  if meta == nil then return nil end
+  if readonly_meta[meta] == nil then readonly_meta[meta] = readonly(meta) end
+  return readonly_meta[meta]
+end
+G.setmetatable = function(t, meta)
+  if target_of[t] then error(READONLY, 0) end
+  return setmetatable(t, meta)
+end
+local table_insert = table.insert
+G.table.insert = function(t, ...)
+  if target_of[t] then error(READONLY, 0) end
+  return table_insert(t, ...)
+end
 G.rawget = function(t, k) return rawget(real(t), k) end
 G.next = proxied_next
 G.pairs = function(t)
@@ -81,15 +105,22 @@ local lua_pcall = pcall
 -- redis.call raises its error table from Python, which hands it over wrapped in
 -- a userdata: unwrap it wherever an error is caught.
 local function unwrapped(e)
-  if type(e) == "userdata" then return py_unwrap(e) end
-  return e
+  if type(e) ~= "userdata" then return e end
+  local message, as_table, counted = py_unwrap(e)
+  if not as_table then return message end
+  local t = {err = message}
+  if counted then t.ignore_error_stats_update = true end
+  return t
 end
 
 local function pcall_result(ok, ...)
   if not ok then
     local e = unwrapped((...))
-    if type(e) == "table" and type(rawget(real(e), "err")) == "string" then
-      return false, rawget(real(e), "err")
+    if type(e) == "table" then
+      -- luaRedisPcall: lua_isstring, so a number err is handed back too.
+      local message = rawget(real(e), "err")
+      local kind = type(message)
+      if kind == "string" or kind == "number" then return false, message end
     end
     return false, e
   end
@@ -98,61 +129,31 @@ end
 G.pcall = function(...)
   return pcall_result(lua_pcall(...))
 end
-
--- math.random: Redis's lrand48 stream, the same numbers on every platform.
-local x = 0x1234ABCD330E
-local function lrand48()
-  local xh, xl = floor(x / 16777216), x % 16777216
-  local low = 0xECE66D * xl
-  local mid = (0x5DE * xl + 0xECE66D * xh) % 16777216
-  x = (low + mid * 16777216 + 0xB) % 281474976710656
-  return floor(x / 131072)
+-- xpcall's handler and coroutine.resume see the error table itself, as in Redis.
+G.xpcall = function(f, handler)
+  return xpcall(f, function(e) return handler(unwrapped(e)) end)
+end
+local co_resume = coroutine.resume
+local function resume_result(ok, ...)
+  if not ok then return false, unwrapped((...)) end
+  return ok, ...
+end
+G.coroutine.resume = function(...)
+  return resume_result(co_resume(...))
 end
 
-local function checkint(fname, index, value)
-  local n = tonumber(value)
-  if n == nil then
-    local got = value == nil and "no value" or type(value)
-    error("bad argument #" .. index .. " to '" .. fname .. "' (number expected, got " .. got .. ")", 0)
-  end
-  return n >= 0 and floor(n) or -floor(-n)
-end
-
-G.math.random = function(...)
-  local r = (lrand48() % 2147483647) / 2147483647
-  local n = select('#', ...)
-  if n == 0 then return r end
-  if n == 1 then
-    local u = checkint("random", 1, (...))
-    if not (1 <= u) then error("bad argument #1 to 'random' (interval is empty)", 0) end
-    return floor(r * u) + 1
-  end
-  if n == 2 then
-    local l, u = checkint("random", 1, (...)), checkint("random", 2, (select(2, ...)))
-    if not (l <= u) then error("bad argument #2 to 'random' (interval is empty)", 0) end
-    return floor(r * (u - l + 1)) + l
-  end
-  error("wrong number of arguments", 0)
-end
-G.math.randomseed = function(seed)
-  local s = checkint("randomseed", 1, seed) % 4294967296
-  x = (s * 65536 + 0x330E) % 281474976710656
-end
+-- math.random/randomseed: Redis's lrand48 stream, in Python: one state for the
+-- process (EVAL and FCALL alike, kept across SCRIPT FLUSH), as in Redis.
+G.math.random = py_random
+G.math.randomseed = py_randomseed
 
 -- The redis table ----------------------------------------------------------
-local function raise(msg)
-  error({err = msg}, 0)
-end
-
 local redis = {}
 redis.call = py_call
 redis.pcall = py_pcall
-redis.sha1hex = function(...)
-  if select('#', ...) ~= 1 then raise("ERR wrong number of arguments") end
-  local s = ...
-  if type(s) == "number" then s = tostring(s) end
-  return py_sha1hex(type(s) == "string" and s or "")
-end
+-- sha1hex, log, setresp, set_repl and acl_check_cmd are Python callables (C
+-- functions to Lua, as in Redis: a tail call to them keeps the script's line).
+redis.sha1hex = py_sha1hex
 local function single_field(field, ...)
   local value = ...
   if select('#', ...) ~= 1 or type(value) ~= "string" then
@@ -161,59 +162,34 @@ local function single_field(field, ...)
   return {[field] = value}
 end
 redis.status_reply = function(...) return single_field("ok", ...) end
+-- luaPushErrorBuff: the code is what precedes the first space ("ERR" if none),
+-- CR/LF trimmed from both ends of the rest.
 redis.error_reply = function(...)
   local value = ...
   if select('#', ...) ~= 1 or type(value) ~= "string" then
     return {err = "ERR wrong number or type of arguments"}
   end
-  if value:sub(1, 1) == "-" then value = value:sub(2) end
-  local code, rest = value:match("^(%S+) (.*)$")
-  if not code then code, rest = "ERR", value end
+  value = value:match("^[^%z]*")  -- Redis reads it as a C string: it ends at a NUL
+  if value:sub(1, 1) ~= "-" then value = "-" .. value end
+  local code, rest
+  local space = value:find(" ", 1, true)
+  if space then
+    code, rest = value:sub(2, space - 1), value:sub(space + 1)
+  else
+    code, rest = "ERR", value:sub(2)
+  end
   rest = rest:gsub("^[\r\n]+", ""):gsub("[\r\n]+$", "")
   return {err = code .. " " .. rest}
 end
-redis.log = function(...)
-  local n = select('#', ...)
-  if n < 2 then raise("ERR redis.log() requires two arguments or more.") end
-  local level = ...
-  if type(level) ~= "number" and tonumber(level) == nil then
-    raise("ERR First argument must be a number (log level).")
-  end
-  level = tonumber(level)
-  if level < 0 or level > 3 then raise("ERR Invalid debug level.") end
-  local parts = {}
-  for i = 2, n do
-    local v = select(i, ...)
-    if type(v) == "string" or type(v) == "number" then parts[#parts + 1] = tostring(v) end
-  end
-  py_log(level, table.concat(parts, " "))
+redis.log = py_log
+redis.setresp = py_setresp
+redis.set_repl = py_set_repl
+redis.acl_check_cmd = py_acl_check
+if not function_mode then  -- Redis registers these for EVAL scripts only (eval.c)
+  redis.replicate_commands = function() return true end
+  redis.breakpoint = function() return false end
+  redis.debug = function() end
 end
-redis.setresp = function(...)
-  if select('#', ...) ~= 1 then raise("ERR redis.setresp() requires one argument.") end
-  local v = tonumber((...)) or 0
-  if v ~= 2 and v ~= 3 then raise("ERR RESP version must be 2 or 3.") end
-  if not py_setresp(v) then
-    raise("ERR redis.setresp can only be called inside a script invocation")
-  end
-end
-redis.set_repl = function(...)
-  if select('#', ...) ~= 1 then raise("ERR redis.set_repl() requires two arguments.") end
-  local flags = tonumber((...)) or 0
-  if flags ~= floor(flags) or flags < 0 or flags > 3 then
-    raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.")
-  end
-  if not py_set_repl(flags) then
-    raise("ERR redis.set_repl can only be called inside a script invocation")
-  end
-end
-redis.acl_check_cmd = function(...)
-  local status, value = py_acl_check(...)
-  if status == 0 then return value end
-  raise(value)
-end
-redis.replicate_commands = function() return true end
-redis.breakpoint = function() return false end
-redis.debug = function() end
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL =
   0, 1, 2, 2, 3
@@ -222,13 +198,39 @@ redis.REDIS_VERSION = "7.0.15"
 G.redis = redis
 
 -- Errors carry where the user's code was, as Redis's __redis__err__handler does.
+-- Redis's handler reports the frame that raised (level 2), or its caller when
+-- that is a C function (even when the caller is C too). Lua functions of this
+-- chunk stand for Redis's C functions: each, with the C functions it calls,
+-- counts as one C frame.
+local C_FRAME = {what = "C", source = "=[C]", currentline = -1}
+local function redis_frame(n)
+  local level, count = 3, 0  -- 1 is this function, 2 the handler calling it
+  while true do
+    local info = dgetinfo(level, "Sl")
+    if info == nil then return nil end
+    level = level + 1
+    if info.source == INTERNAL then
+      while true do
+        local up = dgetinfo(level, "S")
+        if up == nil or up.source ~= INTERNAL then break end
+        level = level + 1
+      end
+      info = C_FRAME
+    elseif info.what == "C" then
+      local up = dgetinfo(level, "S")
+      if up and up.source == INTERNAL then info = nil end  -- part of the frame above
+    end
+    if info then
+      count = count + 1
+      if count == n then return info end
+    end
+  end
+end
+
 local function err_handler(err)
   err = unwrapped(err)
-  local level, info = 2, nil
-  repeat
-    info = dgetinfo(level, "nSl")
-    level = level + 1
-  until info == nil or (info.what ~= "C" and info.source ~= INTERNAL)
+  local info = redis_frame(1)
+  if info and info.what == "C" then info = redis_frame(2) end
   if type(err) ~= "table" then
     err = {err = "ERR " .. tostring(err)}
   end
@@ -238,7 +240,9 @@ local function err_handler(err)
   end
   return err
 end
-G.__redis__err__handler = err_handler
+if not function_mode then  -- functions keep theirs in the registry (function_lua.c)
+  G.__redis__err__handler = err_handler
+end
 
 -- Lock everything down -------------------------------------------------------
 local library_names = {"string", "math", "table", "coroutine", "redis", "cjson", "bit",
@@ -257,18 +261,34 @@ for _, name in ipairs(library_names) do
 end
 
 local function missing_global(_, name)
-  -- lupa itself looks up debug.traceback from C, outside any Lua frame: answer nil.
-  if dgetinfo(2, "S") == nil then return nil end
+  -- lupa looks up debug.traceback from C whenever Python calls a Lua function,
+  -- outside any Lua frame or from within a Python callback (a C frame): answer
+  -- nil. Raising there would unwind through Python's own C frames.
+  local caller = dgetinfo(2, "S")
+  if caller == nil or caller.what == "C" then return nil end
   error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2)
 end
 setmetatable(G, {__index = missing_global})
 local globals, globals_meta = readonly(G)
 rawset(G, "_G", globals)
-G.getfenv = function(f)
-  local env = getfenv(f == nil and 2 or (type(f) == "number" and f > 0 and f + 1 or f))
-  if env == G then return globals end
-  return env
+-- The redis.* functions Python implements are userdata to Lua: type() calls them
+-- functions, as Redis's C functions are.
+local python_functions = {}
+for _, f in ipairs({py_call, py_pcall, py_log, py_sha1hex, py_setresp, py_set_repl,
+                    py_acl_check, py_random, py_randomseed}) do
+  python_functions[f] = true
 end
+G.type = function(...)
+  if python_functions[(...)] then return "function" end
+  -- The builtin's own error would name this line: name the caller's, as Redis does.
+  if select('#', ...) == 0 then
+    local name = dgetinfo(1, "n").name or "?"
+    error("bad argument #1 to '" .. name .. "' (value expected)", 2)
+  end
+  return type(...)
+end
+-- Not in Redis's sandbox (its Lua was patched to drop them).
+G.getfenv, G.setfenv, G.newproxy = nil, nil, nil
 setfenv(0, globals)
 
 -- What the Python side drives -------------------------------------------------
@@ -276,9 +296,11 @@ local COUNT_HOOK = 100000
 local killed = {err = "ERR Script killed by user with SCRIPT KILL..."}
 local hook
 hook = function()
+  -- Nothing in the runner's own lines (after xpcall returned, say): a killed
+  -- script has ended there, and other clients must see it ended.
+  if dgetinfo(2, "S").source == INTERNAL then return end
   local verdict = py_interrupt()
-  -- Never raise in the runner's own lines (after xpcall returned, say).
-  if verdict and dgetinfo(2, "S").source ~= INTERNAL then
+  if verdict then
     -- Every following line raises again, so pcall can't swallow the kill.
     dsethook(hook, "l")
     error({err = verdict}, 0)
@@ -287,10 +309,15 @@ end
 
 local api = {}
 
+local sdump = string.dump
 function api.compile(body, chunkname)
   local fn, err = loadstring(body, chunkname)
   if fn == nil then return false, err end
   return true, fn
+end
+api.dump = sdump
+function api.load_binary(chunk)
+  return (loadstring(chunk))
 end
 
 -- EVAL: KEYS and ARGV are globals; the script's own function runs under the hook.
@@ -330,8 +357,9 @@ if function_mode then
   local load_api = setmetatable({redis = readonly(load_redis)}, {__index = missing_global})
   local load_hook
   load_hook = function()
+    if dgetinfo(2, "S").source == INTERNAL then return end
     local verdict = py_interrupt()
-    if verdict and dgetinfo(2, "S").source ~= INTERNAL then
+    if verdict then
       dsethook(load_hook, "l")
       error({err = verdict}, 0)
     end
@@ -351,6 +379,16 @@ function api.table_keys(t)
   local keys = {}
   for k in next, t do keys[#keys + 1] = k end
   return keys
+end
+
+-- luaL_error's position prefix and luaL_argerror's function name, for errors a
+-- Python callable raises as a C library function would: called from Python inside
+-- that callable, level 2 is its (C) frame and level 3 the Lua code calling it.
+function api.c_error_context()
+  local where, info = "", dgetinfo(3, "Sl")
+  if info and info.currentline > 0 then where = info.short_src .. ":" .. info.currentline .. ": " end
+  local named = dgetinfo(2, "n")
+  return where, named and named.name or "?"
 end
 
 -- {double=...} replies whose text Python can't tell: -0 and a NaN's sign.

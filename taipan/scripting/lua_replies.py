@@ -129,6 +129,9 @@ class FromLua:
         self.table_type = type(runtime.table())
         self.table_keys = api.table_keys
         self.double_text = api.double_text
+        # The error replies the last conversion made, nested ones included: Redis
+        # counts each in the error stats as it writes it.
+        self.errors: list[ReplyError] = []
 
     def is_table(self, value: Any) -> bool:
         return type(value) is self.table_type
@@ -147,17 +150,22 @@ class FromLua:
             return None  # functions, userdata, coroutines: a null, as in Redis
         if depth >= MAX_REPLY_DEPTH:
             # A self-referencing or absurdly deep table: Redis runs out of Lua stack.
-            return ReplyError("ERR reached lua stack limit")
+            error = ReplyError("ERR reached lua stack limit")
+            self.errors.append(error)
+            return error
         return self._table(value, script_resp, depth + 1)
 
     def _table(self, table: Any, script_resp: int, depth: int) -> Any:
         err = table[b"err"]
         if type(err) is bytes:
-            return script_error(table)
+            error = script_error(table)
+            self.errors.append(error)
+            return error
         ok = table[b"ok"]
         if type(ok) is bytes:
-            return Status(ok.decode("utf-8", "surrogateescape").replace("\r", " ")
-                          .replace("\n", " "))
+            # Redis copies it as a C string: it ends at a NUL.
+            return Status(ok.split(b"\0", 1)[0].decode("utf-8", "surrogateescape")
+                          .replace("\r", " ").replace("\n", " "))
         double = table[b"double"]
         if type(double) in (int, float):
             if double == 0 or double != double:
@@ -209,7 +217,7 @@ def script_error(table: Any, where: str = "") -> ScriptError:
     ``where`` names the script ("script: <sha>" or the function) when the error
     ended the script; a returned ``{err=...}`` table is replied as it is.
     """
-    message = table[b"err"].decode("utf-8", "surrogateescape")
+    message = lua_number_text(table[b"err"]).split("\0", 1)[0]  # a C string in Redis
     source, line = table[b"source"], table[b"line"]
     if where and type(source) is bytes and line is not None:
         line_text = lua_number_text(line)
@@ -224,7 +232,7 @@ def script_error(table: Any, where: str = "") -> ScriptError:
 def lua_number_text(value: Any) -> str:
     """How Lua's tostring writes a number (``%.14g``)."""
     if type(value) is bytes:
-        return value.decode("utf-8", "replace")
+        return value.decode("utf-8", "surrogateescape")
     if type(value) is int and abs(value) < 10**14:
         return str(value)
     return f"{value:.14g}"

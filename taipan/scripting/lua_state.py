@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 import lupa.lua51 as lua51
 
 from taipan.scripting.lua_bootstrap import INTERNAL_CHUNK, LUA_BOOTSTRAP
+from taipan.scripting.lua_bytecode import keep_tail_call_frames
 from taipan.scripting.lua_replies import FromLua, ToLua
+from taipan.scripting.script_run import LuaRaise
 
 if TYPE_CHECKING:
     from taipan.scripting.script_run import ScriptHost
@@ -39,9 +41,9 @@ class LuaState:
         bootstrap, error = load(LUA_BOOTSTRAP.encode(), INTERNAL_CHUNK.encode())
         if not bootstrap:
             raise RuntimeError(f"Lua bootstrap failed to compile: {error!r}")
-        api = bootstrap(host.redis_call, host.redis_pcall, host.log, sha1hex, host.set_resp, host.set_repl,
+        api = bootstrap(host.redis_call, host.redis_pcall, host.log, host.sha1hex, host.set_resp, host.set_repl,
                         host.interrupt, host.acl_check, host.register_function, _unwrap,
-                        function_mode)
+                        function_mode, host.math_random, host.math_randomseed)
         self.api = api
         self.compile_chunk = api.compile
         self.run_eval = api.run_eval
@@ -57,6 +59,10 @@ class LuaState:
         if not ok:
             raise SyntaxError(result.decode("utf-8", "surrogateescape")
                               if isinstance(result, bytes) else str(result))
+        chunk = self.api.dump(result)
+        patched = keep_tail_call_frames(chunk)
+        if patched != chunk:
+            result = self.api.load_binary(patched) or result
         return result
 
     def memory_used(self) -> int:
@@ -68,16 +74,18 @@ class LuaState:
 
 def _unwrap(value: Any) -> Any:
     """A Lua error raised from Python reaches Lua as the wrapped exception: hand
-    back the error table it carries."""
+    back what it carries (message, whether it is an {err=...} table, whether the
+    error stats counted it); the Lua side builds the table."""
+    if isinstance(value, LuaRaise):
+        return value.message, value.as_table, value.counted
     if isinstance(value, lua51.LuaError) and value.args:
-        return value.args[0]
+        message = value.args[0]
+        return message.encode("utf-8", "surrogateescape") if isinstance(message, str) else message
     return value
 
 
 def _install_libraries(runtime: Any) -> None:
     """cjson, cmsgpack, bit and struct, before the bootstrap makes them read-only."""
-    try:
-        from taipan.scripting import lua_libs
-    except ImportError:  # TEMPORARY while the libraries are written
-        return
+    from taipan.scripting import lua_libs
+
     lua_libs.install(runtime)

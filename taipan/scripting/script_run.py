@@ -10,16 +10,20 @@ writes from read-only scripts, disk errors before the first write.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import lupa.lua51 as lupa
 from lupa.lua51 import LuaError
 
 from taipan.errors import ReplyError
 from taipan.net.client import Client
-from taipan.scripting.lua_replies import error_text
+from taipan.scripting.lua_replies import error_text, lua_number_text
 
 if TYPE_CHECKING:
     from taipan.commands.table import Command
@@ -35,6 +39,42 @@ _LOG_LEVELS = {0: logging.DEBUG, 1: 15, 2: logging.INFO, 3: logging.WARNING}
 KILLED = b"ERR Script killed by user with SCRIPT KILL..."
 LOAD_TIMEOUT = b"ERR FUNCTION LOAD timeout"
 LOAD_TIMEOUT_MS = 500  # a library's body gets this long to register its functions
+_RAND48_SEED = 0x1234ABCD330E  # lrand48's initial X
+
+
+class LuaRaise(LuaError):
+    """An error a redis.* function (or math.random) raises into Lua: a message,
+    raised as an ``{err=...}`` table (``as_table``, built on the Lua side) or as a
+    plain string, as Redis's C functions raise them.
+
+    Only Python values travel in it, and no traceback frame may hold the call's
+    Lua arguments: lupa keeps the last exception a callback raised, and a Lua
+    object made inside a coroutine belongs to that coroutine's lua_State, which
+    is freed with it. Dropping such an object later reads freed memory.
+    """
+
+    def __init__(self, message: bytes, as_table: bool = False, counted: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.as_table = as_table
+        self.counted = counted  # the failed command was counted in the error stats
+
+
+def _lua_api(method: Callable[..., Any]) -> Callable[..., Any]:
+    """A redis.* function called by Lua: its LuaRaise reaches lupa without the
+    frames that hold the (Lua) arguments."""
+
+    @functools.wraps(method)
+    def call(self: Any, *args: Any) -> Any:
+        try:
+            return method(self, *args)
+        except LuaRaise as error:
+            failure = error
+        del args
+        failure.__traceback__ = None
+        raise failure
+
+    return call
 
 
 class ScriptRun:
@@ -77,6 +117,8 @@ class ScriptHost:
         self.serve_while_busy: Callable[[ScriptRun], None] | None = None
         # Set by the function registry: redis.register_function during FUNCTION LOAD.
         self.function_registrar: Callable[[ScriptRun, tuple[Any, ...]], bytes | None] | None = None
+        # math.random's lrand48 state: one per server, whichever Lua state asks.
+        self.rand48 = _RAND48_SEED
 
     # -- redis.call / redis.pcall ----------------------------------------------
     # Both are the Python callables themselves, not Lua wrappers: Lua 5.1 keeps the
@@ -87,7 +129,8 @@ class ScriptHost:
         status, value = self.call(args)
         if status == OK:
             return value
-        raise LuaError(self._error_table(status, value))
+        del args  # see LuaRaise: no Lua object may outlive the call in the traceback
+        raise LuaRaise(value, as_table=True, counted=status == COUNTED_ERROR)
 
     def redis_pcall(self, *args: Any) -> Any:
         status, value = self.call(args)
@@ -113,32 +156,32 @@ class ScriptHost:
         argv = _to_argv(args)
         if argv is None:
             return ERROR, b"ERR Lua redis lib command arguments must be strings or integers"
-        command = self._command(argv)
-        if type(command) is not bytes:
-            refusal = self._refusal(run, command)  # type: ignore[arg-type]
+        command, refusal = self._command(argv)
+        if refusal is None:
+            assert command is not None
+            refusal = self._refusal(run, command)
             if refusal is None:
-                return self._execute(run, command, argv)  # type: ignore[arg-type]
-        else:
-            refusal, command = command, None
+                return self._execute(run, command, argv)
+        # Charged to the command when one was found (a bad arity, say), as in Redis.
         self.instance.dispatcher.count_rejection(
             command, ReplyError(refusal.decode("utf-8", "surrogateescape")))
         return COUNTED_ERROR, refusal
 
-    def _command(self, argv: list[bytes]) -> Command | bytes:
+    def _command(self, argv: list[bytes]) -> tuple[Command | None, bytes | None]:
+        """The command ``argv`` names (the container itself when it names no
+        subcommand) and the refusal when it is unknown or has a bad arity."""
         commands = self.instance.dispatcher.commands
         command = commands.get(argv[0]) or commands.get(argv[0].lower())
         if command is None:
-            return b"ERR Unknown Redis command called from script"
-        if command.subcommands and (len(argv) >= 2 or command.handler is None):
-            if len(argv) < 2:
-                return b"ERR Wrong number of args calling Redis command from script"
+            return None, b"ERR Unknown Redis command called from script"
+        if command.subcommands and len(argv) >= 2:
             command = command.subcommands.get(argv[1].lower())
             if command is None:
-                return b"ERR Unknown Redis command called from script"
+                return None, b"ERR Unknown Redis command called from script"
         arity = command.arity
         if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
-            return b"ERR Wrong number of args calling Redis command from script"
-        return command
+            return command, b"ERR Wrong number of args calling Redis command from script"
+        return command, None
 
     def _refusal(self, run: ScriptRun, command: Command) -> bytes | None:
         if command.denied_in_scripts:
@@ -167,32 +210,125 @@ class ScriptHost:
 
     # -- the rest of the redis table ------------------------------------------------
 
-    def set_resp(self, version: int) -> bool:
-        if self.run is None:
-            return False
-        self.client.resp = int(version)
-        return True
+    # These are C functions in Redis, and Python callables here for the same reason
+    # as redis.call: a C function keeps the caller's frame on a tail call, so an
+    # argument error still names the script's line.
 
-    def set_repl(self, flags: int) -> bool:
-        if self.run is None:
-            return False
-        self.run.repl_flags = int(flags)
-        return True
+    def _raise(self, message: bytes) -> LuaRaise:
+        """The {err=...} table Redis's luaPushError + lua_error raise."""
+        return LuaRaise(message, as_table=True)
 
-    def log(self, level: int, text: bytes) -> None:
-        log.log(_LOG_LEVELS[int(level)], text.decode("utf-8", "replace"))
+    @_lua_api
+    def sha1hex(self, *args: Any) -> bytes:
+        """redis.sha1hex(string): numbers hash as Lua writes them, others as ""."""
+        if len(args) != 1:
+            raise self._raise(b"ERR wrong number of arguments")
+        value = args[0]
+        if type(value) is not bytes:
+            value = (lua_number_text(value).encode() if type(value) in (int, float)
+                     else b"")
+        return hashlib.sha1(value).hexdigest().encode()
 
-    def acl_check(self, *args: Any) -> tuple[int, Any]:
+    @_lua_api
+    def set_resp(self, *args: Any) -> None:
         if self.run is None:
-            return ERROR, b"ERR redis.acl_check_cmd can only be called inside a script invocation"
+            raise self._raise(b"ERR redis.setresp can only be called inside a script invocation")
+        if len(args) != 1:
+            raise self._raise(b"ERR redis.setresp() requires one argument.")
+        version = _c_int(args[0])
+        if version not in (2, 3):
+            raise self._raise(b"ERR RESP version must be 2 or 3.")
+        self.client.resp = version
+
+    @_lua_api
+    def set_repl(self, *args: Any) -> None:
+        run = self.run
+        if run is None:
+            raise self._raise(b"ERR redis.set_repl can only be called inside a script invocation")
+        if len(args) != 1:
+            raise self._raise(b"ERR redis.set_repl() requires two arguments.")
+        flags = _c_int(args[0])
+        if flags & ~3:
+            raise self._raise(b"ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, "
+                              b"REPL_ALL or REPL_NONE.")
+        run.repl_flags = flags
+
+    @_lua_api
+    def log(self, *args: Any) -> None:
+        """redis.log(level, message, ...): strings and numbers joined by spaces."""
+        if len(args) < 2:
+            raise self._raise(b"ERR redis.log() requires two arguments or more.")
+        if lua_tonumber(args[0]) is None:
+            raise self._raise(b"ERR First argument must be a number (log level).")
+        level = _c_int(args[0])
+        if not 0 <= level <= 3:
+            raise self._raise(b"ERR Invalid debug level.")
+        text = b""
+        for index, value in enumerate(args[1:], 1):
+            if type(value) in (int, float):
+                value = lua_number_text(value).encode()
+            if type(value) is bytes:
+                text += (b" " + value) if index != 1 else value
+        log.log(_LOG_LEVELS[level], text.decode("utf-8", "replace"))
+
+    @_lua_api
+    def math_random(self, *args: Any) -> float | int:
+        """Redis's math.random: lrand48, the same numbers on every platform."""
+        if self.run is None:
+            raise LuaRaise(b"math.random can only be called inside a script invocation")
+        self.rand48 = (0x5DEECE66D * self.rand48 + 0xB) & 0xFFFFFFFFFFFF
+        r = ((self.rand48 >> 17) % 2147483647) / 2147483647
         if not args:
-            return ERROR, b"ERR Please specify at least one argument for this redis lib call"
+            return r
+        if len(args) == 1:
+            u = self._check_int(1, args)
+            if not 1 <= u:
+                raise self._lib_error("interval is empty", 1)
+            return math.floor(r * u) + 1
+        if len(args) == 2:
+            low, u = self._check_int(1, args), self._check_int(2, args)
+            if not low <= u:
+                raise self._lib_error("interval is empty", 2)
+            return math.floor(r * (u - low + 1)) + low
+        raise self._lib_error("wrong number of arguments")
+
+    @_lua_api
+    def math_randomseed(self, *args: Any) -> None:
+        if self.run is None:
+            raise LuaRaise(b"math.randomseed can only be called inside a script invocation")
+        seed = self._check_int(1, args) & 0xFFFFFFFF
+        self.rand48 = (seed << 16) | 0x330E
+
+    def _check_int(self, index: int, args: tuple[Any, ...]) -> int:
+        """luaL_checkint: argument ``index`` (1-based) as a C int, or Lua's error."""
+        value = args[index - 1] if index <= len(args) else None
+        if lua_tonumber(value) is None:
+            got = "no value" if index > len(args) else _lua_type_name(value)
+            raise self._lib_error(f"number expected, got {got}", index)
+        return _c_int(value)
+
+    def _lib_error(self, message: str, arg: int = 0) -> LuaRaise:
+        """luaL_error (``arg`` 0) or luaL_argerror from a C library function: the
+        calling line's position first, as Lua writes it."""
+        run = self.run
+        where, name = run.lua.api.c_error_context() if run is not None else (b"", b"?")
+        if arg:
+            message = f"bad argument #{arg} to '{name.decode()}' ({message})"
+        return LuaRaise(where + message.encode())
+
+    @_lua_api
+    def acl_check(self, *args: Any) -> bool:
+        if self.run is None:
+            raise self._raise(
+                b"ERR redis.acl_check_cmd can only be called inside a script invocation")
+        if not args:
+            raise self._raise(b"ERR Please specify at least one argument for this redis lib call")
         argv = _to_argv(args)
         if argv is None:
-            return ERROR, b"ERR Lua redis lib command arguments must be strings or integers"
-        if type(self._command(argv)) is bytes:
-            return ERROR, b"ERR Invalid command passed to redis.acl_check_cmd()"
-        return OK, True  # every client is the default user, who may run everything
+            raise self._raise(b"ERR Lua redis lib command arguments must be strings or integers")
+        if self._command(argv)[1] is not None:
+            raise self._raise(b"ERR Invalid command passed to redis.acl_check_cmd()")
+        return True  # every client is the default user, who may run everything
 
     def register_function(self, *args: Any) -> tuple[int, Any]:
         run = self.run
@@ -242,3 +378,47 @@ def _to_argv(args: tuple[Any, ...]) -> list[bytes] | None:
         else:
             return None
     return argv
+
+
+def lua_tonumber(value: Any) -> float | int | None:
+    """Lua 5.1's ``lua_tonumber``: numbers, and strings ``strtod`` reads whole
+    (surrounding blanks, ``0x`` hex, ``inf``/``nan`` included); None otherwise."""
+    if type(value) in (int, float):
+        return value
+    if type(value) is not bytes:
+        return None
+    try:
+        text = value.decode("ascii").strip(" \t\n\r\f\v")
+    except UnicodeDecodeError:
+        return None
+    if not text or "_" in text:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return float.fromhex(text) if "x" in text.lower() else None
+    except ValueError:
+        return None
+
+
+def _lua_type_name(value: Any) -> str:
+    if value is None:
+        return "nil"
+    if type(value) is bool:
+        return "boolean"
+    if type(value) is bytes:
+        return "string"
+    return lupa.lua_type(value) or "userdata"
+
+
+def _c_int(value: Any) -> int:
+    """``(int)lua_tonumber(v)``: 0 for non-numbers, truncated toward zero; NaN and
+    out-of-range values become INT_MIN as on x86-64."""
+    number = lua_tonumber(value)
+    if number is None:
+        return 0
+    if (isinstance(number, float) and math.isnan(number)) or abs(number) >= 2**31:
+        return -(2**31)
+    return int(number)

@@ -15,18 +15,29 @@ Plain Lua rather than Python callbacks, because:
   order Redis's Lua (the same 5.1 code) walks them.
 
 This module holds what the libraries share (``SUPPORT_LUA``): errors that read
-like ``luaL_error``/``luaL_argerror`` from a C function, the C conversions of a
-double to ``long``/``int``/``uint64_t`` as x86-64 performs them, and IEEE 754
-encoding/decoding of floats and doubles. ``install`` compiles everything under
-the chunk name ``CHUNK_NAME``, the scripting core's internal chunk name, so its
-error handler skips these frames when it looks for the user's line.
+like ``luaL_error``/``luaL_argerror`` raised from a C function, the C
+conversions of a double to ``long``/``int``/``uint64_t`` as x86-64 performs
+them, how far glibc's ``strtod`` reads, and IEEE 754 encoding and decoding of
+floats and doubles. ``install`` compiles everything under the chunk name
+``CHUNK_NAME``, the scripting core's internal chunk name, so its error handler
+skips these frames when it looks for the user's line; for the same reason no
+library code tail-calls a function that can raise.
+
+Known differences from Redis, all unavoidable in plain Lua: ``cjson.null`` is a
+full userdata (``getmetatable`` gives ``false`` rather than ``nil``); a library
+function a script tail-calls (``return cjson.decode(x)``) loses the caller's
+``user_script:N:`` prefix on its errors, since a Lua function, unlike a C one,
+replaces the caller's frame; NaN payloads are not kept (only the sign is).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.scripting.lua_libs import bit, cjson, cmsgpack, struct
+
+if TYPE_CHECKING:
+    from lupa.lua51 import LuaRuntime
 
 # Must equal taipan.scripting.lua_bootstrap.INTERNAL_CHUNK (a test checks it).
 CHUNK_NAME = "=taipan"
@@ -36,12 +47,19 @@ local getinfo = ...
 local type, error, tostring, tonumber, select, unpack, format =
       type, error, tostring, tonumber, select, unpack, string.format
 local floor, ceil, frexp, ldexp, huge = math.floor, math.ceil, math.frexp, math.ldexp, math.huge
-local char, byte = string.char, string.byte
+local char, byte, find, sub, lower = string.char, string.byte, string.find, string.sub, string.lower
 local S = {}
 
 -- Redis's cjson.null is a NULL lightuserdata, which Lua code cannot make; a
--- zero-size userdata has the same type and is equal only to itself.
-S.NULL = newproxy(false)
+-- zero-size userdata has the same type and is equal only to itself. tostring
+-- prints a NULL pointer as glibc does; the metatable is locked so no script
+-- can change that for the next (getmetatable answers false, not nil).
+S.NULL = newproxy(true)
+do
+  local meta = getmetatable(S.NULL)
+  meta.__tostring = function() return "userdata: (nil)" end
+  meta.__metatable = false
+end
 
 -- NaN's sign shows only through tostring ("-nan"); keep one of each.
 local nan = 0 / 0
@@ -265,6 +283,72 @@ function S.from_float_be(b1, b2, b3, b4)
   return v
 end
 
+-- C library behaviour ----------------------------------------------------------
+-- How many characters glibc's strtod takes from s at p (0 if none): decimal,
+-- hex ("0x1.8p3"), "inf"/"infinity", "nan" or "nan(chars)", after a sign.
+function S.strtod_length(s, p)
+  -- Most numbers are plain decimals: no inf/nan/hex to consider.
+  local _, e = find(s, "^-?%d+%.?%d*", p)
+  if e then
+    local c = byte(s, e + 1)
+    if c == 101 or c == 69 then
+      local _, exp_end = find(s, "^[eE][+-]?%d+", e + 1)
+      return (exp_end or e) + 1 - p
+    end
+    if c ~= 120 and c ~= 88 then return e + 1 - p end
+  end
+  local q = p
+  local c = byte(s, q)
+  if c == 43 or c == 45 then q = q + 1; c = byte(s, q) end
+  if c == 105 or c == 73 or c == 110 or c == 78 then
+    local word = lower(sub(s, q, q + 2))
+    if word == "inf" then
+      if lower(sub(s, q + 3, q + 7)) == "inity" then return q + 8 - p end
+      return q + 3 - p
+    elseif word == "nan" then
+      local _, close = find(s, "^%([%w_]*%)", q + 3)
+      return (close or q + 2) + 1 - p
+    end
+  end
+  local hex = c == 48 and (byte(s, q + 1) == 120 or byte(s, q + 1) == 88)
+  local digit, exponent = hex and "^%x*" or "^%d*", hex and "^[pP][+-]?%d+" or "^[eE][+-]?%d+"
+  local r = hex and q + 2 or q
+  _, e = find(s, digit, r)
+  local ndigits = e - r + 1
+  r = e + 1
+  if byte(s, r) == 46 then
+    _, e = find(s, digit, r + 1)
+    ndigits = ndigits + e - r
+    r = e + 1
+  end
+  if ndigits == 0 then
+    if hex then return q + 1 - p end  -- just the "0" of "0x"
+    return 0
+  end
+  _, e = find(s, exponent, r)
+  if e then r = e + 1 end
+  return r - p
+end
+
+-- a * b for C ints below 2^31, wrapping like the hardware: split b so every
+-- partial product stays exact in a double.
+function S.int_mul(a, b)
+  local r = (a * (b % 65536) + (a * floor(b / 65536) % 65536) * 65536) % 4294967296
+  if r > 2147483647 then r = r - 4294967296 end
+  return r
+end
+
+-- UTF-8 bytes of a code point up to 0x10FFFF.
+function S.utf8(cp)
+  if cp <= 0x7F then return char(cp) end
+  if cp <= 0x7FF then return char(floor(cp / 64) + 0xC0, cp % 64 + 0x80) end
+  if cp <= 0xFFFF then
+    return char(floor(cp / 4096) + 0xE0, floor(cp / 64) % 64 + 0x80, cp % 64 + 0x80)
+  end
+  return char(floor(cp / 262144) + 0xF0, floor(cp / 4096) % 64 + 0x80,
+              floor(cp / 64) % 64 + 0x80, cp % 64 + 0x80)
+end
+
 return S
 """
 
@@ -276,7 +360,7 @@ def _compile(lua: Any, source: str) -> Any:
     return result
 
 
-def install(lua: Any) -> None:
+def install(lua: LuaRuntime) -> None:
     """Create the globals ``cjson``, ``cmsgpack``, ``bit`` and ``struct`` in ``lua``.
 
     Call it on a fresh ``lupa.lua51.LuaRuntime`` before the sandbox removes
@@ -285,5 +369,5 @@ def install(lua: Any) -> None:
     """
     support = _compile(lua, SUPPORT_LUA)(lua.eval("debug and debug.getinfo"))
     globals_ = lua.globals()
-    for module in (cjson, cmsgpack, bit, struct):
+    for module in (cjson, struct, cmsgpack, bit):  # Redis's load order
         globals_[module.NAME.encode()] = module.build(lambda src: _compile(lua, src), support)

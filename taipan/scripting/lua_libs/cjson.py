@@ -24,14 +24,15 @@ NAME = "cjson"
 
 LUA_SOURCE = r"""
 local S = ...
-local type, select, next, rawget, tostring, tonumber =
-      type, select, next, rawget, tostring, tonumber
+local type, select, next, pairs, ipairs, rawget, tonumber, unpack =
+      type, select, next, pairs, ipairs, rawget, tonumber, unpack
 local floor, huge = math.floor, math.huge
 local byte, char, sub, find, gsub, lower, format =
       string.byte, string.char, string.sub, string.find, string.gsub, string.lower,
       string.format
 local concat = table.concat
 local NULL = S.NULL
+local strtod_length, int_mul, utf8 = S.strtod_length, S.int_mul, S.utf8
 local MAXCSTACK = 8000  -- LUAI_MAXCSTACK: lua_checkstack's limit
 local INT_MAX = 2147483647
 
@@ -49,14 +50,6 @@ local function quote(s)
   return "\"" .. s .. "\""
 end
 
--- items * ratio as a C int multiplication (wraps), exactly: both factors are
--- below 2^31, so split one of them to keep every partial product exact.
-local function int_mul(a, b)
-  local r = (a * (b % 65536) + (a * floor(b / 65536) % 65536) * 65536) % 4294967296
-  if r > INT_MAX then r = r - 4294967296 end
-  return r
-end
-
 -- Decoder tables ----------------------------------------------------------------
 local TOKEN = {}  -- single-character tokens; nil means "invalid token"
 TOKEN[123], TOKEN[125], TOKEN[91], TOKEN[93] = "T_OBJ_BEGIN", "T_OBJ_END", "T_ARR_BEGIN", "T_ARR_END"
@@ -66,23 +59,12 @@ for c = 48, 57 do TOKEN[c] = "unknown" end
 local UNESCAPE = {[34] = "\"", [92] = "\\", [47] = "/", [98] = "\b", [116] = "\t",
                   [110] = "\n", [102] = "\f", [114] = "\r"}
 
-local function utf8(cp)
-  if cp <= 0x7F then return char(cp) end
-  if cp <= 0x7FF then return char(floor(cp / 64) + 0xC0, cp % 64 + 0x80) end
-  if cp <= 0xFFFF then
-    return char(floor(cp / 4096) + 0xE0, floor(cp / 64) % 64 + 0x80, cp % 64 + 0x80)
-  end
-  return char(floor(cp / 262144) + 0xF0, floor(cp / 4096) % 64 + 0x80,
-              floor(cp / 64) % 64 + 0x80, cp % 64 + 0x80)
-end
-
 local function new_module()
-  local cjson = {_NAME = "cjson", _VERSION = "2.1.0", null = NULL}
   -- Defaults of the C code's json_config_t.
-  local sparse_convert, sparse_ratio, sparse_safe = 0, 2, 10
-  local encode_max_depth, decode_max_depth = 1000, 1000
-  local encode_invalid, decode_invalid = 0, 1
-  local keep_buffer, number_fmt, precision = 1, "%.14g", 14
+  local cfg = {sparse_convert = 0, sparse_ratio = 2, sparse_safe = 10, encode_max_depth = 1000,
+               decode_max_depth = 1000, encode_invalid = 0, decode_invalid = 1,
+               keep_buffer = 1, precision = 14}
+  local number_fmt = "%.14g"
 
   -- Encoding ------------------------------------------------------------------
   local encode
@@ -94,8 +76,8 @@ local function new_module()
 
   local function number_text(num)
     if num ~= num or num == huge or num == -huge then
-      if encode_invalid == 0 then exception(num, "must not be NaN or Inf") end
-      if encode_invalid == 2 then return "null" end
+      if cfg.encode_invalid == 0 then exception(num, "must not be NaN or Inf") end
+      if cfg.encode_invalid == 2 then return "null" end
       if num ~= num then return "nan" end  -- not "-nan"
     end
     return format(number_fmt, num)
@@ -110,8 +92,8 @@ local function new_module()
       if k > max then max = k > INT_MAX and -2147483648 or k end
       items = items + 1
     end
-    if sparse_ratio > 0 and max > int_mul(items, sparse_ratio) and max > sparse_safe then
-      if sparse_convert == 0 then exception(t, "excessively sparse array") end
+    if cfg.sparse_ratio > 0 and max > int_mul(items, cfg.sparse_ratio) and max > cfg.sparse_safe then
+      if cfg.sparse_convert == 0 then exception(t, "excessively sparse array") end
       return -1
     end
     return max
@@ -125,7 +107,7 @@ local function new_module()
     elseif t == "boolean" then n = n + 1; out[n] = v and "true" or "false"
     elseif t == "table" then
       depth = depth + 1
-      if depth > encode_max_depth or top + 3 > MAXCSTACK then
+      if depth > cfg.encode_max_depth or top + 3 > MAXCSTACK then
         S.raise(encode, format("Cannot serialise, excessive nesting (%d)", depth))
       end
       local len = array_length(v)
@@ -169,44 +151,10 @@ local function new_module()
     out = nil
     return result
   end
-  cjson.encode = encode
 
   -- Decoding ------------------------------------------------------------------
   local decode
   local str, len  -- the text being decoded (decoding never re-enters itself)
-
-  -- How many characters strtod would take from position p (0 if none).
-  local function strtod_length(p)
-    local q = p
-    local c = byte(str, q)
-    if c == 43 or c == 45 then q = q + 1; c = byte(str, q) end
-    local word = lower(sub(str, q, q + 2))
-    if word == "inf" then
-      if lower(sub(str, q + 3, q + 7)) == "inity" then return q + 8 - p end
-      return q + 3 - p
-    elseif word == "nan" then
-      local _, close = find(str, "^%([%w_]*%)", q + 3)
-      return (close or q + 2) + 1 - p
-    end
-    local hex = c == 48 and (byte(str, q + 1) == 120 or byte(str, q + 1) == 88)
-    local digit, exponent = hex and "^%x*" or "^%d*", hex and "^[pP][+-]?%d+" or "^[eE][+-]?%d+"
-    local r = hex and q + 2 or q
-    local _, e = find(str, digit, r)
-    local ndigits = e - r + 1
-    r = e + 1
-    if byte(str, r) == 46 then
-      _, e = find(str, digit, r + 1)
-      ndigits = ndigits + e - r
-      r = e + 1
-    end
-    if ndigits == 0 then
-      if hex then return q + 1 - p end  -- just the "0" of "0x"
-      return 0
-    end
-    _, e = find(str, exponent, r)
-    if e then r = e + 1 end
-    return r - p
-  end
 
   -- json_is_invalid_number: what strict JSON forbids but strtod takes.
   local function invalid_number(p)
@@ -225,16 +173,17 @@ local function new_module()
 
   -- Tokens are (type, value, next position, position reported in errors).
   local function number_token(p)
-    local l = strtod_length(p)
+    local l = strtod_length(str, p)
     if l == 0 then return "T_ERROR", "invalid number", p, p end
     return "T_NUMBER", tonumber(sub(str, p, p + l - 1)), p + l, p
   end
 
   local function string_token(p)
+    local e = find(str, "[\"\\]", p + 1)
+    if e and byte(str, e) == 34 then return "T_STRING", sub(str, p + 1, e - 1), e + 1, p end
     local parts, np = {}, 0
     local q = p + 1
     while true do
-      local e = find(str, "[\"\\]", q)
       if e == nil then return "T_ERROR", "unexpected end of string", len + 1, len + 1 end
       if e > q then np = np + 1; parts[np] = sub(str, q, e - 1) end
       if byte(str, e) == 34 then return "T_STRING", concat(parts, "", 1, np), e + 1, p end
@@ -262,6 +211,7 @@ local function new_module()
       else
         return "T_ERROR", "invalid escape code", e, e
       end
+      e = find(str, "[\"\\]", q)
     end
   end
 
@@ -277,7 +227,7 @@ local function new_module()
     if tt ~= "unknown" then return tt, nil, p + 1, p end
     if c == 34 then return string_token(p) end
     if c == 45 or (c >= 48 and c <= 57) then
-      if decode_invalid == 0 and invalid_number(p) then
+      if cfg.decode_invalid == 0 and invalid_number(p) then
         return "T_ERROR", "invalid number", p, p
       end
       return number_token(p)
@@ -286,7 +236,7 @@ local function new_module()
     if sub(word, 1, 4) == "true" then return "T_BOOLEAN", true, p + 4, p end
     if word == "false" then return "T_BOOLEAN", false, p + 5, p end
     if sub(word, 1, 4) == "null" then return "T_NULL", NULL, p + 4, p end
-    if decode_invalid == 1 and invalid_number(p) then return number_token(p) end
+    if cfg.decode_invalid == 1 and invalid_number(p) then return number_token(p) end
     return "T_ERROR", "invalid token", p, p
   end
 
@@ -297,7 +247,7 @@ local function new_module()
 
   -- json_decode_descend: the container's bracket is just before p.
   local function descend(depth, top, slots, p)
-    if depth > decode_max_depth or top + slots > MAXCSTACK then
+    if depth > cfg.decode_max_depth or top + slots > MAXCSTACK then
       S.raise(decode, format("Found too many nested data structures (%d) at character %d",
                              depth, p - 1))
     end
@@ -305,13 +255,17 @@ local function new_module()
 
   local parse_object, parse_array
   -- `top` is the height of the C function's stack before the value is pushed.
+  -- No tail calls on paths that can raise: a "(tail call)" frame would stop
+  -- the scripting core's error handler short of the user's line.
   local function parse_value(tt, value, p, at, depth, top)
     if tt == "T_STRING" or tt == "T_NUMBER" or tt == "T_BOOLEAN" or tt == "T_NULL" then
       return value, p
-    elseif tt == "T_OBJ_BEGIN" then return parse_object(p, depth + 1, top)
-    elseif tt == "T_ARR_BEGIN" then return parse_array(p, depth + 1, top)
     end
-    unexpected("value", tt, value, at)
+    local t
+    if tt == "T_OBJ_BEGIN" then t, p = parse_object(p, depth + 1, top)
+    elseif tt == "T_ARR_BEGIN" then t, p = parse_array(p, depth + 1, top)
+    else unexpected("value", tt, value, at) end
+    return t, p
   end
 
   parse_object = function(p, depth, top)
@@ -370,92 +324,80 @@ local function new_module()
     str = nil
     return result
   end
-  cjson.decode = decode
 
   -- Configuration -------------------------------------------------------------
-  -- json_arg_init, json_integer_option and json_enum_option.
-  local function arg_init(api, name, max, nargs)
-    if nargs > max then S.argerror(api, name, max + 1, "found too many arguments") end
-  end
-
+  -- json_integer_option and json_enum_option; `idx` is the argument checked.
   local function integer_option(api, name, idx, value, current, min, max)
-    if value == nil then return current end
+    if value == nil then return current, current end
     local v = S.toint(S.checkinteger(api, name, idx, value, true))
-    if v < min or v > max then
+    if v < min or v > max then  -- the C code always blames argument 1 here
       S.argerror(api, name, 1, format("expected integer between %d and %d", min, max))
     end
-    return v
+    return v, v
   end
 
   local function enum_option(api, name, idx, value, current, options)
-    if value == nil then return current end
-    if type(value) == "boolean" then return value and 1 or 0 end
-    local s = S.checkstring(api, name, idx, value, true)
-    for i = 1, #options do
-      if options[i] == s then return i - 1 end
+    local setting = current
+    if type(value) == "boolean" then setting = value and 1 or 0
+    elseif value ~= nil then
+      local s = S.checkstring(api, name, idx, value, true)
+      setting = nil
+      for i = 1, #options do
+        if options[i] == s then setting = i - 1 end
+      end
+      if setting == nil then S.argerror(api, name, idx, "invalid option '" .. s .. "'") end
     end
-    S.argerror(api, name, idx, "invalid option '" .. s .. "'")
-  end
-
-  local function enum_result(setting, options)
-    if setting <= 1 then return setting == 1 end
-    return options[setting + 1]
+    if setting <= 1 then return setting, setting == 1 end
+    return setting, options[setting + 1]
   end
 
   local BOOL, INVALID = {"off", "on"}, {"off", "on", "null"}
-
-  local function config(name, body)
+  -- Per function, per argument: the setting, then an option list or a range.
+  local OPTIONS = {
+    encode_sparse_array = {{"sparse_convert", BOOL}, {"sparse_ratio", 0, INT_MAX},
+                           {"sparse_safe", 0, INT_MAX}},
+    encode_max_depth = {{"encode_max_depth", 1, INT_MAX}},
+    decode_max_depth = {{"decode_max_depth", 1, INT_MAX}},
+    encode_number_precision = {{"precision", 1, 14}},
+    -- The buffer it keeps or frees is invisible to scripts: only the flag is kept.
+    encode_keep_buffer = {{"keep_buffer", BOOL}},
+    encode_invalid_numbers = {{"encode_invalid", INVALID}},
+    decode_invalid_numbers = {{"decode_invalid", BOOL}},
+  }
+  local configure = {}
+  for name, specs in pairs(OPTIONS) do
     local api
     api = function(...)
-      -- Not a tail call: errors are reported from this frame.
-      local a, b, c = body(api, name, select("#", ...), ...)
-      if b == nil then return a end
-      return a, b, c
+      local nargs = select("#", ...)
+      if nargs > #specs then S.argerror(api, name, #specs + 1, "found too many arguments") end
+      local results = {}
+      for i, spec in ipairs(specs) do
+        local key, value = spec[1], (select(i, ...))
+        if spec[3] then
+          cfg[key], results[i] = integer_option(api, name, i, value, cfg[key], spec[2], spec[3])
+        else
+          cfg[key], results[i] = enum_option(api, name, i, value, cfg[key], spec[2])
+        end
+      end
+      number_fmt = "%." .. cfg.precision .. "g"
+      return unpack(results, 1, #specs)
     end
-    cjson[name] = api
+    configure[name] = api
   end
 
-  config("encode_sparse_array", function(api, name, nargs, convert, ratio, safe)
-    arg_init(api, name, 3, nargs)
-    sparse_convert = enum_option(api, name, 1, convert, sparse_convert, BOOL)
-    sparse_ratio = integer_option(api, name, 2, ratio, sparse_ratio, 0, INT_MAX)
-    sparse_safe = integer_option(api, name, 3, safe, sparse_safe, 0, INT_MAX)
-    return sparse_convert == 1, sparse_ratio, sparse_safe
-  end)
-  config("encode_max_depth", function(api, name, nargs, value)
-    arg_init(api, name, 1, nargs)
-    encode_max_depth = integer_option(api, name, 1, value, encode_max_depth, 1, INT_MAX)
-    return encode_max_depth
-  end)
-  config("decode_max_depth", function(api, name, nargs, value)
-    arg_init(api, name, 1, nargs)
-    decode_max_depth = integer_option(api, name, 1, value, decode_max_depth, 1, INT_MAX)
-    return decode_max_depth
-  end)
-  config("encode_number_precision", function(api, name, nargs, value)
-    arg_init(api, name, 1, nargs)
-    precision = integer_option(api, name, 1, value, precision, 1, 14)
-    number_fmt = "%." .. precision .. "g"
-    return precision
-  end)
-  -- The buffer it keeps or frees is invisible to scripts: only the flag matters.
-  config("encode_keep_buffer", function(api, name, nargs, value)
-    arg_init(api, name, 1, nargs)
-    keep_buffer = enum_option(api, name, 1, value, keep_buffer, BOOL)
-    return keep_buffer == 1
-  end)
-  config("encode_invalid_numbers", function(api, name, nargs, value)
-    arg_init(api, name, 1, nargs)
-    encode_invalid = enum_option(api, name, 1, value, encode_invalid, INVALID)
-    return enum_result(encode_invalid, INVALID)
-  end)
-  config("decode_invalid_numbers", function(api, name, nargs, value)
-    arg_init(api, name, 1, nargs)
-    decode_invalid = enum_option(api, name, 1, value, decode_invalid, BOOL)
-    return decode_invalid == 1
-  end)
-
+  -- Filled in the C code's order, which decides the order pairs() sees.
+  local cjson = {}
+  cjson.encode = encode
+  cjson.decode = decode
+  for _, name in ipairs({"encode_sparse_array", "encode_max_depth", "decode_max_depth",
+                         "encode_number_precision", "encode_keep_buffer",
+                         "encode_invalid_numbers", "decode_invalid_numbers"}) do
+    cjson[name] = configure[name]
+  end
   cjson.new = new_module
+  cjson.null = NULL
+  cjson._NAME = "cjson"
+  cjson._VERSION = "2.1.0"
   return cjson
 end
 

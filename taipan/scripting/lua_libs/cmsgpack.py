@@ -30,12 +30,8 @@ local MAXCSTACK = 8000  -- LUAI_MAXCSTACK: lua_checkstack's limit
 local MAX_NESTING = 16
 local TWO32, TWO63 = 4294967296, 9223372036854775808
 
-local cmsgpack = {
-  _NAME = "cmsgpack",
-  _VERSION = "lua-cmsgpack 0.4.0",
-  _COPYRIGHT = "Copyright (C) 2012, Salvatore Sanfilippo",
-  _DESCRIPTION = "MessagePack C implementation for Lua",
-}
+-- Filled in the C code's order, which decides the order pairs() sees.
+local cmsgpack = {}
 
 local function be16(n) return char(floor(n / 256), n % 256) end
 local function be32(n)
@@ -194,8 +190,11 @@ decode = function(p, top)
   local c = byte(data, p)
   if c < 128 then return c, p + 1 end
   if c >= 224 then return c - 256, p + 1 end
-  if c < 144 then return decode_map(p + 1, c - 128, top) end
-  if c < 160 then return decode_array(p + 1, c - 144, top) end
+  -- Containers are not tail called: a "(tail call)" frame would stop the
+  -- scripting core's error handler short of the user's line.
+  local t
+  if c < 144 then t, p = decode_map(p + 1, c - 128, top) return t, p end
+  if c < 160 then t, p = decode_array(p + 1, c - 144, top) return t, p end
   if c < 192 then
     local l = c - 160
     need(p, 1 + l)
@@ -249,14 +248,14 @@ decode = function(p, top)
     need(p, 3)
     local b1, b2 = byte(data, p + 1, p + 2)
     local l = b1 * 256 + b2
-    if c == 220 then return decode_array(p + 3, l, top) end
-    return decode_map(p + 3, l, top)
+    if c == 220 then t, p = decode_array(p + 3, l, top) else t, p = decode_map(p + 3, l, top) end
+    return t, p
   end
   if c == 221 or c == 223 then
     need(p, 5)
     local l = u32(p + 1)
-    if c == 221 then return decode_array(p + 5, l, top) end
-    return decode_map(p + 5, l, top)
+    if c == 221 then t, p = decode_array(p + 5, l, top) else t, p = decode_map(p + 5, l, top) end
+    return t, p
   end
   S.raise(api, BADFMT)
 end
@@ -324,6 +323,10 @@ unpack_limit = function(...)
   return S.spread(res, 1, cnt)
 end
 cmsgpack.unpack_limit = unpack_limit
+cmsgpack._NAME = "cmsgpack"
+cmsgpack._VERSION = "lua-cmsgpack 0.4.0"
+cmsgpack._COPYRIGHT = "Copyright (C) 2012, Salvatore Sanfilippo"
+cmsgpack._DESCRIPTION = "MessagePack C implementation for Lua"
 
 return cmsgpack
 """

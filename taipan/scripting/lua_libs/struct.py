@@ -58,7 +58,11 @@ end
 local function optsize(api, opt, fmt, i)
   local size = SIZES[opt]
   if size then return size, i end
-  if opt == C_ then return getnum(api, fmt, i, 1) end
+  -- getnum can raise: not a tail call, so the caller's frames stay visible.
+  if opt == C_ then
+    size, i = getnum(api, fmt, i, 1)
+    return size, i
+  end
   if opt == I_ or opt == U_ then
     size, i = getnum(api, fmt, i, 4)
     if size > MAXINTSIZE then

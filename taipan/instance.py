@@ -98,6 +98,8 @@ class Instance:
         self.functions = self.scripting.functions
         # The ScriptRun past busy-reply-threshold: other clients get -BUSY meanwhile.
         self.busy_script: Any = None
+        # Set by the network layer: runs when a busy script ends.
+        self.on_busy_end: Callable[[], None] | None = None
         # True while the dataset loads at startup: most commands answer -LOADING.
         self.loading = False
         self.loading_progress = LoadingProgress()
@@ -134,6 +136,8 @@ class Instance:
         """A script went past busy-reply-threshold (``run``) or ended (None)."""
         self.busy_script = run
         self.refresh_restrictions()
+        if run is None and self.on_busy_end is not None:
+            self.on_busy_end()
 
     def _propagate_expired(self, db_index: int, key: bytes) -> None:
         """An expired key's deletion reaches the AOF and replicas as a DEL, as Redis."""

@@ -10,7 +10,6 @@ import signal
 import socket
 import sys
 import time
-from functools import partial
 
 from taipan import __version__
 from taipan.config import Config, ConfigError
@@ -19,7 +18,7 @@ from taipan.durability import Durability
 from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
-from taipan.net.busy_scripts import serve_while_busy
+from taipan.net.busy_scripts import BusyService
 from taipan.net.connection import Connection
 from taipan.net.group_commit import GroupCommit
 
@@ -128,7 +127,10 @@ class ServerRuntime:
                  load_snapshot: bool | None = None) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
-        instance.scripting.host.serve_while_busy = partial(serve_while_busy, self)
+        # Other clients are served while a script is busy (SCRIPT KILL, -BUSY).
+        self.busy_service = BusyService(self)
+        instance.scripting.host.serve_while_busy = self.busy_service.serve
+        instance.on_busy_end = self.busy_service.script_ended
         self.group_commit = GroupCommit()  # appendfsync always: one fsync per loop turn
         self.prefer_hiredis = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
@@ -168,6 +170,10 @@ class ServerRuntime:
         return self.tcp_servers + ([self.unix_server] if self.unix_server else [])
 
     def _connection(self) -> Connection:
+        return Connection(self)
+
+    def new_connection(self) -> Connection:
+        """A connection for a socket accepted outside the event loop."""
         return Connection(self)
 
     async def start(self) -> None:

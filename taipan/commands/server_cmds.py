@@ -116,6 +116,10 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
                              + ("SCRIPT KILL" if busy.is_eval else "FUNCTION KILL")
                              + " or SHUTDOWN NOSAVE.")
         busy.killed = True
+        caller = busy.caller
+        if caller is not None:  # Redis exits without answering the script's caller
+            caller.reply_mode = "off"
+            caller.close_requested = True
     if server.shutdown_requested is None or not server.prepare_shutdown(
             save, force=b"FORCE" in options):
         raise err("Errors trying to SHUTDOWN. Check logs.")

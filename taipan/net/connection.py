@@ -43,6 +43,17 @@ class Connection(asyncio.Protocol):
     # -- lifecycle ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        if self.client is not None:
+            # Accepted while a script was busy (net/busy_scripts.py): the event loop
+            # now takes over the socket; the client and its state carry on.
+            self.transport = transport  # type: ignore[assignment]
+            self.client.transport = transport
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                self.client.fd = sock.fileno()
+            if self.reader.pending():
+                asyncio.get_running_loop().call_soon(self._drain_if_free)
+            return
         self.transport = transport  # type: ignore[assignment]
         instance = self.runtime.instance
         instance.stats.connections_received += 1

@@ -176,6 +176,10 @@ class Scripting:
         if lua.is_table(result) and type(result[b"err"]) in (bytes, int, float):
             # luaExtractErrorInformation takes any lua_isstring err (numbers too)
             raise script_error(result, run.name)
+        if result == b"not enough memory":
+            # The script hit the Lua memory cap (Redis has none): collect what it
+            # left behind now, or the next script would start out of memory.
+            lua.collect_garbage()
         text = result.decode("utf-8", "replace") if isinstance(result, bytes) else str(result)
         raise ScriptError(f"ERR Error running script {run.name}, {text[:100]}")
 

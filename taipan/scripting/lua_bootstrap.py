@@ -394,6 +394,7 @@ end
 -- {double=...} replies whose text Python can't tell: -0 and a NaN's sign.
 api.double_text = function(t) return string.format("%.17g", rawget(t, "double")) end
 api.real = real
+api.collect_garbage = function() collectgarbage("collect") end
 api.globals = G
 api.kill_error = killed
 return api

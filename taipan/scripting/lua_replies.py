@@ -183,14 +183,22 @@ class FromLua:
                 # addReplyVerbatim sends three format bytes: cut or padded with spaces.
                 return Verbatim(text, (fmt.split(b"\0", 1)[0] + b"   ")[:3])
         convert = self.convert
+        # Plain loops, not generator expressions: a generator is one more Python
+        # frame per nesting level, and deep replies must stay within the recursion
+        # limit until MAX_REPLY_DEPTH cuts them.
         mapping = table[b"map"]
         if self.is_table(mapping):
-            return MapPairs((convert(k, script_resp, depth), convert(mapping[k], script_resp, depth))
-                            for k in self.table_keys(mapping).values())
+            pairs = MapPairs()
+            for k in self.table_keys(mapping).values():
+                pairs.append((convert(k, script_resp, depth),
+                              convert(mapping[k], script_resp, depth)))
+            return pairs
         members = table[b"set"]
         if self.is_table(members):
-            return SetReply(convert(k, script_resp, depth)
-                            for k in self.table_keys(members).values())
+            reply = SetReply()
+            for k in self.table_keys(members).values():
+                reply.append(convert(k, script_resp, depth))
+            return reply
         items = []
         index = 1
         while True:

@@ -65,6 +65,9 @@ class LuaState:
             result = self.api.load_binary(patched) or result
         return result
 
+    def collect_garbage(self) -> None:
+        self.api.collect_garbage()
+
     def memory_used(self) -> int:
         return int(self.runtime.get_memory_used() or 0)
 

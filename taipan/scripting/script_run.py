@@ -374,7 +374,9 @@ def _to_argv(args: tuple[Any, ...]) -> list[bytes] | None:
         elif kind is int:
             argv.append(b"%d" % arg if -_E17 < arg < _E17 else b"%.17g" % arg)
         elif kind is float:
-            argv.append(b"%.17g" % arg)
+            # C's printf writes the sign of a NaN (0/0 is -nan on x86-64); Python's doesn't.
+            argv.append(b"%.17g" % arg if arg == arg or math.copysign(1.0, arg) > 0
+                        else b"-nan")
         else:
             return None
     return argv

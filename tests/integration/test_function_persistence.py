@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support.raw import RawClient
+from support.raw import RawClient, library_codes
 from support.servers import redis_server_path, start_redis, start_taipan
 
 LIB = b"#!lua name=lib\nredis.register_function('f', function() return 1 end)"
@@ -19,18 +19,6 @@ needs_redis = pytest.mark.skipif(redis_server_path() is None,
                                  reason="redis-server is not installed")
 
 
-def _library_codes(client: RawClient) -> set[bytes]:
-    """The codes FUNCTION LIST WITHCODE shows (RESP2)."""
-    reply = client.call("FUNCTION", "LIST", "WITHCODE")
-    codes, marker = set(), b"$12\r\nlibrary_code\r\n"
-    start = reply.find(marker)
-    while start >= 0:
-        head, _, rest = reply[start + len(marker):].partition(b"\r\n")
-        codes.add(rest[:int(head[1:])])
-        start = reply.find(marker, start + 1)
-    return codes
-
-
 def _load_libraries(client: RawClient) -> None:
     assert client.call("FUNCTION", "LOAD", LIB) == b"$3\r\nlib\r\n"
     assert client.call("FUNCTION", "LOAD", LIB2) == b"$4\r\nlib2\r\n"
@@ -38,7 +26,7 @@ def _load_libraries(client: RawClient) -> None:
 
 
 def _assert_libraries(client: RawClient) -> None:
-    assert _library_codes(client) == {LIB, LIB2}
+    assert library_codes(client) == {LIB, LIB2}
     assert client.call("FCALL", "f", "0") == b":1\r\n"
     assert client.call("FCALL", "g", "1", "x") == b"$1\r\nx\r\n"
     assert client.call("GET", "k") == b"$1\r\nv\r\n"

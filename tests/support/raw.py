@@ -98,3 +98,16 @@ class RawClient:
             if not chunk:
                 return data
             data += chunk
+
+
+def library_codes(client: RawClient) -> set[bytes]:
+    """The library codes FUNCTION LIST WITHCODE shows (read from the raw RESP2 reply,
+    so it works the same against redis-server and Taipan)."""
+    reply = client.call("FUNCTION", "LIST", "WITHCODE")
+    codes, marker = set(), b"$12\r\nlibrary_code\r\n"
+    start = reply.find(marker)
+    while start >= 0:
+        head, _, rest = reply[start + len(marker):].partition(b"\r\n")
+        codes.add(rest[:int(head[1:])])
+        start = reply.find(marker, start + 1)
+    return codes

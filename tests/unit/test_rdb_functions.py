@@ -16,7 +16,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from support.raw import RawClient
+from support.raw import RawClient, library_codes
 from support.servers import redis_server_path, start_redis
 
 from taipan.config import Config
@@ -220,17 +220,6 @@ def test_aof_command_base_loads_libraries_first(tmp_path) -> None:
 # -- with a real redis-server -----------------------------------------------------------
 
 
-def _library_codes(client: RawClient) -> set[bytes]:
-    reply = client.call("FUNCTION", "LIST", "WITHCODE")
-    codes, marker = set(), b"$12\r\nlibrary_code\r\n"
-    start = reply.find(marker)
-    while start >= 0:
-        head, _, rest = reply[start + len(marker):].partition(b"\r\n")
-        codes.add(rest[:int(head[1:])])
-        start = reply.find(marker, start + 1)
-    return codes
-
-
 @needs_redis
 def test_read_a_redis_dump_with_libraries(tmp_path) -> None:
     server = start_redis("--dir", str(tmp_path))
@@ -269,7 +258,7 @@ def test_redis_loads_libraries_we_wrote(tmp_path, compress: bool) -> None:
     server = start_redis("--dir", str(tmp_path), "--dbfilename", "dump.rdb")
     try:
         with RawClient(server.port) as client:
-            assert _library_codes(client) == {LIB, LIB2, LONG}
+            assert library_codes(client) == {LIB, LIB2, LONG}
             assert client.call("FCALL", "h", "0") == b":3\r\n"
             assert client.call("GET", "k") == b"$1\r\nv\r\n"
     finally:

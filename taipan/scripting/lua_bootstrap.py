@@ -142,6 +142,46 @@ G.coroutine.resume = function(...)
   return resume_result(co_resume(...))
 end
 
+-- Bytecode is refused, as Redis's loader refuses it (crafted bytecode can break
+-- the VM): a binary chunk gets the error the text parser gives it there.
+local function chunkid(source)  -- how the parser names a chunk (luaO_chunkid, 80 bytes)
+  source = source:match("^[^%z]*")
+  local first = source:sub(1, 1)
+  if first == "=" then return source:sub(2, 80) end
+  if first == "@" then
+    local file = source:sub(2)
+    return #file > 72 and "..." .. file:sub(-72) or file
+  end
+  local length = math.min(#source:match("^[^\n\r]*"), 63)
+  if length < #source then return '[string "' .. source:sub(1, length) .. '..."]' end
+  return '[string "' .. source .. '"]'
+end
+
+local function binary_refused(chunk, name)
+  return nil, chunkid(name or chunk) .. ":1: unexpected symbol near 'char(27)'"
+end
+G.loadstring = function(chunk, name)
+  if type(chunk) == "string" and chunk:byte(1) == 27 then
+    return binary_refused(chunk, name)
+  end
+  return loadstring(chunk, name)
+end
+G.load = function(...)
+  local reader, name = ...
+  if type(reader) ~= "function" then
+    local got = select('#', ...) == 0 and "no value" or type(reader)
+    error("bad argument #1 to 'load' (function expected, got " .. got .. ")", 2)
+  end
+  local pieces = {}
+  while true do
+    local piece = reader()
+    if piece == nil or piece == "" then break end
+    if type(piece) ~= "string" then return nil, "reader function must return a string" end
+    pieces[#pieces + 1] = piece
+  end
+  return G.loadstring(table.concat(pieces), name or "=(load)")
+end
+
 -- math.random/randomseed: Redis's lrand48 stream, in Python: one state for the
 -- process (EVAL and FCALL alike, kept across SCRIPT FLUSH), as in Redis.
 G.math.random = py_random

@@ -755,3 +755,32 @@ def _watch_steps(port: int) -> list[bytes]:
 
 def test_watch_is_broken_by_a_script_write(real_redis, taipan, differ) -> None:
     assert _watch_steps(taipan.port) == _watch_steps(real_redis.port)
+
+
+BYTECODE = [
+    "local f, e = loadstring(string.dump(function() return 1 end)) return {type(f), e}",
+    "local f, e = loadstring(string.dump(function() return 1 end), 'named') return e",
+    "return load(function() return nil end) ~= nil",
+    "local n = 0 return load(function() n = n + 1 if n == 1 then return 'return 7' end end)()",
+    "return loadstring('return 1 +')",
+    "return {loadstring('return 1 +')}",
+]
+
+
+@pytest.mark.parametrize("script", BYTECODE, ids=eval_ids)
+def test_bytecode_is_refused(differ, script: str) -> None:
+    """Binary chunks never load (crafted bytecode can break the VM); text still does."""
+    differ.check("EVAL", script, "0")
+
+
+@pytest.mark.parametrize("name", ["=plain", "@file.lua", "a\nb", "x" * 50, "y" * 70, "short",
+                                  "@" + "f" * 90, "=" + "e" * 90])
+def test_bytecode_refusal_names_the_chunk(differ, name: str) -> None:
+    differ.check("EVAL", "return select(2, loadstring(string.dump(function() end), ARGV[1]))",
+                 "0", name)
+
+
+@pytest.mark.parametrize("script", ["return load()", "return load(nil)", "return load({})",
+                                    "return pcall(load, 5)"], ids=eval_ids)
+def test_load_argument_errors(differ, script: str) -> None:
+    differ.check("EVAL", script, "0")

@@ -165,7 +165,6 @@ class Dispatcher:
         dirty_before = keyspace_stats.dirty
         stats = self.stats
         self._errors_seen = stats.error_replies
-        outer_charged, self._charged = self._charged, 0
         started = perf_counter_ns()
         try:
             reply = command.handler(client, argv)
@@ -176,9 +175,13 @@ class Dispatcher:
             log.exception("internal error executing %r", argv[:1])
             reply = ReplyError("ERR internal error executing command")
             self._count_error(reply)
-        command.failed_calls += self._charged + int(stats.error_replies > self._errors_seen)
+        # Charges are only made after a script's inner calls returned, so whatever
+        # is charged when a call ends belongs to that call.
+        failed = stats.error_replies > self._errors_seen
+        if failed or self._charged:
+            command.failed_calls += self._charged + failed
+            self._charged = 0
         self._errors_seen = stats.error_replies
-        self._charged = outer_charged
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         stats.commands_processed += 1

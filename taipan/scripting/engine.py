@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from taipan.commands.args import to_int
 from taipan.errors import ReplyError, err
 from taipan.keyspace.database import now_ms
-from taipan.scripting.functions import FunctionLibraries, RegisteredFunction
+from taipan.scripting.functions import FunctionLibraries
 from taipan.scripting.lua_replies import ScriptError, script_error
 from taipan.scripting.lua_state import LuaState, sha1hex
 from taipan.scripting.script_flags import ScriptFlags, parse_shebang
@@ -221,5 +221,3 @@ def _misconf_for_scripts(message: str) -> str:
             "to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for "
             "read only scripts.")
 
-
-__all__ = ["Scripting", "RegisteredFunction", "numkeys_of"]

@@ -333,7 +333,6 @@ setfenv(0, globals)
 
 -- What the Python side drives -------------------------------------------------
 local COUNT_HOOK = 100000
-local killed = {err = "ERR Script killed by user with SCRIPT KILL..."}
 local hook
 hook = function()
   -- Nothing in the runner's own lines (after xpcall returned, say): a killed
@@ -433,9 +432,6 @@ end
 
 -- {double=...} replies whose text Python can't tell: -0 and a NaN's sign.
 api.double_text = function(t) return string.format("%.17g", rawget(t, "double")) end
-api.real = real
 api.collect_garbage = function() collectgarbage("collect") end
-api.globals = G
-api.kill_error = killed
 return api
 """

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from taipan.commands.table import Command
 from taipan.errors import NOAUTH, ReplyError, unknown_command, unknown_subcommand, wrong_arity
+from taipan.messaging.monitor import feed_monitors
 from taipan.protocol.reply import QUEUED
 
 if TYPE_CHECKING:
@@ -25,6 +26,10 @@ _T = TypeVar("_T")
 
 # Commands that run at once even inside MULTI instead of being queued.
 _RUN_IN_MULTI = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+# What a RESP2 client may run while subscribed (Redis's CLIENT_PUBSUB context).
+_ALLOWED_WHILE_SUBSCRIBED = frozenset({
+    "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
+    "punsubscribe", "quit", "reset"})
 _NOAUTH_ERROR = ReplyError(NOAUTH)
 _NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
 _BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
@@ -65,10 +70,14 @@ class Dispatcher:
         # Failures charged straight to the running command: error replies that skip
         # the error stats because a script's redis.call already counted them.
         self._charged = 0
+        # Clients in MONITOR mode (shared list, usually empty) and client-side caching.
+        self.monitors = instance.monitors
+        self.tracking = instance.tracking
         for parent in instance.table:
             for command in (parent, *parent.subcommands.values()):
                 command.runs_in_multi = command.name in _RUN_IN_MULTI
                 command.denied_on_disk_error = command.is_write or command.name == "ping"
+                command.allowed_while_subscribed = command.name in _ALLOWED_WHILE_SUBSCRIBED
 
     def resolve(self, argv: list[bytes]) -> Command | ReplyError:
         """The command ``argv`` names (subcommand included) or the error to reply."""
@@ -114,6 +123,10 @@ class Dispatcher:
                 return self._rejected(client, wrong_arity(command.name), command)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command)
+        if client.subscribed and client.resp == 2 and not command.allowed_while_subscribed:
+            return self._rejected(client, ReplyError(
+                f"ERR Can't execute '{command.fullname}': only (P|S)SUBSCRIBE / "
+                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), command)
         if self.restricted:
             refusal = self._restriction(client, command)
             if refusal is not None:
@@ -123,7 +136,10 @@ class Dispatcher:
                 return self._rejected(client, _NOT_IN_MULTI, command)
             client.multi.append((command, argv))
             return QUEUED
-        return self.call(client, command, argv)
+        reply = self.call(client, command, argv)
+        if self.tracking.active:
+            self.tracking.after_request(client, command, argv)
+        return reply
 
     def _restriction(self, client: Client, command: Command) -> ReplyError | None:
         """Why ``command`` is refused now, if it is; Redis checks in this order."""
@@ -185,6 +201,10 @@ class Dispatcher:
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         stats.commands_processed += 1
+        if self.monitors:
+            feed_monitors(self.monitors, client, command, argv)
+        if self.tracking.active:
+            self.tracking.after_call(client, command, argv)
         if client.propagate_argv is not None or (self.propagators and command.is_write
                                                  and keyspace_stats.dirty != dirty_before):
             self._propagate(client, argv, keyspace_stats.dirty != dirty_before

@@ -19,6 +19,9 @@ from taipan.commands.table import CommandTable, build_table
 from taipan.config import Config
 from taipan.keyspace.blocking import BlockingRegistry
 from taipan.keyspace.database import Database, KeyspaceStats
+from taipan.keyspace.events import KeyspaceEvents
+from taipan.messaging.pubsub import PubSub
+from taipan.messaging.tracking import Tracking
 from taipan.keyspace.scan import ScanSnapshots
 from taipan.persistence.loading import LoadingProgress
 
@@ -62,9 +65,23 @@ class Instance:
         self.blocking = BlockingRegistry()
         # CLIENT UNBLOCK: set by the network layer, which owns parked connections.
         self.unblock_client: Callable[[Any, bool], bool] | None = None
+        # Messaging: pub/sub, keyspace notifications (one KeyspaceEvents shared by
+        # every database), client-side caching, MONITOR.
+        self.pubsub = PubSub()
+        self.keyspace_events = KeyspaceEvents()
+        self.keyspace_events.publish = self.pubsub.publish
+        self.keyspace_events.configure(self.config.notify_keyspace_events)
+        self.tracking = Tracking(self)
+        self.monitors: list[Client] = []
         for db in self.databases:
             db.blocking = self.blocking
             db.on_expired = self._propagate_expired
+            db.events = self.keyspace_events
+            db.tracking = self.tracking
+        # Clients with output queued by others (messages, invalidations); the network
+        # layer sets ``wake_output`` to write them all on the loop's next turn.
+        self.output_queue: list[Client] = []
+        self.wake_output: Callable[[], None] | None = None
         self.stats = Stats()
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
@@ -113,6 +130,13 @@ class Instance:
         self.extra_info: dict[str, dict[str, Any]] = {}
         # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
         self._ops_samples: list[tuple[float, int, int, int]] = []
+
+    def queue_output(self, client: Client) -> None:
+        """``client`` has bytes to write that no request of its own will flush."""
+        queue = self.output_queue
+        queue.append(client)
+        if len(queue) == 1 and self.wake_output is not None:
+            self.wake_output()
 
     def child_active(self) -> bool:
         """A BGSAVE or AOF rewrite child runs (one at a time, as Redis)."""
@@ -188,6 +212,8 @@ class Instance:
     def config_changed(self, names: list[str]) -> None:
         """Apply CONFIG SET changes that live outside the config object."""
         config = self.config
+        if "notify-keyspace-events" in names:
+            self.keyspace_events.configure(config.notify_keyspace_events)
         if "proto-max-bulk-len" in names:
             for client in self.clients.values():
                 if client.connection is not None:

@@ -21,6 +21,7 @@ from taipan.net import blocking
 from taipan.net.busy_scripts import BusyService
 from taipan.net.connection import Connection
 from taipan.net.group_commit import GroupCommit
+from taipan.net.output import OutputWriter
 
 log = logging.getLogger("taipan")
 VERBOSE = 15  # Redis's "verbose" level, between debug and notice
@@ -132,6 +133,8 @@ class ServerRuntime:
         instance.scripting.host.serve_while_busy = self.busy_service.serve
         instance.on_busy_end = self.busy_service.script_ended
         self.group_commit = GroupCommit()  # appendfsync always: one fsync per loop turn
+        # Writes what clients send each other (pub/sub, invalidations, MONITOR).
+        self.output_writer = OutputWriter(instance)
         self.prefer_hiredis = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
         self.ephemeral_port = ephemeral_port

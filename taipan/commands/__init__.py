@@ -28,6 +28,7 @@ def all_groups() -> list[CommandGroup]:
         lcs,
         lists,
         lists_blocking,
+        pubsub,
         scripting,
         server_cmds,
         set_algebra,
@@ -76,4 +77,5 @@ def all_groups() -> list[CommandGroup]:
         introspection.commands,
         scripting.commands,
         functions.commands,
+        pubsub.commands,
     ]

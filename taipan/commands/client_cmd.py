@@ -132,7 +132,7 @@ def _user_exists(server: Any, name: str) -> bool:
 def client_type(client: Any) -> str:
     """normal | replica | master | pubsub, as CLIENT LIST TYPE and KILL TYPE see it."""
     return getattr(client, "client_type", None) or (
-        "pubsub" if getattr(client, "subscriptions", None) else "normal")
+        "pubsub" if client.subscribed else "normal")
 
 
 def _matches(client: Any, filters: dict[bytes, Any]) -> bool:

@@ -21,6 +21,9 @@ def ping(ctx: Any, argv: list[bytes]) -> Any:
     """PING [message]"""
     if len(argv) > 2:
         raise wrong_arity("ping")
+    if ctx.subscribed and ctx.resp == 2:
+        # A RESP2 subscriber reads everything as arrays: PING answers like a message.
+        return [b"pong", argv[1] if len(argv) == 2 else b""]
     return argv[1] if len(argv) == 2 else PONG
 
 
@@ -138,6 +141,14 @@ def quit_(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Reset the connection", since="6.2.0", complexity="O(1)")
 def reset(ctx: Any, argv: list[bytes]) -> Status:
     """RESET"""
+    server = ctx.server
+    if ctx.monitor:
+        ctx.monitor = False
+        server.monitors.remove(ctx)
+    if ctx.tracking is not None:
+        server.tracking.disable(ctx)
+    if ctx.subscribed:
+        server.pubsub.drop_client(ctx)
     ctx.multi = None
     ctx.multi_failed = False
     ctx.unwatch_all()

@@ -36,6 +36,7 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     """FLUSHDB [ASYNC | SYNC]"""
     _flush_mode(argv)
     ctx.db.clear()
+    ctx.server.tracking.on_flush()  # client-side caches drop everything
     ctx.db.stats.dirty += 1  # propagate even when the database was already empty
     return OK
 
@@ -51,6 +52,7 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
     _flush_mode(argv)
     for db in ctx.server.databases:
         db.clear()
+    ctx.server.tracking.on_flush()  # client-side caches drop everything
     ctx.db.stats.dirty += 1
     return OK
 

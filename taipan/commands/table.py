@@ -158,6 +158,9 @@ class Command:
     denied_in_scripts: bool = False  # noscript: redis.call refuses it
     may_replicate: bool = False  # counts as a write for read-only scripts
     allowed_while_busy: bool = False  # allow_busy: served while a script is busy
+    # A RESP2 client subscribed to channels may run it (PING, the (un)subscribes...).
+    allowed_while_subscribed: bool = False
+    is_readonly: bool = False  # readonly: keys it reads are tracked for client caches
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
@@ -327,6 +330,7 @@ def _make_command(
         denied_in_scripts="noscript" in flag_set,
         may_replicate="may_replicate" in flag_set,
         allowed_while_busy="allow_busy" in flag_set,
+        is_readonly="readonly" in flag_set,
     )
 
 

@@ -3,7 +3,8 @@
 Values are ``bytes`` (strings; ``bytearray`` once modified in place, which Redis
 calls the "raw" encoding) or one of the collection types in ``taipan.types``.
 Every mutation goes through ``set``/``delete`` or calls ``signal`` itself, so WATCH,
-the dirty counter and (later) keyspace notifications see every write.
+the dirty counter, blocked clients and client-side caching see every write;
+``notify`` is the hook for keyspace notifications (``keyspace/events.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Protocol
 
 from taipan.errors import WrongType
+from taipan.keyspace import events as ev
 from taipan.keyspace.access import AccessTracker
 
 
@@ -50,9 +52,19 @@ class KeyspaceStats:
 STRING_TYPES = (bytes, bytearray)
 
 
+class _NoTracking:
+    """Stands in for the tracking table of a Database outside a server."""
+
+    keys: dict[bytes, Any] = {}
+
+
+_NO_TRACKING = _NoTracking()
+
+
 class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
-                 "avg_ttl", "access", "blocked_keys", "blocking", "on_expired")
+                 "avg_ttl", "access", "blocked_keys", "blocking", "on_expired", "events",
+                 "tracking")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
         self.index = index
@@ -74,6 +86,17 @@ class Database:
         # Called with (db index, key) when a key expires, so the deletion is propagated
         # (AOF, replicas) as the DEL Redis writes; set by the owning Instance.
         self.on_expired: Any = None
+        # Keyspace notifications (shared by every database of a server).
+        self.events = ev.KeyspaceEvents()
+        # Client-side caching's table of tracked keys (shared, set by the Instance):
+        # a write to a key some client read with tracking on invalidates it there.
+        self.tracking: Any = _NO_TRACKING
+
+    def notify(self, kind: int, event: bytes, key: bytes) -> None:
+        """A keyspace event of class ``kind`` (``keyspace/events.py``) for ``key``."""
+        events = self.events
+        if events.mask & kind:
+            events.fire(kind, event, key, self.index)
 
     def expiry_now(self) -> int:
         """The time keys expire by: the clock, or a running script's start time."""
@@ -100,6 +123,8 @@ class Database:
         value = self.get(key)
         if value is None:
             self.stats.keyspace_misses += 1
+            if self.events.mask & ev.KEY_MISS:
+                self.events.fire(ev.KEY_MISS, b"keymiss", key, self.index)
         else:
             self.stats.keyspace_hits += 1
         return value
@@ -110,6 +135,8 @@ class Database:
         value = self.peek(key)
         if value is None:
             self.stats.keyspace_misses += 1
+            if self.events.mask & ev.KEY_MISS:
+                self.events.fire(ev.KEY_MISS, b"keymiss", key, self.index)
         else:
             self.stats.keyspace_hits += 1
         return value
@@ -170,12 +197,14 @@ class Database:
                     self.expire_now(key)
                 elif not keep_ttl:
                     del expires[key]
+        if self.events.mask & ev.NEW and key not in self.data:
+            self.events.fire(ev.NEW, b"new", key, self.index)
         self.data[key] = value
         if self.access is not None:
             self.access.touch(key)
         # ``signal`` inlined: SET is the hottest write path.
         self.stats.dirty += 1
-        if self.watchers or self.blocked_keys:
+        if self.watchers or self.blocked_keys or self.tracking.keys:
             self.signal_listeners(key)
 
     def load(self, values: dict[bytes, Any], deadlines: dict[bytes, int]) -> None:
@@ -218,13 +247,17 @@ class Database:
         return True
 
     def signal(self, key: bytes) -> None:
-        """A write to ``key``: count it, invalidate WATCHes, wake blocked clients."""
+        """A write to ``key``: count it, invalidate WATCHes and cached copies, wake
+        blocked clients."""
         self.stats.dirty += 1
-        if self.watchers or self.blocked_keys:
+        if self.watchers or self.blocked_keys or self.tracking.keys:
             self.signal_listeners(key)
 
     def signal_listeners(self, key: bytes) -> None:
-        """Tell whoever waits on ``key`` (WATCH, blocked clients) that it changed."""
+        """Tell whoever waits on ``key`` (WATCH, blocked clients, client-side caches)
+        that it changed."""
+        if self.tracking.keys:
+            self.tracking.invalidate_key(key)
         if self.watchers:
             watchers = self.watchers.get(key)
             if watchers:
@@ -317,6 +350,7 @@ class Database:
         self.data.pop(key, None)
         self.expires.pop(key, None)
         self.stats.expired_keys += 1
+        self.notify(ev.EXPIRED, b"expired", key)
         self.signal(key)
         if self.on_expired is not None:
             self.on_expired(self.index, key)

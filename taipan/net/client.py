@@ -19,6 +19,8 @@ class Client:
         "watched", "watch_dirty", "reply_mode", "no_evict", "close_requested", "transport",
         "kind", "lib_name", "lib_ver", "propagate_argv",
         "killed", "connection", "deny_blocking", "waiter",
+        "channels", "patterns", "shard_channels", "subscribed", "outbuf", "output_queued",
+        "soft_limit_since", "tracking", "monitor",
     )
 
     def __init__(self, client_id: int, server: Instance, addr: str = "", laddr: str = "",
@@ -58,6 +60,37 @@ class Client:
         self.deny_blocking = False
         # The Waiter while this client is parked by a blocking command (BLPOP ...).
         self.waiter: Any = None
+        # Pub/sub subscriptions, in subscription order (messaging/pubsub.py).
+        self.channels: dict[bytes, None] = {}
+        self.patterns: dict[bytes, None] = {}
+        self.shard_channels: dict[bytes, None] = {}
+        # Redis's CLIENT_PUBSUB: subscribed to anything (RESP2 then allows only
+        # the (un)subscribe commands, PING, QUIT and RESET).
+        self.subscribed = False
+        # Encoded bytes waiting to be written: this client's replies while its
+        # requests run, and what others send it (messages, invalidations, MONITOR).
+        self.outbuf: list[bytes] = []
+        self.output_queued = False  # in the server's queue of clients to write
+        # When the output buffer went over its soft limit (0.0: it is not over).
+        self.soft_limit_since = 0.0
+        # Client-side caching state (messaging/tracking.py) while tracking is on.
+        self.tracking: Any = None
+        self.monitor = False  # MONITOR: receives every command the server runs
+
+    def deliver(self, frame: bytes) -> None:
+        """Queue bytes sent outside this client's replies (pub/sub messages,
+        invalidations, MONITOR lines); the network layer writes them this turn."""
+        self.outbuf.append(frame)
+        if not self.output_queued:
+            self.output_queued = True
+            self.server.queue_output(self)
+
+    def subscription_changed(self) -> None:
+        self.subscribed = bool(self.channels or self.patterns or self.shard_channels)
+
+    def subscription_count(self) -> int:
+        """What (P)SUBSCRIBE and (P)UNSUBSCRIBE report: channels plus patterns."""
+        return len(self.channels) + len(self.patterns)
 
     def set_authenticated(self, value: bool) -> None:
         """Record the AUTH state; until then the reader enforces Redis's pre-AUTH
@@ -94,15 +127,22 @@ class Client:
 
     def exempt_from_timeout(self) -> bool:
         """Redis never closes blocked clients or pub/sub subscribers for idleness."""
-        return self.is_blocked() or bool(getattr(self, "subscriptions", None))
+        return self.is_blocked() or self.subscribed
 
     def flag_string(self) -> str:
         """CLIENT LIST ``flags=``, letters in Redis's order."""
         flags = ""
+        if self.monitor:
+            flags += "O"
+        if self.subscribed:
+            flags += "P"
         if self.multi is not None:
             flags += "x"
         if self.is_blocked():
             flags += "b"
+        tracking = self.tracking
+        if tracking is not None:
+            flags += tracking.flag_letters()
         if self.watch_dirty and self.watched:
             flags += "d"
         if self.close_requested:
@@ -117,21 +157,33 @@ class Client:
         connection = self.connection
         return connection.reader.pending() if connection is not None else 0
 
-    def _output_pending(self) -> bool:
+    def output_memory(self) -> int:
+        """Bytes of output not yet taken by the client (CLIENT LIST ``omem``)."""
         transport = self.transport
-        return transport is not None and transport.get_write_buffer_size() > 0
+        pending = transport.get_write_buffer_size() if transport is not None else 0
+        if self.outbuf:
+            pending += sum(map(len, self.outbuf))
+        return pending
+
+    def output_class(self) -> str:
+        """The client-output-buffer-limit class: pubsub while subscribed."""
+        return "pubsub" if self.subscribed else "normal"
 
     def info_line(self) -> str:
         """One ``CLIENT LIST`` line with Redis 7.0's fields, in its order."""
         now = time.time()
         multi = len(self.multi) if self.multi is not None else -1
         name = self.name.decode("utf-8", "replace")
+        omem = self.output_memory()
+        redirect = self.tracking.redirect if self.tracking is not None else -1
         return (
             f"id={self.id} addr={self.addr} laddr={self.laddr} fd={self.fd} name={name} "
             f"age={int(now - self.created)} idle={int(now - self.last_interaction)} "
-            f"flags={self.flag_string()} db={self.db.index} sub=0 psub=0 ssub=0 "
+            f"flags={self.flag_string()} db={self.db.index} sub={len(self.channels)} "
+            f"psub={len(self.patterns)} ssub={len(self.shard_channels)} "
             f"multi={multi} qbuf={self.query_buffer_size()} qbuf-free=0 argv-mem=0 "
-            f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll=0 omem=0 tot-mem=22400 "
-            f"events={'rw' if self._output_pending() else 'r'} "
-            f"cmd={self.last_command} user={self.user} redir=-1 resp={self.resp}"
+            f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll={len(self.outbuf)} omem={omem} "
+            f"tot-mem={22400 + omem} "
+            f"events={'rw' if omem else 'r'} "
+            f"cmd={self.last_command} user={self.user} redir={redirect} resp={self.resp}"
         )

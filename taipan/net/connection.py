@@ -18,6 +18,7 @@ from taipan.errors import MAX_CLIENTS, ProtocolError
 from taipan.keyspace.blocking import Blocked
 from taipan.net import blocking
 from taipan.net.client import Client
+from taipan.net.output import over_output_limit
 from taipan.protocol import make_reader
 from taipan.protocol.reply import encode_into
 
@@ -93,7 +94,15 @@ class Connection(asyncio.Protocol):
         client.unwatch_all()
         blocking.discard(self.runtime, client)
         client.killed = True
-        self.runtime.instance.clients.pop(client.id, None)
+        instance = self.runtime.instance
+        instance.clients.pop(client.id, None)
+        if client.subscribed:
+            instance.pubsub.drop_client(client)
+        if client.tracking is not None:
+            instance.tracking.client_closed(client)
+        if client.monitor:
+            instance.monitors.remove(client)
+        client.outbuf.clear()
         if self._resume_handle is not None:
             self._resume_handle.cancel()
 
@@ -126,7 +135,9 @@ class Connection(asyncio.Protocol):
         execute = self.runtime.dispatcher.execute
         instance = self.runtime.instance
         ready = instance.blocking.ready  # keys writes made ready for blocked clients
-        out: list[bytes] = []
+        # Replies go to the client's output queue, where messages it receives
+        # meanwhile (a RESP3 client publishing to itself) fall in their place.
+        out = client.outbuf
         closing = False
         while True:
             try:
@@ -154,26 +165,53 @@ class Connection(asyncio.Protocol):
             if client.close_requested:
                 closing = True
                 break
+        if out:
+            payload = b"".join(out)
+            out.clear()
+            self._send(client, payload)
+        if closing:
+            self.close()
+        elif reader.pending() > instance.config.client_query_buffer_limit:
+            self._query_buffer_overflow(client)
+
+    def _send(self, client: Client, payload: bytes) -> None:
+        """Write encoded output, after the AOF has the writes it follows."""
         transport = self.transport
-        payload = b"".join(out) if out else b""
-        if payload:
-            stats = instance.stats
-            stats.net_output_bytes += len(payload)
-            stats.total_writes += 1
+        if transport is None:
+            return
+        instance = self.runtime.instance
+        stats = instance.stats
+        stats.net_output_bytes += len(payload)
+        stats.total_writes += 1
         aof = instance.aof
-        if aof is not None and transport is not None:
+        if aof is not None:
             # The writes reach the AOF before their replies leave: the replies wait
             # for the turn's group commit.
             commits = self.runtime.group_commit
             if commits.must_wait(aof):
                 commits.reply_after_commit(aof, transport, payload)
-                payload = b""
-        if payload and transport is not None:
-            transport.write(payload)
-        if closing:
-            self.close()
-        elif reader.pending() > instance.config.client_query_buffer_limit:
-            self._query_buffer_overflow(client)
+                return
+        transport.write(payload)
+        if transport.get_write_buffer_size():
+            # The client isn't keeping up: hold its output within its class's limits.
+            if over_output_limit(client, instance.config.client_output_buffer_limit):
+                self._output_buffer_overflow(client)
+
+    def flush_output(self) -> None:
+        """Write what others queued for this client (messages, invalidations)."""
+        client = self.client
+        if client is not None and client.outbuf:
+            payload = b"".join(client.outbuf)
+            client.outbuf.clear()
+            self._send(client, payload)
+
+    def _output_buffer_overflow(self, client: Client) -> None:
+        """Redis drops a client over its output buffer limit, pending output lost."""
+        log.warning("Client %s scheduled to be closed ASAP for overcoming of output "
+                    "buffer limits.", client.info_line())
+        client.outbuf.clear()
+        if self.transport is not None:
+            self.transport.abort()
 
     def _protocol_error(self, client: Client, error: ProtocolError) -> None:
         """Counted as an error reply (INFO errorstats) and logged, as Redis does."""
@@ -194,16 +232,8 @@ class Connection(asyncio.Protocol):
         client = self.client
         if client is None or self.transport is None:
             return
-        out: list[bytes] = []
-        encode_into(reply, out, client.resp)
-        payload = b"".join(out)
-        aof = self.runtime.instance.aof
-        if aof is not None:
-            commits = self.runtime.group_commit
-            if commits.must_wait(aof):
-                commits.reply_after_commit(aof, self.transport, payload)
-                return
-        self.transport.write(payload)
+        encode_into(reply, client.outbuf, client.resp)
+        self.flush_output()
 
     def close(self) -> None:
         transport = self.transport

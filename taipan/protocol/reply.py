@@ -23,6 +23,8 @@ value              RESP2                        RESP3
 ``MapPairs``       flat array                   map ``%`` (from pairs)
 ``Push``           array                        push ``>``
 ``bool``           integer 0/1                  boolean ``#``
+``Frames``         its items, one after another (no header)
+``Raw``            the bytes as given (already encoded for this client)
 =================  ===========================  =========================
 """
 
@@ -66,6 +68,18 @@ class MapPairs(list):
 
 class Push(list):
     """An out-of-band push message (pub/sub, tracking) in RESP3."""
+
+
+class Frames(list):
+    """Several replies to one command, sent one after another: SUBSCRIBE a b
+    answers one confirmation per channel (inside EXEC they follow one another in
+    the EXEC array's place, as Redis sends them)."""
+
+
+class Raw(bytes):
+    """Bytes already encoded for the receiving client (MONITOR's lines)."""
+
+    __slots__ = ()
 
 
 class DoubleText(bytes):
@@ -185,6 +199,15 @@ def _encode_push(value: Push, out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
+def _encode_frames(value: Frames, out: list[bytes], resp: int) -> None:
+    for item in value:
+        _ENCODERS[type(item)](item, out, resp)
+
+
+def _encode_raw(value: Raw, out: list[bytes], resp: int) -> None:
+    out.append(bytes(value))
+
+
 def _encode_map(value: dict, out: list[bytes], resp: int) -> None:
     if resp == 3:
         out.append(b"%%%d\r\n" % len(value))
@@ -243,6 +266,8 @@ _ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
     list: _encode_array,
     tuple: _encode_array,
     Push: _encode_push,
+    Frames: _encode_frames,
+    Raw: _encode_raw,
     SetReply: _encode_set,
     DoubleText: _encode_double_text,
     dict: _encode_map,

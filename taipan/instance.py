@@ -20,9 +20,9 @@ from taipan.config import Config
 from taipan.keyspace.blocking import BlockingRegistry
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.keyspace.events import KeyspaceEvents
+from taipan.keyspace.scan import ScanSnapshots
 from taipan.messaging.pubsub import PubSub
 from taipan.messaging.tracking import Tracking
-from taipan.keyspace.scan import ScanSnapshots
 from taipan.persistence.loading import LoadingProgress
 
 if TYPE_CHECKING:

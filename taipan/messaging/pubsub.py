@@ -2,7 +2,9 @@
 
 The registry maps each channel (pattern, shard channel) to its subscribers in
 subscription order; each client keeps the mirror image (``Client.channels`` ...), so
-either side can be listed or dropped without a scan.
+either side can be listed or dropped without a scan. Most channels have a single
+subscriber, so the registry holds that client itself, and an ordered set (a dict)
+only from the second one: a subscription then costs a dict entry on each side.
 
 PUBLISH encodes a message once per protocol, not once per subscriber: the frame's
 body (channel and payload) is built once and each subscriber receives the RESP2 or
@@ -13,14 +15,13 @@ turn, so a pipeline of publishes reaches each subscriber as one write.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from taipan.glob import glob_match
 
 if TYPE_CHECKING:
     from taipan.net.client import Client
 
-Subscribers = dict["Client", None]  # an ordered set
 
 _MESSAGE = (b"*3\r\n$7\r\nmessage\r\n", b">3\r\n$7\r\nmessage\r\n")
 _PMESSAGE = (b"*4\r\n$8\r\npmessage\r\n", b">4\r\n$8\r\npmessage\r\n")
@@ -37,9 +38,11 @@ class PubSub:
     __slots__ = ("channels", "patterns", "shard_channels")
 
     def __init__(self) -> None:
-        self.channels: dict[bytes, Subscribers] = {}
-        self.patterns: dict[bytes, Subscribers] = {}
-        self.shard_channels: dict[bytes, Subscribers] = {}
+        # name -> its one subscribing Client, or several as an ordered set (a dict
+        # whose values are None)
+        self.channels: dict[bytes, Any] = {}
+        self.patterns: dict[bytes, Any] = {}
+        self.shard_channels: dict[bytes, Any] = {}
 
     # -- subscribing ---------------------------------------------------------------
 
@@ -108,39 +111,48 @@ class PubSub:
     def subscriber_count(self, channel: bytes, shard: bool = False) -> int:
         table = self.shard_channels if shard else self.channels
         subscribers = table.get(channel)
-        return len(subscribers) if subscribers else 0
+        if subscribers is None:
+            return 0
+        return len(subscribers) if type(subscribers) is dict else 1
 
 
-def _add(table: dict[bytes, Subscribers], own: dict[bytes, None], client: Client,
+def _add(table: dict[bytes, Any], own: dict[bytes, None], client: Client,
          name: bytes) -> bool:
     if name in own:
         return False
     own[name] = None
     subscribers = table.get(name)
     if subscribers is None:
-        table[name] = {client: None}
-    else:
+        table[name] = client
+    elif type(subscribers) is dict:
         subscribers[client] = None
+    else:
+        table[name] = {subscribers: None, client: None}
     client.subscription_changed()
     return True
 
 
-def _remove(table: dict[bytes, Subscribers], own: dict[bytes, None], client: Client,
+def _remove(table: dict[bytes, Any], own: dict[bytes, None], client: Client,
             name: bytes) -> bool:
     if name not in own:
         return False
     del own[name]
     subscribers = table.get(name)
-    if subscribers is not None:
+    if type(subscribers) is dict:
         subscribers.pop(client, None)
-        if not subscribers:
-            del table[name]
+        if len(subscribers) == 1:
+            table[name] = next(iter(subscribers))
+    elif subscribers is client:
+        del table[name]
     client.subscription_changed()
     return True
 
 
-def _deliver(subscribers: Subscribers, headers: tuple[bytes, bytes], body: bytes) -> int:
+def _deliver(subscribers: Any, headers: tuple[bytes, bytes], body: bytes) -> int:
     """Queue one message for each subscriber, built once per protocol."""
+    if type(subscribers) is not dict:
+        subscribers.deliver(headers[1 if subscribers.resp == 3 else 0] + body)
+        return 1
     frames: list[bytes | None] = [None, None]
     count = 0
     # (delivery never unsubscribes anyone: a client over its output limit is closed

@@ -46,6 +46,12 @@ def _replies(client: RawClient, count: int) -> bytes:
     return b"".join(client.read_reply() for _ in range(count))
 
 
+def _unordered(client: RawClient, count: int) -> bytes:
+    """Frames whose order Redis leaves to its dict's hash order (several patterns
+    matching one message): compared as a sorted collection."""
+    return b"".join(sorted(client.read_reply() for _ in range(count)))
+
+
 # -- subscribing, confirmations, the RESP2 subscribed context ----------------------------
 
 def _subscribe_confirmations(connect) -> Transcript:
@@ -121,17 +127,17 @@ def _messages(connect) -> Transcript:
     three.call("SSUBSCRIBE", "msg:s")
     out.append(("publish count", pub.call("PUBLISH", "msg:a", "hello")))
     out.append(("resp2 subscriber", _replies(two, 2)))
-    out.append(("resp3 subscriber", _replies(three, 2)))
+    out.append(("resp3 subscriber", _unordered(three, 2)))
     out.append(("binary payload", pub.call("PUBLISH", "msg:b", b"\x00\r\n\xff")))
     out.append(("resp2 binary", two.read_reply()))
-    out.append(("resp3 binary", _replies(three, 2)))
+    out.append(("resp3 binary", _unordered(three, 2)))
     out.append(("spublish", pub.call("SPUBLISH", "msg:s", "shard")))
     out.append(("smessage", three.read_reply()))
     out.append(("spublish nobody", pub.call("SPUBLISH", "msg:a", "x")))
     out.append(("publish to shard name", pub.call("PUBLISH", "msg:s", "plain")))
-    out.append(("pattern only", _replies(two, 1) + _replies(three, 2)))
+    out.append(("pattern only", _replies(two, 1) + _unordered(three, 2)))
     out.append(("empty message", pub.call("PUBLISH", "msg:a", "")))
-    out.append(("empty message frames", _replies(two, 2) + _replies(three, 2)))
+    out.append(("empty message frames", _replies(two, 2) + _unordered(three, 2)))
     return out
 
 

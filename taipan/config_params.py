@@ -109,6 +109,8 @@ class Param:
             return cv.render_percent_memory(value)
         if kind == "octal":
             return f"{value:o}"
+        if kind == "keyspace-events":
+            return cv.render_keyspace_events(value)
         return str(value)
 
 

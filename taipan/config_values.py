@@ -166,18 +166,28 @@ _EVENT_CHARS = set(_EVENTS_ALL + "AKEmn")
 
 
 def parse_keyspace_events(words: list[str]) -> str:
+    """The classes chosen, every one spelled out ('A' expanded), in a fixed order.
+
+    Kept apart from how CONFIG GET shows them (``render_keyspace_events``): Redis's
+    display drops 'n' next to 'A' although the class stays on."""
     text = "".join(words)
     if any(c not in _EVENT_CHARS for c in text):
         raise ConfigError("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
-    return render_keyspace_events(set(text))
+    chosen = set(text)
+    if "A" in chosen:
+        chosen.update(_EVENTS_ALL)
+    return "".join(c for c in _EVENTS_ALL + "nKEm" if c in chosen)
 
 
-def render_keyspace_events(flags: set[str]) -> str:
-    if "A" in flags or all(c in flags for c in _EVENTS_ALL):
+def render_keyspace_events(value: str) -> str:
+    """notify-keyspace-events as Redis shows it: 'A' for all the classes it covers
+    (and then no 'n'), else each class, 'n' last; then K, E and m."""
+    flags = set(value)
+    if all(c in flags for c in _EVENTS_ALL):
         out = "A"
     else:
-        out = "".join(c for c in _EVENTS_ALL if c in flags)
-    out += "".join(c for c in "KEmn" if c in flags)
+        out = "".join(c for c in _EVENTS_ALL + "n" if c in flags)
+    out += "".join(c for c in "KEm" if c in flags)
     return out
 
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from taipan.commands.table import Command
 from taipan.errors import NOAUTH, ReplyError, unknown_command, unknown_subcommand, wrong_arity
-from taipan.messaging.monitor import feed_monitors
-from taipan.protocol.reply import QUEUED
+from taipan.messaging.monitor import feed_argv, feed_monitors, feed_script_start
+from taipan.protocol.reply import QUEUED, Frames, Raw
 
 if TYPE_CHECKING:
     from taipan.instance import Instance
@@ -37,6 +37,7 @@ _BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call 
 _BUSY_FUNCTION = ReplyError("BUSY Redis is busy running a script. You can only call "
                             "FUNCTION KILL or SHUTDOWN NOSAVE.")
 _LOADING = ReplyError("LOADING Redis is loading the dataset in memory")
+_MONITOR_KEYSPACE = ReplyError("ERR Replica can't interact with the keyspace")
 _MISCONF = ReplyError(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
     "persist to disk. Commands that may modify the data set are disabled, because this "
@@ -116,29 +117,30 @@ class Dispatcher:
             # Lower-case lookup, subcommands and every error go the long way.
             command = self.resolve(argv)
             if type(command) is not Command:
-                return self._rejected(client, command, self._refused_command(argv))
+                return self._rejected(client, command, self._refused_command(argv), argv)
         else:
             arity = command.arity
             if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
-                return self._rejected(client, wrong_arity(command.name), command)
+                return self._rejected(client, wrong_arity(command.name), command, argv)
         if not client.authenticated and not command.allowed_unauthenticated:
-            return self._rejected(client, _NOAUTH_ERROR, command)
+            return self._rejected(client, _NOAUTH_ERROR, command, argv)
         if client.subscribed and client.resp == 2 and not command.allowed_while_subscribed:
             return self._rejected(client, ReplyError(
                 f"ERR Can't execute '{command.fullname}': only (P|S)SUBSCRIBE / "
-                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), command)
+                "(P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"), command,
+                argv)
         if self.restricted:
             refusal = self._restriction(client, command)
             if refusal is not None:
-                return self._rejected(client, refusal, command)
+                return self._rejected(client, refusal, command, argv)
         if client.multi is not None and not command.runs_in_multi:
             if not command.allowed_in_multi:
-                return self._rejected(client, _NOT_IN_MULTI, command)
+                return self._rejected(client, _NOT_IN_MULTI, command, argv)
             client.multi.append((command, argv))
             return QUEUED
         reply = self.call(client, command, argv)
         if self.tracking.active:
-            self.tracking.after_request(client, command, argv)
+            reply = self.tracking.after_request(client, command, argv, reply)
         return reply
 
     def _restriction(self, client: Client, command: Command) -> ReplyError | None:
@@ -156,6 +158,10 @@ class Dispatcher:
         if instance.loading and not command.loading_ok and client.kind != "aof":
             # (the AOF loader's own client replays the file meanwhile)
             return _LOADING
+        if client.monitor and (command.is_readonly or command.is_write
+                               or command.may_replicate):
+            # A monitor is a replica to Redis: it may not touch the keyspace.
+            return _MONITOR_KEYSPACE
         return None
 
     def disk_error(self) -> ReplyError | None:
@@ -181,6 +187,9 @@ class Dispatcher:
         dirty_before = keyspace_stats.dirty
         stats = self.stats
         self._errors_seen = stats.error_replies
+        monitors = self.monitors
+        if monitors:
+            feed_script_start(monitors, client, command, argv)
         started = perf_counter_ns()
         try:
             reply = command.handler(client, argv)
@@ -201,8 +210,8 @@ class Dispatcher:
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         stats.commands_processed += 1
-        if self.monitors:
-            feed_monitors(self.monitors, client, command, argv)
+        if monitors:
+            reply = feed_monitors(monitors, client, command, argv, reply)
         if self.tracking.active:
             self.tracking.after_call(client, command, argv)
         if client.propagate_argv is not None or (self.propagators and command.is_write
@@ -232,8 +241,32 @@ class Dispatcher:
     def run_transaction(self, client: Client, queued: list[tuple[Command, list[bytes]]]
                         ) -> list[Any]:
         """EXEC's body: run the queued commands as one atomic unit."""
-        return self.run_atomically(
-            lambda: [self.call(client, command, argv) for command, argv in queued])
+        return self.run_atomically(lambda: self._run_queued(client, queued))
+
+    def _run_queued(self, client: Client, queued: list[tuple[Command, list[bytes]]]
+                    ) -> list[Any]:
+        replies = []
+        out = client.outbuf
+        for command, argv in queued:
+            mark = len(out)
+            reply = self.call(client, command, argv)
+            if len(out) > mark:
+                reply = self._inline_pushes(client, out, mark, reply)
+            replies.append(reply)
+        return replies
+
+    def _inline_pushes(self, client: Client, out: list[bytes], mark: int, reply: Any) -> Any:
+        """Messages a queued command delivered to its own client (a RESP3 client
+        publishing to itself, keyspace events it subscribed to) go where Redis
+        writes them: inside EXEC's array, before that command's reply. Its own
+        invalidations are left for the tracking layer to place after EXEC."""
+        pushed = [frame for frame in out[mark:] if not self.tracking.owes(client, frame)]
+        if not pushed:
+            return reply
+        kept = [frame for frame in out[mark:] if not any(frame is p for p in pushed)]
+        del out[mark:]
+        out.extend(kept)
+        return Frames([Raw(b"".join(pushed)), reply])
 
     @property
     def pending_writes(self) -> list[tuple[int, list[bytes]]] | None:
@@ -271,18 +304,23 @@ class Dispatcher:
             self.propagate(db_index, argv)
 
     def _rejected(self, client: Client, error: ReplyError,
-                  command: Command | None = None) -> ReplyError:
+                  command: Command | None = None, argv: list[bytes] | None = None) -> Any:
         """The reply to a command refused before running; flags an open MULTI."""
         if client.multi is not None:
             client.multi_failed = True
+        aborted_exec = False
         if command is not None:
             command.rejected_calls += 1
             if command.name == "exec":
                 # Redis answers a refused EXEC (arity, NOAUTH, ...) with EXECABORT
                 # quoting the reason, and drops the transaction, even outside MULTI.
                 error = _exec_abort(client, error)
+                aborted_exec = True
         self._count_error(error)
         self._errors_seen = self.stats.error_replies
+        if aborted_exec and self.monitors and argv is not None:
+            # ... and shows monitors that EXEC, closing the MULTI they saw.
+            return feed_argv(self.monitors, client, argv, error)
         return error
 
     def count_reply_error(self, error: ReplyError) -> None:

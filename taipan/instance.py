@@ -153,6 +153,7 @@ class Instance:
             return
         rdb, aof = self.rdb, self.aof
         self.dispatcher.restricted = (self.loading or self.busy_script is not None
+                                      or bool(self.monitors)
                                       or (rdb is not None and not rdb.last_bgsave_ok)
                                       or (aof is not None and not aof.write_ok))
 

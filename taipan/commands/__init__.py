@@ -10,6 +10,7 @@ def all_groups() -> list[CommandGroup]:
         bitfield,
         bitmaps,
         client_cmd,
+        client_tracking,  # noqa: F401  (declares CLIENT TRACKING & co. in client_cmd's group)
         config_cmd,
         connection,
         counters,
@@ -28,6 +29,7 @@ def all_groups() -> list[CommandGroup]:
         lcs,
         lists,
         lists_blocking,
+        monitor,
         pubsub,
         scripting,
         server_cmds,
@@ -78,4 +80,5 @@ def all_groups() -> list[CommandGroup]:
         scripting.commands,
         functions.commands,
         pubsub.commands,
+        monitor.commands,
     ]

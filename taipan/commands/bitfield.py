@@ -14,6 +14,7 @@ from taipan.commands.args import to_int, try_int
 from taipan.commands.bitmaps import bit_offset, c_string, string_for_bits
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
+from taipan.keyspace import events as ev
 
 commands = CommandGroup("bitmap")
 
@@ -153,8 +154,9 @@ def _parse(ctx: Any, argv: list[bytes]) -> tuple[list[_Op], bool, int]:
     return ops, readonly, highest
 
 
-def _apply(data: bytearray, op: _Op) -> int | None:
-    """Run one SET/INCRBY; the reply is None when OVERFLOW FAIL refused it."""
+def _apply(data: bytearray, op: _Op) -> tuple[int | None, bool]:
+    """Run one SET/INCRBY: (reply, whether the field's value changed); the reply is
+    None when OVERFLOW FAIL refused it."""
     old = _read_field(data, op.offset, op.bits, op.signed)
     if op.signed:
         if op.opcode == _INCRBY:
@@ -167,9 +169,11 @@ def _apply(data: bytearray, op: _Op) -> int | None:
         # The SET value is reinterpreted as unsigned 64-bit, as Redis does.
         overflowed, new = _unsigned_overflow(op.value & _U64, 0, op.bits, op.overflow)
     if overflowed and op.overflow == _FAIL:
-        return None
+        return None, False
     _write_field(data, op.offset, op.bits, new)
-    return new if op.opcode == _INCRBY else old
+    # ``new`` is as written, ``old`` as read: compare them in the field's own width.
+    altered = (new - old) & ((1 << op.bits) - 1) != 0
+    return (new if op.opcode == _INCRBY else old), altered
 
 
 def _bitfield(ctx: Any, argv: list[bytes], read_only_command: bool) -> list:
@@ -183,15 +187,22 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_command: bool) -> list:
     data, created, grown = string_for_bits(ctx, key, highest)
     replies: list = []
     changed = False
+    # Redis announces ``setbit`` when a write landed on a created or grown string or
+    # changed a field's value.
+    announce = False
     for op in ops:
         if op.opcode == _GET:
             replies.append(_read_field(data, op.offset, op.bits, op.signed))
             continue
-        reply = _apply(data, op)
+        reply, altered = _apply(data, op)
         replies.append(reply)
-        changed = changed or reply is not None
+        if reply is not None:
+            changed = True
+            announce = announce or altered or created or grown
     if (changed or grown) and not created:
         ctx.db.signal(key)
+    if announce:
+        ctx.db.notify(ev.STRING, b"setbit", key)
     return replies
 
 

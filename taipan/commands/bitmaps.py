@@ -14,6 +14,7 @@ from typing import Any
 from taipan.commands.args import to_int, try_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, WrongType
+from taipan.keyspace import events as ev
 from taipan.keyspace.database import STRING_TYPES
 
 commands = CommandGroup("bitmap")
@@ -136,15 +137,19 @@ def setbit(ctx: Any, argv: list[bytes]) -> int:
     on = to_int(argv[3], _BAD_BIT)
     if on & ~1:
         raise _BAD_BIT
-    value, created, _ = string_for_bits(ctx, argv[1], offset)
+    value, created, grown = string_for_bits(ctx, argv[1], offset)
     byte, mask = offset >> 3, 0x80 >> (offset & 7)
     old = value[byte] & mask
     if on:
         value[byte] |= mask
     else:
         value[byte] &= ~mask & 0xFF
-    if not created:
-        ctx.db.signal(argv[1])  # Redis signals even when the bit already had that value
+    # Setting a bit to the value it has changes nothing: no signal (WATCH, dirty,
+    # propagation) and no event, as in Redis 7.0.15.
+    if created or grown or bool(old) != bool(on):
+        if not created:
+            ctx.db.signal(argv[1])
+        ctx.db.notify(ev.STRING, b"setbit", argv[1])
     return 1 if old else 0
 
 
@@ -278,7 +283,7 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
     size = max(len(value) for value in sources)
     dest = argv[2]
     if size == 0:
-        db.delete(dest)
+        db.delete_with_event(dest)
         return 0
     # The result is a bytearray: Redis builds it as a "raw" string whatever its length.
     if name == b"NOT":
@@ -288,4 +293,5 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
         numbers = [int.from_bytes(v, "big") << (8 * (size - len(v))) for v in sources]
         result = bytearray(_BITOPS[name](numbers).to_bytes(size, "big"))
     db.set(dest, result)
+    db.notify(ev.STRING, b"set", dest)
     return size

@@ -9,7 +9,7 @@ from taipan.commands.args import to_int
 from taipan.commands.connection import validate_client_name
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, err
-from taipan.protocol.reply import OK, Status, Verbatim
+from taipan.protocol.reply import OK, Frames, Status, Verbatim
 
 commands = CommandGroup("connection")
 commands.container("CLIENT", summary="A container for client connection commands", since="2.4.0")
@@ -226,13 +226,15 @@ def client_reply(ctx: Any, argv: list[bytes]) -> Any:
     if mode == b"ON":
         ctx.reply_mode = "on"
         return OK
+    # OFF and SKIP answer nothing at all (inside EXEC too, where Redis's array then
+    # holds one element less than its header announces).
     if mode == b"OFF":
         ctx.reply_mode = "off"
-        return None
+        return Frames()
     if mode == b"SKIP":
         if ctx.reply_mode != "off":  # re-arms even while this very reply is skipped
             ctx.reply_mode = "skip-arm"
-        return None
+        return Frames()
     raise SyntaxErr()
 
 

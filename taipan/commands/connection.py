@@ -9,6 +9,7 @@ from taipan.commands.args import to_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import WRONGPASS, ReplyError, err, wrong_arity
 from taipan.instance import REDIS_VERSION
+from taipan.messaging.monitor import redact
 from taipan.protocol.reply import OK, PONG, Status
 
 commands = CommandGroup("connection")
@@ -66,13 +67,16 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
     """AUTH [username] password"""
     if len(argv) > 3:
         raise ReplyError("ERR syntax error")
-    if len(argv) == 2:
+    credentials = argv[1:]
+    for index in range(1, len(argv)):  # MONITOR shows "(redacted)", even on errors
+        redact(argv, index)
+    if len(credentials) == 1:
         if not ctx.server.config.requirepass:
             raise err("AUTH <password> called without any password configured for the "
                       "default user. Are you sure your configuration is correct?")
-        check_password(ctx, b"default", argv[1])
+        check_password(ctx, b"default", credentials[0])
     else:
-        check_password(ctx, argv[1], argv[2])
+        check_password(ctx, credentials[0], credentials[1])
     return OK
 
 
@@ -97,7 +101,10 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
         option = argv[i].upper()
         remaining = len(argv) - i - 1
         if option == b"AUTH" and remaining >= 2:
-            check_password(ctx, argv[i + 1], argv[i + 2])
+            username, password = argv[i + 1], argv[i + 2]
+            redact(argv, i + 1)  # hidden from MONITOR, even when they are wrong
+            redact(argv, i + 2)
+            check_password(ctx, username, password)
             i += 3
         elif option == b"SETNAME" and remaining >= 1:
             name = argv[i + 1]
@@ -145,6 +152,7 @@ def reset(ctx: Any, argv: list[bytes]) -> Status:
     if ctx.monitor:
         ctx.monitor = False
         server.monitors.remove(ctx)
+        server.refresh_restrictions()
     if ctx.tracking is not None:
         server.tracking.disable(ctx)
     if ctx.subscribed:

@@ -16,6 +16,7 @@ from taipan.commands.args import (
 )
 from taipan.commands.table import CommandGroup
 from taipan.errors import NotFloat, NotInteger, ReplyError
+from taipan.keyspace import events as ev
 
 commands = CommandGroup("string")
 
@@ -35,6 +36,8 @@ def _increment(ctx: Any, key: bytes, delta: int) -> int:
     if not LLONG_MIN <= result <= LLONG_MAX:
         raise _OVERFLOW
     db.set(key, b"%d" % result, keep_ttl=True)
+    if db.events.mask & ev.STRING:
+        db.events.fire(ev.STRING, b"incrby", key, db.index)
     return result
 
 
@@ -149,5 +152,6 @@ def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
         raise ReplyError("ERR increment would produce NaN or Infinity")
     text = format_long_double(result)
     db.set(key, text, keep_ttl=True)
+    db.notify(ev.STRING, b"incrbyfloat", key)
     ctx.propagate_argv = [b"SET", key, text, b"KEEPTTL"]
     return text

@@ -8,6 +8,7 @@ from typing import Any
 from taipan.commands.args import try_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, err
+from taipan.keyspace import events as ev
 from taipan.keyspace.database import now_ms
 from taipan.persistence import RdbError, dump_payload, load_payload, payload_verified
 from taipan.protocol.reply import OK
@@ -109,6 +110,7 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
             db.delete(key)
             db.stats.dirty = dirty_before + 1
             ctx.propagate_argv = [b"DEL", key]
+            db.notify(ev.GENERIC, b"del", key)
         return OK
     if existed:
         db.delete(key)
@@ -120,6 +122,7 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
             ctx.propagate_argv = [*argv[:2], b"%d" % ttl, *argv[3:], b"ABSTTL"]
     db.stats.dirty = dirty_before + 1  # one change for the whole RESTORE, as in Redis
     _set_access(ctx, key, idle, freq)
+    db.notify(ev.GENERIC, b"restore", key)
     return OK
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, err
+from taipan.keyspace import events as ev
 from taipan.keyspace.database import now_ms
 
 commands = CommandGroup("generic")
@@ -57,11 +58,14 @@ def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str
         if b"LT" in flags and current is not None and when >= current:
             return 0
     if when <= now_ms():
+        # A time already past deletes the key: a ``del``, not an expiry.
         db.delete(key)
         ctx.propagate_argv = [b"DEL", key]
+        db.notify(ev.GENERIC, b"del", key)
         return 1
     db.set_expire(key, when)
     ctx.propagate_argv = [b"PEXPIREAT", key, b"%d" % when]
+    db.notify(ev.GENERIC, b"expire", key)
     return 1
 
 
@@ -154,4 +158,7 @@ def persist(ctx: Any, argv: list[bytes]) -> int:
     db = ctx.db
     if db.get(argv[1]) is None:
         return 0
-    return 1 if db.persist(argv[1]) else 0
+    if db.persist(argv[1]):
+        db.notify(ev.GENERIC, b"persist", argv[1])
+        return 1
+    return 0

@@ -26,6 +26,7 @@ from taipan.commands.geo_order import Point, order_points
 from taipan.commands.table import CommandGroup
 from taipan.commands.zset_args import listpack_limits, read_zset
 from taipan.errors import ReplyError, SyntaxErr, c_string
+from taipan.keyspace import events as ev
 from taipan.types.geohash import NO_CELL, Shape, decode_score, score_range, search_cells
 from taipan.types.zset import ZSet
 
@@ -158,7 +159,7 @@ def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
 
     if zset is None:
         if store_key is not None:
-            ctx.db.delete(store_key)
+            ctx.db.delete_with_event(store_key)
             return 0
         return []
 
@@ -172,7 +173,8 @@ def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
         order_points(points, returned, sort == _DESC)
     conversion = shape.conversion
     if store_key is not None:
-        return _store(ctx, store_key, points[:returned], conversion, store_dist)
+        event = b"geosearchstore" if search else b"georadiusstore"
+        return _store(ctx, store_key, points[:returned], conversion, store_dist, event)
     extras = with_dist or with_hash or with_coord
     results: list = []
     for dist, member, score, lon, lat in points[:returned]:
@@ -228,10 +230,10 @@ def _entries(zset: ZSet, start: int, stop: int) -> Iterator[tuple[bytes, float]]
 
 
 def _store(ctx: Any, key: bytes, points: list[Point], conversion: float,
-           store_dist: bool) -> int:
+           store_dist: bool, event: bytes) -> int:
     db = ctx.db
     if not points:
-        db.delete(key)
+        db.delete_with_event(key)
         return 0
     max_entries, max_value = listpack_limits(ctx)
     entries = [(member, dist / conversion if store_dist else score)
@@ -240,6 +242,7 @@ def _store(ctx: Any, key: bytes, points: list[Point], conversion: float,
         len(member) <= max_value for member, _ in entries)
     db.set(key, ZSet.from_entries(entries, listpack))
     db.stats.dirty += len(entries) - 1  # Redis counts each member stored
+    db.notify(ev.ZSET, event, key)
     return len(entries)
 
 

@@ -14,6 +14,7 @@ from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int, try_int
 from taipan.commands.counters import _parse_long_double, _round_to_long_double, format_long_double
 from taipan.commands.table import CommandGroup
 from taipan.errors import NotFloat, ReplyError, WrongType, wrong_arity
+from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK
 from taipan.types.hashes import RedisHash
 
@@ -49,14 +50,17 @@ def write_hash_or_create(ctx: Any, key: bytes) -> tuple[RedisHash, bool]:
     return value, False
 
 
-def store_changed(ctx: Any, key: bytes, value: RedisHash, created: bool, changes: int) -> None:
-    """Record a write of ``changes`` fields (Redis counts each one as dirty)."""
+def store_changed(ctx: Any, key: bytes, value: RedisHash, created: bool, changes: int,
+                  event: bytes) -> None:
+    """Record a write of ``changes`` fields (Redis counts each one as dirty) and fire
+    its keyspace ``event``."""
     db = ctx.db
     if created:
         db.set(key, value)
     else:
         db.signal(key)
     db.stats.dirty += changes - 1
+    db.notify(ev.HASH, event, key)
 
 
 # -- setting fields -----------------------------------------------------------------------
@@ -86,6 +90,8 @@ def _set_pairs(ctx: Any, argv: list[bytes]) -> int:
         db.signal(key)
     if size > 4:
         db.stats.dirty += (size - 2) // 2 - 1  # Redis counts each pair as a change
+    if db.events.mask & ev.HASH:
+        db.events.fire(ev.HASH, b"hset", key, db.index)
     return int(added)
 
 
@@ -126,7 +132,7 @@ def hsetnx(ctx: Any, argv: list[bytes]) -> int:
     value.fit(argv[2:4], config.hash_max_listpack_value)
     value.store(field, argv[3])
     value.check_size(config.hash_max_listpack_entries)
-    store_changed(ctx, key, value, created, 1)
+    store_changed(ctx, key, value, created, 1, b"hset")
     return 1
 
 
@@ -229,8 +235,11 @@ def hdel(ctx: Any, argv: list[bytes]) -> int:
         db = ctx.db
         if value:
             db.signal(key)
+            db.notify(ev.HASH, b"hdel", key)
         else:
             db.delete(key)  # Redis never keeps an empty hash
+            db.notify(ev.HASH, b"hdel", key)
+            db.notify(ev.GENERIC, b"del", key)
         db.stats.dirty += deleted - 1
     return deleted
 
@@ -238,12 +247,12 @@ def hdel(ctx: Any, argv: list[bytes]) -> int:
 # -- counters -------------------------------------------------------------------------------
 
 def _store_number(ctx: Any, key: bytes, value: RedisHash, created: bool, field: bytes,
-                  text: bytes) -> None:
+                  text: bytes, event: bytes) -> None:
     config = ctx.server.config
     value.fit((field, text), config.hash_max_listpack_value)
     value.store(field, text)
     value.check_size(config.hash_max_listpack_entries)
-    store_changed(ctx, key, value, created, 1)
+    store_changed(ctx, key, value, created, 1, event)
 
 
 @commands.command("HINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
@@ -265,7 +274,7 @@ def hincrby(ctx: Any, argv: list[bytes]) -> int:
     result = current + delta
     if not LLONG_MIN <= result <= LLONG_MAX:
         raise _OVERFLOW
-    _store_number(ctx, key, value, created, field, b"%d" % result)
+    _store_number(ctx, key, value, created, field, b"%d" % result, b"hincrby")
     return result
 
 
@@ -293,7 +302,7 @@ def hincrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
     if isinstance(result, float):
         raise _NAN_OR_INF_RESULT
     text = format_long_double(result)
-    _store_number(ctx, key, value, created, field, text)
+    _store_number(ctx, key, value, created, field, text, b"hincrbyfloat")
     # As Redis: replicas and the AOF get the result, not a float sum to redo.
     ctx.propagate_argv = [b"HSET", key, field, text]
     return text

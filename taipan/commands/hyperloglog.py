@@ -11,6 +11,7 @@ from typing import Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, WrongType
+from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK, Status
 from taipan.types import hyperloglog as hll
 from taipan.types import hyperloglog_updates as updates
@@ -71,6 +72,7 @@ def pfadd(ctx: Any, argv: list[bytes]) -> int:
         return 0
     hll.invalidate(value)
     db.signal(key)
+    db.notify(ev.STRING, b"pfadd", key)
     return 1
 
 
@@ -141,6 +143,8 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
         raise ReplyError(CORRUPT) from None
     hll.invalidate(value)
     db.signal(dest)
+    # As Redis: a merge is announced as a (mass) ``pfadd``.
+    db.notify(ev.STRING, b"pfadd", dest)
     return OK
 
 

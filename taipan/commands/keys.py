@@ -11,6 +11,7 @@ from taipan.commands.scanning import parse_cursor, parse_scan_options
 from taipan.commands.table import CommandGroup
 from taipan.errors import NoSuchKey, ReplyError, SyntaxErr, err
 from taipan.glob import glob_match
+from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK, Status
 from taipan.types import copy_value, encoding_name, type_name
 
@@ -33,6 +34,7 @@ def del_(ctx: Any, argv: list[bytes]) -> int:
     deleted = 0
     for key in argv[1:]:
         if db.get(key) is not None and db.delete(key):
+            db.notify(ev.GENERIC, b"del", key)
             deleted += 1
     return deleted
 
@@ -160,13 +162,19 @@ def _rename(ctx: Any, argv: list[bytes], only_if_new: bool) -> Any:
         raise NoSuchKey()
     if source == target:
         return 0 if only_if_new else OK
-    if only_if_new and db.get(target) is not None:
+    replaced = db.get(target) is not None
+    if only_if_new and replaced:
         return 0
     deadline = db.expires.get(source)
     db.delete(source)
     db.set(target, value)
+    if replaced:
+        # Redis deletes an existing target and adds the key anew: ``new`` fires.
+        db.notify(ev.NEW, b"new", target)
     if deadline is not None:
         db.set_expire(target, deadline)
+    db.notify(ev.GENERIC, b"rename_from", source)
+    db.notify(ev.GENERIC, b"rename_to", target)
     return 1 if only_if_new else OK
 
 
@@ -231,6 +239,7 @@ def copy(ctx: Any, argv: list[bytes]) -> int:
     deadline = source_db.expires.get(source)
     if deadline is not None:
         target_db.set_expire(target, deadline)
+    target_db.notify(ev.GENERIC, b"copy_to", target)
     return 1
 
 
@@ -251,6 +260,8 @@ def move(ctx: Any, argv: list[bytes]) -> int:
     target_db.set(key, value)
     if deadline is not None:
         target_db.set_expire(key, deadline)
+    source_db.notify(ev.GENERIC, b"move_from", key)
+    target_db.notify(ev.GENERIC, b"move_to", key)
     return 1
 
 
@@ -285,7 +296,8 @@ def object_help(ctx: Any, argv: list[bytes]) -> list[Status]:
 
 
 def _object_value(ctx: Any, key: bytes) -> Any:
-    return ctx.db.peek_read(key)
+    # Counted as a hit or miss, but a miss fires no ``keymiss`` (as Redis's OBJECT).
+    return ctx.db.peek_read(key, notify_miss=False)
 
 
 def _tracker(ctx: Any) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from taipan.commands.args import LLONG_MIN, to_int, try_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import NoSuchKey, SyntaxErr, WrongType, err, wrong_arity
+from taipan.keyspace import events as ev
 from taipan.protocol.reply import NULL_ARRAY, OK
 from taipan.types.lists import RedisList
 
@@ -28,15 +29,18 @@ def read_list(ctx: Any, key: bytes) -> RedisList | None:
     return items
 
 
-def written(ctx: Any, key: bytes, items: RedisList, changes: int) -> None:
-    """After ``changes`` element writes to ``key``: delete it if left empty (lists
-    never exist empty), signal it once, and count every change in ``dirty`` as Redis
-    does (so zero changes signal WATCHers yet propagate nothing)."""
+def written(ctx: Any, key: bytes, items: RedisList, changes: int, event: bytes) -> None:
+    """After ``changes`` element writes to ``key``: fire ``event``, delete the key if
+    left empty (lists never exist empty; that fires ``del``), signal it once, and
+    count every change in ``dirty`` as Redis does (so zero changes signal WATCHers yet
+    propagate nothing)."""
     db = ctx.db
+    db.notify(ev.LIST, event, key)
     if items:
         db.signal(key)
     else:
         db.delete(key)
+        db.notify(ev.GENERIC, b"del", key)
     db.stats.dirty += changes - 1
 
 
@@ -66,7 +70,10 @@ def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
         db.set(key, items)  # signals the key and counts one change
         db.stats.dirty += len(elements) - 1
     else:
-        written(ctx, key, items, len(elements))
+        db.signal(key)
+        db.stats.dirty += len(elements) - 1
+    if db.events.mask & ev.LIST:
+        db.events.fire(ev.LIST, b"lpush" if left else b"rpush", key, db.index)
     return len(items)
 
 
@@ -118,7 +125,7 @@ def pop_items(ctx: Any, key: bytes, items: RedisList, left: bool, count: int) ->
     """Pop up to ``count`` items from one end of the list at ``key`` (non-empty);
     deletes the key when the list empties. Shared with the blocking pops."""
     popped = items.pop_many(count, left)
-    written(ctx, key, items, len(popped))
+    written(ctx, key, items, len(popped), b"lpop" if left else b"rpop")
     return popped
 
 
@@ -203,6 +210,7 @@ def lset(ctx: Any, argv: list[bytes]) -> Any:
         raise err("index out of range")
     items[index] = argv[3]
     ctx.db.signal(argv[1])
+    ctx.db.notify(ev.LIST, b"lset", argv[1])
     return OK
 
 
@@ -228,6 +236,7 @@ def linsert(ctx: Any, argv: list[bytes]) -> int:
         return -1
     items.insert(index if where == b"BEFORE" else index + 1, argv[4])
     ctx.db.signal(argv[1])
+    ctx.db.notify(ev.LIST, b"linsert", argv[1])
     return len(items)
 
 
@@ -273,11 +282,15 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
         return OK
     bounds = clamp_range(start, stop, len(items))
     if bounds is None:
-        ctx.db.delete(key)
-        ctx.db.stats.dirty += len(items) - 1
+        db = ctx.db
+        db.notify(ev.LIST, b"ltrim", key)
+        db.delete(key)
+        db.notify(ev.GENERIC, b"del", key)
+        db.stats.dirty += len(items) - 1
         return OK
-    # Trimming nothing still signals WATCHers (as Redis) but propagates nothing.
-    written(ctx, key, items, items.trim(*bounds))
+    # Trimming nothing still signals WATCHers and fires ``ltrim`` (as Redis) but
+    # propagates nothing.
+    written(ctx, key, items, items.trim(*bounds), b"ltrim")
     return OK
 
 
@@ -294,7 +307,7 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
         return 0
     removed = items.remove_matches(element, abs(count) or None, from_tail=count < 0)
     if removed:
-        written(ctx, key, items, removed)
+        written(ctx, key, items, removed, b"lrem")
     return removed
 
 
@@ -375,10 +388,14 @@ def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: 
         destination.appendleft(item)
     else:
         destination.append(item)
+    # As Redis: the push onto the target is announced before the pop from the source.
+    db.notify(ev.LIST, b"lpush" if to_left else b"rpush", target)
+    db.notify(ev.LIST, b"lpop" if from_left else b"rpop", source)
     if items:
         db.signal(source)
     else:
         db.delete(source)
+        db.notify(ev.GENERIC, b"del", source)
     db.stats.dirty = dirty + 1  # one change, as Redis counts a move
     return item
 

@@ -20,6 +20,7 @@ from taipan.commands.sets import (
 )
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
+from taipan.keyspace import events as ev
 from taipan.protocol.reply import SetReply
 from taipan.types.sets import RedisSet, intset_limit
 
@@ -120,11 +121,14 @@ def _combine(ctx: Any, keys: list[bytes], diff: bool) -> RedisSet:
 
 # -- replies and stores ----------------------------------------------------------------------
 
-def _store(ctx: Any, destination: bytes, result: RedisSet) -> int:
+def _store(ctx: Any, destination: bytes, result: RedisSet, event: bytes) -> int:
+    """Store a *STORE result (firing ``event``), or delete ``destination`` when empty."""
+    db = ctx.db
     if not len(result):
-        ctx.db.delete(destination)
+        db.delete_with_event(destination)
         return 0
-    ctx.db.set(destination, result)
+    db.set(destination, result)
+    db.notify(ev.SET, event, destination)
     return len(result)
 
 
@@ -175,7 +179,7 @@ def sdiff(ctx: Any, argv: list[bytes]) -> frozenset | set:
 def sinterstore(ctx: Any, argv: list[bytes]) -> int:
     """SINTERSTORE destination key [key ...]"""
     found = _sinter(ctx, argv[2:])
-    return _store(ctx, argv[1], RedisSet.build(found or (), intset_entries(ctx)))
+    return _store(ctx, argv[1], RedisSet.build(found or (), intset_entries(ctx)), b"sinterstore")
 
 
 @commands.command("SUNIONSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1),
@@ -184,7 +188,7 @@ def sinterstore(ctx: Any, argv: list[bytes]) -> int:
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
 def sunionstore(ctx: Any, argv: list[bytes]) -> int:
     """SUNIONSTORE destination key [key ...]"""
-    return _store(ctx, argv[1], _combine(ctx, argv[2:], diff=False))
+    return _store(ctx, argv[1], _combine(ctx, argv[2:], diff=False), b"sunionstore")
 
 
 @commands.command("SDIFFSTORE", arity=-3, flags="write denyoom", keys=(1, -1, 1),
@@ -193,7 +197,7 @@ def sunionstore(ctx: Any, argv: list[bytes]) -> int:
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
 def sdiffstore(ctx: Any, argv: list[bytes]) -> int:
     """SDIFFSTORE destination key [key ...]"""
-    return _store(ctx, argv[1], _combine(ctx, argv[2:], diff=True))
+    return _store(ctx, argv[1], _combine(ctx, argv[2:], diff=True), b"sdiffstore")
 
 
 @commands.command("SINTERCARD", arity=-3, flags="readonly",

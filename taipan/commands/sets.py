@@ -14,6 +14,7 @@ from taipan.commands.scanning import parse_cursor, parse_scan_options
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, WrongType
 from taipan.glob import glob_match
+from taipan.keyspace import events as ev
 from taipan.protocol.reply import SetReply
 from taipan.types.sets import RedisSet
 
@@ -54,16 +55,19 @@ def set_reply(members: RedisSet) -> frozenset | set:
     return set(members.members)  # type: ignore[arg-type]  # a copy: MULTI replies later
 
 
-def changed(ctx: Any, key: bytes, members: RedisSet, changes: int) -> None:
-    """Record ``changes`` writes to ``key`` (Redis counts each one as dirty); a set
-    left empty is deleted, as in Redis."""
+def changed(ctx: Any, key: bytes, members: RedisSet, changes: int, event: bytes) -> None:
+    """Record ``changes`` writes to ``key`` (Redis counts each one as dirty) and fire
+    ``event``; a set left empty is deleted (firing ``del``), as in Redis."""
     if not changes:
         return
     db = ctx.db
     if len(members):
         db.signal(key)
+        db.notify(ev.SET, event, key)
     else:
         db.delete(key)
+        db.notify(ev.SET, event, key)
+        db.notify(ev.GENERIC, b"del", key)
     db.stats.dirty += changes - 1
 
 
@@ -84,9 +88,10 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
         added = members.add(argv[2:], intset_entries(ctx))
         ctx.db.set(key, members)
         ctx.db.stats.dirty += added - 1
+        ctx.db.notify(ev.SET, b"sadd", key)
         return added
     added = members.add(argv[2:], intset_entries(ctx))
-    changed(ctx, key, members, added)
+    changed(ctx, key, members, added, b"sadd")
     return added
 
 
@@ -102,7 +107,7 @@ def srem(ctx: Any, argv: list[bytes]) -> int:
     if members is None:
         return 0
     removed = members.remove(argv[2:])
-    changed(ctx, key, members, removed)
+    changed(ctx, key, members, removed, b"srem")
     return removed
 
 
@@ -125,13 +130,14 @@ def smove(ctx: Any, argv: list[bytes]) -> int:
         return int(member in source)
     if not source.remove((member,)):
         return 0
-    changed(ctx, source_key, source, 1)
+    changed(ctx, source_key, source, 1, b"srem")
     if target is None:
         target = RedisSet()
         target.add((member,), intset_entries(ctx))
         db.set(target_key, target)
+        db.notify(ev.SET, b"sadd", target_key)
     elif target.add((member,), intset_entries(ctx)):
-        changed(ctx, target_key, target, 1)
+        changed(ctx, target_key, target, 1, b"sadd")
     return 1
 
 
@@ -247,7 +253,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         if members is None:
             return None
         popped = members.pop_random()
-        changed(ctx, key, members, 1)
+        changed(ctx, key, members, 1, b"spop")
         ctx.propagate_argv = [b"SREM", key, popped]  # replicas must pop the same one
         return popped
     count = to_int(argv[2], _NOT_POSITIVE)
@@ -264,11 +270,13 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         ctx.db.get_read(key)
         whole = members.members
         reply = set_reply(members if whole is None else RedisSet.build(whole, intset_entries(ctx)))
+        ctx.db.notify(ev.SET, b"spop", key)
         ctx.db.delete(key)
+        ctx.db.notify(ev.GENERIC, b"del", key)
         ctx.db.stats.dirty += size - 1
         ctx.propagate_argv = [b"DEL", key]
         return reply
     popped = members.pop_random_many(count)
-    changed(ctx, key, members, count)
+    changed(ctx, key, members, count, b"spop")
     ctx.propagate_argv = [b"SREM", key, *popped]
     return set(popped)

@@ -30,6 +30,7 @@ from taipan.commands.keyspecs import KeyRefs
 from taipan.commands.pqsort import partial_quicksort
 from taipan.commands.table import CommandGroup
 from taipan.errors import SyntaxErr, WrongType, err
+from taipan.keyspace import events as ev
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.sets import RedisSet
@@ -298,8 +299,9 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> list | int:
     if items:
         db.set(store, items)  # replaces any value and TTL; counts one change
         db.stats.dirty += len(items) - 1
+        db.notify(ev.LIST, b"sortstore", store)
     else:
-        db.delete(store)
+        db.delete_with_event(store)
     return len(items)
 
 

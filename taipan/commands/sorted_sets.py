@@ -18,6 +18,7 @@ from taipan.commands.zset_args import (
 )
 from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.glob import glob_match
+from taipan.keyspace import events as ev
 from taipan.types.zset import ZSet
 
 commands = CommandGroup("sorted-set")
@@ -83,11 +84,13 @@ def _zadd(ctx: Any, argv: list[bytes], incr: bool) -> Any:
                 zset.update(member, score)
                 updated += 1
         processed += 1
+    event = b"zincr" if incr else b"zadd"
     if created:
         db.set(key, zset)
         db.stats.dirty += added + updated - 1  # Redis counts each change
+        db.notify(ev.ZSET, event, key)
     else:
-        modified(ctx, key, zset, added + updated)
+        modified(ctx, key, zset, added + updated, event)
     if incr:
         return score if processed else None
     return added + updated if b"CH" in options else added
@@ -191,7 +194,7 @@ def zrem(ctx: Any, argv: list[bytes]) -> int:
             removed += 1
             if not zset:
                 break
-    modified(ctx, key, zset, removed)
+    modified(ctx, key, zset, removed, b"zrem")
     return removed
 
 

@@ -8,6 +8,7 @@ from taipan.commands.args import to_int
 from taipan.commands.expire_args import ABSOLUTE, deadline_from, parse_set_options
 from taipan.commands.table import CommandGroup
 from taipan.errors import STRING_TOO_LONG, ReplyError, WrongType, wrong_arity
+from taipan.keyspace import events as ev
 from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import OK
 
@@ -52,6 +53,8 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     key, value = argv[1], argv[2]
     if len(argv) == 3:  # the common case: no options
         db.set(key, value)
+        if db.events.mask & ev.STRING:
+            db.events.fire(ev.STRING, b"set", key, db.index)
         return OK
     options = parse_set_options(argv, 3, for_set=True)
     condition, want_get, keep_ttl = options.condition, options.get, options.keep_ttl
@@ -63,9 +66,11 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     if (condition == _NX and old is not None) or (condition == _XX and old is None):
         return reply
     db.set(key, value, keep_ttl=keep_ttl)
+    db.notify(ev.STRING, b"set", key)
     if deadline is not None:
         db.set_expire(key, deadline)
         ctx.propagate_argv = [b"SET", key, value, b"PXAT", b"%d" % deadline]
+        db.notify(ev.GENERIC, b"expire", key)
     return reply if want_get else OK
 
 
@@ -78,14 +83,18 @@ def setnx(ctx: Any, argv: list[bytes]) -> int:
     if argv[1] in ctx.db:
         return 0
     ctx.db.set(argv[1], argv[2])
+    ctx.db.notify(ev.STRING, b"set", argv[1])
     return 1
 
 
 def _set_with_expire(ctx: Any, argv: list[bytes], option: bytes, name: str) -> Any:
     deadline = deadline_from(option, argv[2], name)
-    ctx.db.set(argv[1], argv[3])
-    ctx.db.set_expire(argv[1], deadline)
+    db = ctx.db
+    db.set(argv[1], argv[3])
+    db.notify(ev.STRING, b"set", argv[1])
+    db.set_expire(argv[1], deadline)
     ctx.propagate_argv = [b"SET", argv[1], argv[3], b"PXAT", b"%d" % deadline]
+    db.notify(ev.GENERIC, b"expire", argv[1])
     return OK
 
 
@@ -135,6 +144,7 @@ def mset(ctx: Any, argv: list[bytes]) -> Any:
     db = ctx.db
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+        db.notify(ev.STRING, b"set", argv[i])
     return OK
 
 
@@ -152,6 +162,7 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
         return 0
     for i in range(1, len(argv), 2):
         db.set(argv[i], argv[i + 1])
+        db.notify(ev.STRING, b"set", argv[i])
     return 1
 
 
@@ -163,6 +174,7 @@ def getset(ctx: Any, argv: list[bytes]) -> Any:
     """GETSET key value"""
     old = ctx.db.get_string(argv[1], read=True)
     ctx.db.set(argv[1], argv[2])
+    ctx.db.notify(ev.STRING, b"set", argv[1])
     return None if old is None else _as_bytes(old)
 
 
@@ -175,6 +187,7 @@ def getdel(ctx: Any, argv: list[bytes]) -> Any:
     old = ctx.db.get_string(argv[1], read=True)
     if old is not None:
         ctx.db.delete(argv[1])
+        ctx.db.notify(ev.GENERIC, b"del", argv[1])
         return _as_bytes(old)
     return None
 
@@ -201,11 +214,14 @@ def getex(ctx: Any, argv: list[bytes]) -> Any:
             # A deadline already past deletes the key (a DEL, not an expiry).
             db.delete(key)
             ctx.propagate_argv = [b"DEL", key]
+            db.notify(ev.GENERIC, b"del", key)
         else:
             db.set_expire(key, deadline)
             ctx.propagate_argv = [b"PEXPIREAT", key, b"%d" % deadline]
+            db.notify(ev.GENERIC, b"expire", key)
     elif options.persist and db.persist(key):
         ctx.propagate_argv = [b"PERSIST", key]
+        db.notify(ev.GENERIC, b"persist", key)
     return _as_bytes(value)
 
 
@@ -222,6 +238,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
     value = db.get_string(key)
     if value is None:
         db.set(key, suffix)
+        db.notify(ev.STRING, b"append", key)
         return len(suffix)
     check_length(ctx.server, len(value) + len(suffix))
     if type(value) is bytes:
@@ -230,6 +247,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
         db.data[key] = value
     value += suffix
     db.signal(key)
+    db.notify(ev.STRING, b"append", key)
     return len(value)
 
 
@@ -271,6 +289,7 @@ def setrange(ctx: Any, argv: list[bytes]) -> int:
         value.extend(bytes(offset + len(patch) - len(value)))
     value[offset:offset + len(patch)] = patch
     db.signal(key)
+    db.notify(ev.STRING, b"setrange", key)
     return len(value)
 
 

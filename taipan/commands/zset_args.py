@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from taipan.errors import ReplyError, WrongType
+from taipan.keyspace import events as ev
 from taipan.types.zset import (
     LEX_EXCLUSIVE,
     LEX_INCLUSIVE,
@@ -52,15 +53,19 @@ def listpack_limits(ctx: Any) -> tuple[int, int]:
     return config.zset_max_listpack_entries, config.zset_max_listpack_value
 
 
-def modified(ctx: Any, key: bytes, zset: ZSet, changes: int) -> None:
-    """Signal ``changes`` writes to ``key``; a set left empty is deleted, as in Redis."""
+def modified(ctx: Any, key: bytes, zset: ZSet, changes: int, event: bytes) -> None:
+    """Signal ``changes`` writes to ``key`` and fire ``event``; a set left empty is
+    deleted (firing ``del``), as in Redis."""
     if not changes:
         return
     db = ctx.db
     if len(zset):
         db.signal(key)
+        db.notify(ev.ZSET, event, key)
     else:
         db.delete(key)
+        db.notify(ev.ZSET, event, key)
+        db.notify(ev.GENERIC, b"del", key)
     db.stats.dirty += changes - 1  # Redis counts each change made
 
 

@@ -25,7 +25,7 @@ _LONG_MAX = LLONG_MAX
 def pop_entries(ctx: Any, key: bytes, zset: ZSet, count: int, highest: bool) -> list[Entry]:
     """Pop up to ``count`` members from the low or high end; deletes an emptied key."""
     popped = zset.pop(count, highest)
-    modified(ctx, key, zset, len(popped))
+    modified(ctx, key, zset, len(popped), b"zpopmax" if highest else b"zpopmin")
     return popped
 
 

@@ -17,6 +17,7 @@ from taipan.commands.zset_args import (
     write_zset,
 )
 from taipan.errors import SyntaxErr, err
+from taipan.keyspace import events as ev
 from taipan.types.zset import ZSet
 
 commands = CommandGroup("sorted-set")
@@ -125,7 +126,7 @@ def _store_range(ctx: Any, dst: bytes, zset: ZSet | None, lo: int, hi: int,
                  reverse: bool, size_known: bool) -> int:
     db = ctx.db
     if zset is None or lo >= hi:
-        db.delete(dst)
+        db.delete_with_event(dst)
         return 0
     # Redis starts the destination as a skiplist only when it knows beforehand (a
     # rank range) that it will be too long; otherwise as a listpack, then adds the
@@ -136,6 +137,7 @@ def _store_range(ctx: Any, dst: bytes, zset: ZSet | None, lo: int, hi: int,
     for member, score in zset.entries(lo, hi, reverse):
         result.add(member, score, max_entries, max_value)
     db.set(dst, result)
+    db.notify(ev.ZSET, b"zrangestore", dst)
     return len(result)
 
 
@@ -262,6 +264,10 @@ def zlexcount(ctx: Any, argv: list[bytes]) -> int:
 
 # -- removing ranges ----------------------------------------------------------------------
 
+_REMOVE_EVENTS = {BY_RANK: b"zremrangebyrank", BY_SCORE: b"zremrangebyscore",
+                  BY_LEX: b"zremrangebylex"}
+
+
 def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
     key = argv[1]
     bounds: Any
@@ -276,7 +282,7 @@ def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
         return 0
     lo, hi = find_span(zset, kind, bounds, False, 0, -1)
     removed = zset.delete_range(lo, hi)
-    modified(ctx, key, zset, removed)
+    modified(ctx, key, zset, removed, _REMOVE_EVENTS[kind])
     return removed
 
 

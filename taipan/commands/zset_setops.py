@@ -15,6 +15,7 @@ from taipan.commands.args import to_float, to_int
 from taipan.commands.table import CommandGroup
 from taipan.commands.zset_args import listpack_limits, scored_reply
 from taipan.errors import ReplyError, SyntaxErr, WrongType, err
+from taipan.keyspace import events as ev
 from taipan.types import type_name
 from taipan.types.zset import Entry, ZSet
 
@@ -156,22 +157,24 @@ def _setop(ctx: Any, argv: list[bytes], name: str, op: int, store: bool = False,
     if isinstance(combined, int):
         return combined
     if store:
-        return _store(ctx, argv[1], combined)
+        return _store(ctx, argv[1], combined, name.encode())
     ordered = ZSet.from_entries(combined.items(), listpack=False)
     if withscores:
         return scored_reply(ordered, ctx.resp)
     return [member for member, _ in ordered]
 
 
-def _store(ctx: Any, dst: bytes, combined: dict[bytes, float]) -> int:
+def _store(ctx: Any, dst: bytes, combined: dict[bytes, float], event: bytes) -> int:
+    """Store a Z*STORE result (firing ``event``), or delete ``dst`` when empty."""
     db = ctx.db
     if not combined:
-        db.delete(dst)
+        db.delete_with_event(dst)
         return 0
     max_entries, max_value = listpack_limits(ctx)
     listpack = len(combined) <= max_entries and all(
         len(member) <= max_value for member in combined)
     db.set(dst, ZSet.from_entries(combined.items(), listpack))
+    db.notify(ev.ZSET, event, dst)
     return len(combined)
 
 

@@ -55,10 +55,12 @@ STRING_TYPES = (bytes, bytearray)
 class _NoTracking:
     """Stands in for the tracking table of a Database outside a server."""
 
-    keys: dict[bytes, Any] = {}
+    wants_writes = False
 
 
 _NO_TRACKING = _NoTracking()
+# Stands in for a database's KeyspaceEvents while it loads: every event off.
+_SILENT = ev.KeyspaceEvents()
 
 
 class Database:
@@ -129,13 +131,14 @@ class Database:
             self.stats.keyspace_hits += 1
         return value
 
-    def peek_read(self, key: bytes) -> Any:
+    def peek_read(self, key: bytes, notify_miss: bool = True) -> Any:
         """``peek`` for read commands that don't count as an access (TTL, TYPE, EXISTS)
-        but do count keyspace hits and misses, as Redis's LOOKUP_NOTOUCH lookups."""
+        but do count keyspace hits and misses, as Redis's LOOKUP_NOTOUCH lookups.
+        ``notify_miss`` False: no ``keymiss`` event (OBJECT, as LOOKUP_NONOTIFY)."""
         value = self.peek(key)
         if value is None:
             self.stats.keyspace_misses += 1
-            if self.events.mask & ev.KEY_MISS:
+            if notify_miss and self.events.mask & ev.KEY_MISS:
                 self.events.fire(ev.KEY_MISS, b"keymiss", key, self.index)
         else:
             self.stats.keyspace_hits += 1
@@ -204,7 +207,7 @@ class Database:
             self.access.touch(key)
         # ``signal`` inlined: SET is the hottest write path.
         self.stats.dirty += 1
-        if self.watchers or self.blocked_keys or self.tracking.keys:
+        if self.watchers or self.blocked_keys or self.tracking.wants_writes:
             self.signal_listeners(key)
 
     def load(self, values: dict[bytes, Any], deadlines: dict[bytes, int]) -> None:
@@ -212,11 +215,17 @@ class Database:
         ones. Into an empty, unwatched database this is a bulk update (loading 1M keys
         one ``set`` at a time costs a second); loading isn't counted as changes."""
         if self.data or self.access is not None or self.watchers or self.blocked_keys:
-            for key, value in values.items():
-                self.set(key, value)
-                deadline = deadlines.get(key)
-                if deadline is not None:
-                    self.set_expire(key, deadline)
+            # Loading is no command: it fires no keyspace events (Redis adds loaded
+            # keys with dbAddRDBLoad, which announces nothing).
+            events, self.events = self.events, _SILENT
+            try:
+                for key, value in values.items():
+                    self.set(key, value)
+                    deadline = deadlines.get(key)
+                    if deadline is not None:
+                        self.set_expire(key, deadline)
+            finally:
+                self.events = events
             return
         self.data.update(values)
         if deadlines:
@@ -232,6 +241,14 @@ class Database:
             self.access.forget(key)
         self.signal(key)
         return True
+
+    def delete_with_event(self, key: bytes) -> bool:
+        """``delete`` that fires the ``del`` keyspace event when the key existed (DEL,
+        an empty *STORE result, an EXPIRE into the past ...)."""
+        if self.delete(key):
+            self.notify(ev.GENERIC, b"del", key)
+            return True
+        return False
 
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         self.expires[key] = deadline_ms
@@ -250,13 +267,13 @@ class Database:
         """A write to ``key``: count it, invalidate WATCHes and cached copies, wake
         blocked clients."""
         self.stats.dirty += 1
-        if self.watchers or self.blocked_keys or self.tracking.keys:
+        if self.watchers or self.blocked_keys or self.tracking.wants_writes:
             self.signal_listeners(key)
 
     def signal_listeners(self, key: bytes) -> None:
         """Tell whoever waits on ``key`` (WATCH, blocked clients, client-side caches)
         that it changed."""
-        if self.tracking.keys:
+        if self.tracking.wants_writes:
             self.tracking.invalidate_key(key)
         if self.watchers:
             watchers = self.watchers.get(key)

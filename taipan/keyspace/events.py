@@ -11,6 +11,14 @@ The event's name and its place among the other events of a command belong to the
 command (LPOP fires ``lpop`` then, when the list emptied, ``del``), so handlers name
 them; everything else (which classes are on, the channels, publishing) lives here.
 When notifications are off (the default) the hook costs one integer test.
+
+Where many commands meet, the shared helper fires for them: each family's write
+helper (``lists.written``, ``sets.changed``, ``zset_args.modified``,
+``hashes.store_changed``) fires the command's event and then ``del`` for a key it
+emptied, and ``Database.delete_with_event`` is the ``del`` of a *STORE command
+whose result is empty (only when the destination existed). Names and order follow
+Redis 7.0's notifyKeyspaceEvent calls; ``tests/compat/test_notifications_compat.py``
+compares the streams with a real redis-server.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from taipan.net import blocking
 from taipan.net.client import Client
 from taipan.net.output import over_output_limit
 from taipan.protocol import make_reader
-from taipan.protocol.reply import encode_into
+from taipan.protocol.reply import Frames, Push, encode_into
 
 if TYPE_CHECKING:
     from taipan.server import ServerRuntime
@@ -102,6 +102,7 @@ class Connection(asyncio.Protocol):
             instance.tracking.client_closed(client)
         if client.monitor:
             instance.monitors.remove(client)
+            instance.refresh_restrictions()
         client.outbuf.clear()
         if self._resume_handle is not None:
             self._resume_handle.cancel()
@@ -159,7 +160,7 @@ class Connection(asyncio.Protocol):
             if client.reply_mode == "on":
                 encode_into(reply, out, client.resp)
             else:
-                self._apply_reply_mode(client)
+                self._apply_reply_mode(client, reply, out)
             if ready:
                 blocking.serve_ready(self.runtime)
             if client.close_requested:
@@ -241,12 +242,20 @@ class Connection(asyncio.Protocol):
             transport.close()
 
     @staticmethod
-    def _apply_reply_mode(client: Client) -> None:
-        # "skip-arm" is set by CLIENT REPLY SKIP itself; the command after it is skipped.
-        if client.reply_mode == "skip-arm":
+    def _apply_reply_mode(client: Client, reply: object, out: list[bytes]) -> None:
+        """CLIENT REPLY OFF or SKIP: the reply is dropped, but not the pub/sub
+        confirmations in it (Redis sends pushes whatever the reply mode)."""
+        mode = client.reply_mode
+        if mode == "skip-arm":
+            # CLIENT REPLY SKIP just ran (alone, with no reply of its own, or inside
+            # EXEC): this reply goes out, the next command's is skipped.
             client.reply_mode = "skip"
-        elif client.reply_mode == "skip":
+            encode_into(reply, out, client.resp)
+            return
+        if mode == "skip":
             client.reply_mode = "on"
+        if type(reply) is Frames:
+            _encode_pushes(reply, out, client.resp)
 
     # -- CLIENT PAUSE --------------------------------------------------------------
 
@@ -271,7 +280,8 @@ class Connection(asyncio.Protocol):
         if client.reply_mode == "on":
             self.write_out_of_band(reply)
         else:
-            self._apply_reply_mode(client)
+            self._apply_reply_mode(client, reply, client.outbuf)
+            self.flush_output()
         if self.transport is not None:
             self.transport.resume_reading()
         # Requests that arrived while blocked run on the next loop turn, not inside
@@ -323,7 +333,8 @@ class Connection(asyncio.Protocol):
         if client.reply_mode == "on":
             self.write_out_of_band(reply)
         else:
-            self._apply_reply_mode(client)
+            self._apply_reply_mode(client, reply, client.outbuf)
+            self.flush_output()
         if self.runtime.instance.blocking.ready:
             blocking.serve_ready(self.runtime)
         if client.close_requested:
@@ -332,6 +343,15 @@ class Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.resume_reading()
         self._drain(client)
+
+
+def _encode_pushes(frames: Frames, out: list[bytes], resp: int) -> None:
+    for frame in frames:
+        kind = type(frame)
+        if kind is Push:
+            encode_into(frame, out, resp)
+        elif kind is Frames:  # a monitor's own reply, followed by its MONITOR line
+            _encode_pushes(frame, out, resp)
 
 
 def _format_addr(addr: object) -> str:

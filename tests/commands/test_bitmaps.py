@@ -46,7 +46,13 @@ def test_setbit_invalidates_watch(r: redis.Redis) -> None:
     r.set("k", "a")
     with r.pipeline() as pipe:
         pipe.watch("k")
-        r.setbit("k", 0, 0)  # same bit value: still a write, as in Redis
+        r.setbit("k", 0, 0)  # the bit already is 0: no change, as in Redis 7.0.15
+        pipe.multi()
+        pipe.get("k")
+        assert pipe.execute() == [b"a"]
+    with r.pipeline() as pipe:
+        pipe.watch("k")
+        r.setbit("k", 0, 1)  # a real change
         pipe.multi()
         pipe.get("k")
         with pytest.raises(redis.WatchError):

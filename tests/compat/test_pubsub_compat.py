@@ -176,6 +176,29 @@ def _in_multi(connect) -> Transcript:
     return out
 
 
+def _self_pushes_inside_exec(connect) -> Transcript:
+    """What a queued command sends its own RESP3 client lands inside EXEC's array,
+    before that command's reply; its own invalidations come after EXEC."""
+    c, admin = connect(3), connect(2)
+    admin.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+    try:
+        c.call("SUBSCRIBE", "selfx:ch")
+        c.call("PSUBSCRIBE", "__keyevent@0__:set")
+        c.call("CLIENT", "TRACKING", "on")
+        c.call("GET", "selfx:k")
+        c.call("MULTI")
+        c.call("PUBLISH", "selfx:ch", "x")
+        c.call("SET", "selfx:k", "v")
+        c.call("PING")
+        # (the raw client counts the pushes as array items: three more frames follow)
+        out: Transcript = [("exec", c.call("EXEC") + _replies(c, 3))]
+        out.append(("tracking off", c.call("CLIENT", "TRACKING", "off")))
+        out.append(("clean up", c.call("DEL", "selfx:k")))
+    finally:
+        admin.call("CONFIG", "SET", "notify-keyspace-events", "")
+    return out
+
+
 def _eval_publish(connect) -> Transcript:
     sub, c = connect(2), connect(2)
     sub.call("SUBSCRIBE", "lua:a")
@@ -218,7 +241,8 @@ def _introspection(connect) -> Transcript:
 
 @pytest.mark.parametrize("scenario", [
     _subscribe_confirmations, _subscribed_context, _quit_while_subscribed, _messages,
-    _publish_to_self, _ordering, _in_multi, _eval_publish, _introspection,
+    _publish_to_self, _ordering, _in_multi, _self_pushes_inside_exec, _eval_publish,
+    _introspection,
 ], ids=lambda s: s.__name__.strip("_"))
 def test_pubsub_matches_redis(real_redis: ServerProcess, taipan: ServerProcess,
                               scenario: Scenario) -> None:

@@ -31,6 +31,16 @@ def _unsubscribe_all(ctx: Any, names: list[bytes], drop: Any, kind: bytes,
     return frames
 
 
+def _subscribe_each(ctx: Any, names: list[bytes], add: Any, kind: bytes,
+                    count: Any) -> Frames:
+    """Join each of ``names``, one confirmation each (also for repeats)."""
+    frames = Frames()
+    for name in names:
+        add(ctx, name)
+        frames.append(Push([kind, name, count(ctx)]))
+    return frames
+
+
 def _shard_count(ctx: Any) -> int:
     return len(ctx.shard_channels)
 
@@ -44,12 +54,8 @@ def _channel_count(ctx: Any) -> int:
                   complexity="O(N) where N is the number of channels to subscribe to.")
 def subscribe(ctx: Any, argv: list[bytes]) -> Frames:
     """SUBSCRIBE channel [channel ...]"""
-    pubsub = ctx.server.pubsub
-    frames = Frames()
-    for channel in argv[1:]:
-        pubsub.subscribe(ctx, channel)
-        frames.append(Push([b"subscribe", channel, ctx.subscription_count()]))
-    return frames
+    return _subscribe_each(ctx, argv[1:], ctx.server.pubsub.subscribe, b"subscribe",
+                           _channel_count)
 
 
 @commands.command("UNSUBSCRIBE", arity=-1, flags="pubsub noscript loading stale",
@@ -71,12 +77,8 @@ def unsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
                              "subscribed to.")
 def psubscribe(ctx: Any, argv: list[bytes]) -> Frames:
     """PSUBSCRIBE pattern [pattern ...]"""
-    pubsub = ctx.server.pubsub
-    frames = Frames()
-    for pattern in argv[1:]:
-        pubsub.psubscribe(ctx, pattern)
-        frames.append(Push([b"psubscribe", pattern, ctx.subscription_count()]))
-    return frames
+    return _subscribe_each(ctx, argv[1:], ctx.server.pubsub.psubscribe, b"psubscribe",
+                           _channel_count)
 
 
 @commands.command("PUNSUBSCRIBE", arity=-1, flags="pubsub noscript loading stale",
@@ -103,12 +105,8 @@ def ssubscribe(ctx: Any, argv: list[bytes]) -> Frames:
         # Inside EXEC (SUBSCRIBE is let through there for compatibility; SSUBSCRIBE,
         # being new, is not).
         raise ReplyError("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
-    pubsub = ctx.server.pubsub
-    frames = Frames()
-    for channel in argv[1:]:
-        pubsub.ssubscribe(ctx, channel)
-        frames.append(Push([b"ssubscribe", channel, len(ctx.shard_channels)]))
-    return frames
+    return _subscribe_each(ctx, argv[1:], ctx.server.pubsub.ssubscribe, b"ssubscribe",
+                           _shard_count)
 
 
 @commands.command("SUNSUBSCRIBE", arity=-1, flags="pubsub noscript loading stale",
@@ -164,11 +162,7 @@ def pubsub_channels(ctx: Any, argv: list[bytes]) -> list[bytes]:
                              "requested channels")
 def pubsub_numsub(ctx: Any, argv: list[bytes]) -> list[Any]:
     """PUBSUB NUMSUB [channel [channel ...]]"""
-    pubsub = ctx.server.pubsub
-    reply: list[Any] = []
-    for channel in argv[2:]:
-        reply += (channel, pubsub.subscriber_count(channel))
-    return reply
+    return _counts(ctx, argv[2:], shard=False)
 
 
 @commands.command("PUBSUB NUMPAT", arity=2, flags="pubsub loading stale",
@@ -196,10 +190,15 @@ def pubsub_shardchannels(ctx: Any, argv: list[bytes]) -> list[bytes]:
                              "requested shard channels")
 def pubsub_shardnumsub(ctx: Any, argv: list[bytes]) -> list[Any]:
     """PUBSUB SHARDNUMSUB [shardchannel [shardchannel ...]]"""
+    return _counts(ctx, argv[2:], shard=True)
+
+
+def _counts(ctx: Any, channels: list[bytes], shard: bool) -> list[Any]:
+    """Channel, subscriber count, ...: a flat array in both protocols, as Redis."""
     pubsub = ctx.server.pubsub
     reply: list[Any] = []
-    for channel in argv[2:]:
-        reply += (channel, pubsub.subscriber_count(channel, shard=True))
+    for channel in channels:
+        reply += (channel, pubsub.subscriber_count(channel, shard))
     return reply
 
 

@@ -74,11 +74,18 @@ class Dispatcher:
         # Clients in MONITOR mode (shared list, usually empty) and client-side caching.
         self.monitors = instance.monitors
         self.tracking = instance.tracking
+        # True while a monitor is attached or client-side caching must see each
+        # command: one test per call covers both when neither is in use.
+        self.observed = False
         for parent in instance.table:
             for command in (parent, *parent.subcommands.values()):
                 command.runs_in_multi = command.name in _RUN_IN_MULTI
                 command.denied_on_disk_error = command.is_write or command.name == "ping"
                 command.allowed_while_subscribed = command.name in _ALLOWED_WHILE_SUBSCRIBED
+
+    def refresh_observers(self) -> None:
+        """A monitor came or went, or client-side caching (de)activated."""
+        self.observed = bool(self.monitors) or self.tracking.active
 
     def resolve(self, argv: list[bytes]) -> Command | ReplyError:
         """The command ``argv`` names (subcommand included) or the error to reply."""
@@ -139,7 +146,7 @@ class Dispatcher:
             client.multi.append((command, argv))
             return QUEUED
         reply = self.call(client, command, argv)
-        if self.tracking.active:
+        if self.observed and self.tracking.active:
             reply = self.tracking.after_request(client, command, argv, reply)
         return reply
 
@@ -187,9 +194,9 @@ class Dispatcher:
         dirty_before = keyspace_stats.dirty
         stats = self.stats
         self._errors_seen = stats.error_replies
-        monitors = self.monitors
-        if monitors:
-            feed_script_start(monitors, client, command, argv)
+        observed = self.observed
+        if observed and self.monitors:
+            feed_script_start(self.monitors, client, command, argv)
         started = perf_counter_ns()
         try:
             reply = command.handler(client, argv)
@@ -210,10 +217,11 @@ class Dispatcher:
         command.usec += (perf_counter_ns() - started) // 1000
         command.calls += 1
         stats.commands_processed += 1
-        if monitors:
-            reply = feed_monitors(monitors, client, command, argv, reply)
-        if self.tracking.active:
-            self.tracking.after_call(client, command, argv)
+        if observed:
+            if self.monitors:
+                reply = feed_monitors(self.monitors, client, command, argv, reply)
+            if self.tracking.active:
+                self.tracking.after_call(client, command, argv)
         if client.propagate_argv is not None or (self.propagators and command.is_write
                                                  and keyspace_stats.dirty != dirty_before):
             self._propagate(client, argv, keyspace_stats.dirty != dirty_before

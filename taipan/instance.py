@@ -76,7 +76,7 @@ class Instance:
         for db in self.databases:
             db.blocking = self.blocking
             db.on_expired = self._propagate_expired
-            db.events = self.keyspace_events
+            self.keyspace_events.attach(db)
             db.tracking = self.tracking
         # Clients with output queued by others (messages, invalidations); the network
         # layer sets ``wake_output`` to write them all on the loop's next turn.
@@ -151,6 +151,7 @@ class Instance:
         """Tell the dispatcher whether any request may be refused right now."""
         if self.dispatcher is None:
             return
+        self.dispatcher.refresh_observers()
         rdb, aof = self.rdb, self.aof
         self.dispatcher.restricted = (self.loading or self.busy_script is not None
                                       or bool(self.monitors)

@@ -36,8 +36,8 @@ def _increment(ctx: Any, key: bytes, delta: int) -> int:
     if not LLONG_MIN <= result <= LLONG_MAX:
         raise _OVERFLOW
     db.set(key, b"%d" % result, keep_ttl=True)
-    if db.events.mask & ev.STRING:
-        db.events.fire(ev.STRING, b"incrby", key, db.index)
+    if db.event_mask:  # notifications on (one test when off)
+        db.notify(ev.STRING, b"incrby", key)
     return result
 
 

@@ -90,8 +90,8 @@ def _set_pairs(ctx: Any, argv: list[bytes]) -> int:
         db.signal(key)
     if size > 4:
         db.stats.dirty += (size - 2) // 2 - 1  # Redis counts each pair as a change
-    if db.events.mask & ev.HASH:
-        db.events.fire(ev.HASH, b"hset", key, db.index)
+    if db.event_mask:  # notifications on (one test when off)
+        db.notify(ev.HASH, b"hset", key)
     return int(added)
 
 

@@ -72,8 +72,8 @@ def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
     else:
         db.signal(key)
         db.stats.dirty += len(elements) - 1
-    if db.events.mask & ev.LIST:
-        db.events.fire(ev.LIST, b"lpush" if left else b"rpush", key, db.index)
+    if db.event_mask:  # notifications on (one test when off)
+        db.notify(ev.LIST, b"lpush" if left else b"rpush", key)
     return len(items)
 
 

@@ -53,8 +53,8 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
     key, value = argv[1], argv[2]
     if len(argv) == 3:  # the common case: no options
         db.set(key, value)
-        if db.events.mask & ev.STRING:
-            db.events.fire(ev.STRING, b"set", key, db.index)
+        if db.event_mask:  # notifications on (one test when off)
+            db.notify(ev.STRING, b"set", key)
         return OK
     options = parse_set_options(argv, 3, for_set=True)
     condition, want_get, keep_ttl = options.condition, options.get, options.keep_ttl

@@ -60,12 +60,12 @@ class _NoTracking:
 
 _NO_TRACKING = _NoTracking()
 # Stands in for a database's KeyspaceEvents while it loads: every event off.
-_SILENT = ev.KeyspaceEvents()
 
 
 class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
                  "avg_ttl", "access", "blocked_keys", "blocking", "on_expired", "events",
+                 "event_mask",
                  "tracking")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
@@ -88,17 +88,18 @@ class Database:
         # Called with (db index, key) when a key expires, so the deletion is propagated
         # (AOF, replicas) as the DEL Redis writes; set by the owning Instance.
         self.on_expired: Any = None
-        # Keyspace notifications (shared by every database of a server).
+        # Keyspace notifications (shared by every database of a server), and the
+        # classes enabled, mirrored here so a write tests one attribute when off.
         self.events = ev.KeyspaceEvents()
+        self.event_mask = 0
         # Client-side caching's table of tracked keys (shared, set by the Instance):
         # a write to a key some client read with tracking on invalidates it there.
         self.tracking: Any = _NO_TRACKING
 
     def notify(self, kind: int, event: bytes, key: bytes) -> None:
         """A keyspace event of class ``kind`` (``keyspace/events.py``) for ``key``."""
-        events = self.events
-        if events.mask & kind:
-            events.fire(kind, event, key, self.index)
+        if self.event_mask & kind:
+            self.events.fire(kind, event, key, self.index)
 
     def expiry_now(self) -> int:
         """The time keys expire by: the clock, or a running script's start time."""
@@ -125,7 +126,7 @@ class Database:
         value = self.get(key)
         if value is None:
             self.stats.keyspace_misses += 1
-            if self.events.mask & ev.KEY_MISS:
+            if self.event_mask & ev.KEY_MISS:
                 self.events.fire(ev.KEY_MISS, b"keymiss", key, self.index)
         else:
             self.stats.keyspace_hits += 1
@@ -138,7 +139,7 @@ class Database:
         value = self.peek(key)
         if value is None:
             self.stats.keyspace_misses += 1
-            if notify_miss and self.events.mask & ev.KEY_MISS:
+            if notify_miss and self.event_mask & ev.KEY_MISS:
                 self.events.fire(ev.KEY_MISS, b"keymiss", key, self.index)
         else:
             self.stats.keyspace_hits += 1
@@ -200,7 +201,7 @@ class Database:
                     self.expire_now(key)
                 elif not keep_ttl:
                     del expires[key]
-        if self.events.mask & ev.NEW and key not in self.data:
+        if self.event_mask and self.event_mask & ev.NEW and key not in self.data:
             self.events.fire(ev.NEW, b"new", key, self.index)
         self.data[key] = value
         if self.access is not None:
@@ -217,7 +218,7 @@ class Database:
         if self.data or self.access is not None or self.watchers or self.blocked_keys:
             # Loading is no command: it fires no keyspace events (Redis adds loaded
             # keys with dbAddRDBLoad, which announces nothing).
-            events, self.events = self.events, _SILENT
+            self.event_mask = 0
             try:
                 for key, value in values.items():
                     self.set(key, value)
@@ -225,7 +226,7 @@ class Database:
                     if deadline is not None:
                         self.set_expire(key, deadline)
             finally:
-                self.events = events
+                self.event_mask = self.events.mask
             return
         self.data.update(values)
         if deadlines:

@@ -24,6 +24,7 @@ compares the streams with a real redis-server.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 # Event classes, one bit each (the letters of notify-keyspace-events).
 KEYSPACE = 1 << 0  # K
@@ -64,16 +65,26 @@ def parse_classes(text: str) -> int:
 class KeyspaceEvents:
     """Which event classes fire (``mask``, 0 when off) and where they go."""
 
-    __slots__ = ("mask", "publish", "_prefixes")
+    __slots__ = ("mask", "publish", "_prefixes", "_databases")
 
     def __init__(self) -> None:
         self.mask = 0
+        # The databases that mirror ``mask`` in their ``event_mask``.
+        self._databases: list[Any] = []
         # Set by the owning Instance to its pub/sub registry's publish.
         self.publish: Publish | None = None
         self._prefixes: dict[int, tuple[bytes, bytes]] = {}
 
+    def attach(self, db: Any) -> None:
+        """``db`` fires its events here from now on."""
+        db.events = self
+        db.event_mask = self.mask
+        self._databases.append(db)
+
     def configure(self, text: str) -> None:
         self.mask = parse_classes(text)
+        for db in self._databases:
+            db.event_mask = self.mask
 
     def fire(self, kind: int, event: bytes, key: bytes, db_index: int) -> None:
         """Publish one event (``kind`` already known to be enabled)."""

@@ -82,9 +82,7 @@ class Tracking:
         # Database.signal calls ``invalidate_key`` for every written key while this
         # is True: keys are tracked or some BCAST prefix is registered.
         self.wants_writes = False
-        # True while after_call/after_request must run (some client tracks, or
-        # invalidations wait for the end of the running command).
-        self.active = False
+        self._active = False  # see ``active``
         self.clients = 0  # clients with tracking on (INFO tracking_clients)
         # Invalidations queued since the last request ended; see the module docstring.
         self._sent: list[_Sent] = []
@@ -93,6 +91,20 @@ class Tracking:
         self._broadcast_due = False  # BCAST keys wait for the loop turn's end
         self._broadcast_now = False  # ... or for the request's, with no event loop
         self._eviction_rounds = 0  # rounds that didn't get under the limit
+
+    @property
+    def active(self) -> bool:
+        """True while after_call/after_request must run (some client tracks, or
+        invalidations wait for the end of the running command)."""
+        return self._active
+
+    @active.setter
+    def active(self, value: bool) -> None:
+        if value != self._active:
+            self._active = value
+            dispatcher = self.instance.dispatcher
+            if dispatcher is not None:
+                dispatcher.refresh_observers()
 
     # -- enabling and disabling ---------------------------------------------------------
 

@@ -1,0 +1,7 @@
+"""XINFO STREAM / GROUPS / CONSUMERS."""
+
+from __future__ import annotations
+
+from taipan.commands.table import CommandGroup
+
+commands = CommandGroup("stream")

@@ -235,7 +235,7 @@ class Dispatcher:
         if rewritten is not None:
             client.propagate_argv = None
             argv = rewritten
-        if changed:
+        if changed and argv:  # (an empty list: the handler propagated its effects itself)
             self.propagate(client.db.index, argv)
 
     def propagate(self, db_index: int, argv: list[bytes]) -> None:

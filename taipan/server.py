@@ -284,6 +284,9 @@ class ServerRuntime:
             try:
                 if instance.active_expire_enabled and not instance.pause_until:
                     active_expire_cycle(instance.databases, 1000.0 / hz)
+                    if instance.blocking.ready:
+                        # (an expired stream fails its blocked XREADGROUP readers)
+                        blocking.serve_ready(self)
                 now = time.monotonic()
                 if now - last_second >= 1.0:
                     last_second = now

@@ -86,4 +86,9 @@ def all_groups() -> list[CommandGroup]:
         functions.commands,
         pubsub.commands,
         monitor.commands,
+        streams.commands,
+        stream_info.commands,
+        stream_read.commands,
+        stream_groups.commands,
+        stream_claims.commands,
     ]

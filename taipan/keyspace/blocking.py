@@ -12,6 +12,7 @@ costs no CPU until a write makes one of its keys ready.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,13 @@ class Blocked:
     timeout_ms: int  # absolute unix ms deadline; 0 waits forever
     kind: type  # the value type that can serve this client (RedisList, ZSet ...)
     timeout_reply: Any  # what the client gets when the deadline passes
+    # A finer test than ``kind`` (streams): ``ready(key, value)`` says whether
+    # re-running the command now ends the wait, served or failed; ``value`` is the
+    # key's value, None when it is gone (a blocked XREADGROUP then fails).
+    ready: Callable[[bytes, Any], bool] | None = None
+    # What the command remembers between its first run and its re-run (the IDs
+    # XREAD resolved ``$`` to when it blocked ...).
+    state: Any = None
 
 
 @dataclass(eq=False, slots=True)
@@ -35,6 +43,9 @@ class Waiter:
     db: Any
     timer: Any = None  # the connection layer's timeout handle
     done: bool = False
+    # While the parked command re-runs: the ready key it is served from (streams
+    # reply with that key only, as Redis serves one key at a time).
+    ready_key: bytes | None = None
     queued_on: list[bytes] = field(default_factory=list)
 
 
@@ -90,6 +101,13 @@ class BlockingRegistry:
         if not queue:
             return []
         value = db.data.get(key)
-        if value is None:
-            return []
-        return [w for w in queue if type(value) is w.request.kind]
+        return [w for w in queue if serves(w, key, value)]
+
+
+def serves(waiter: Waiter, key: bytes, value: Any) -> bool:
+    """Whether re-running ``waiter``'s command with ``key`` holding ``value`` (None:
+    no key) ends its wait."""
+    request = waiter.request
+    if request.ready is not None:
+        return request.ready(key, value)
+    return value is not None and type(value) is request.kind

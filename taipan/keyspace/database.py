@@ -337,6 +337,12 @@ class Database:
         removed = len(self.data)
         if self.watchers:
             self.touch_all_watched()
+        if self.blocked_keys:
+            # A blocked XREADGROUP fails when its stream goes (the waiters' own
+            # tests decide who is woken).
+            for key in self.blocked_keys:
+                if key in self.data:
+                    self.blocking.key_ready(self, key)
         self.data = {}
         self.expires = {}
         self._expiry_heap = []
@@ -355,10 +361,11 @@ class Database:
         self.expires, other.expires = other.expires, self.expires
         self._expiry_heap, other._expiry_heap = other._expiry_heap, self._expiry_heap
         self.access, other.access = other.access, self.access
-        # Clients blocked on a key the swap brought in can be served now.
-        for db in (self, other):
+        # Clients blocked on a key the swap brought in can be served now (and a
+        # blocked XREADGROUP whose stream the swap took away fails).
+        for db, before in ((self, other.data), (other, self.data)):
             for key in db.blocked_keys:
-                if key in db.data:
+                if key in db.data or key in before:
                     db.blocking.key_ready(db, key)
 
     # -- expiry ------------------------------------------------------------------

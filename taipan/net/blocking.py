@@ -10,7 +10,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from taipan.errors import ReplyError
-from taipan.keyspace.blocking import Blocked, Waiter
+from taipan.keyspace.blocking import Blocked, Waiter, serves
 from taipan.keyspace.database import now_ms
 
 if TYPE_CHECKING:
@@ -62,11 +62,13 @@ def serve_ready(runtime: ServerRuntime) -> None:
     while registry.ready:
         for db, key in registry.take_ready():
             for waiter in registry.candidates(db, key):
-                if waiter.done:
-                    continue
-                if db.data.get(key) is None:
-                    break  # drained by an earlier waiter
-                reply = call(waiter.client, waiter.command, waiter.argv)
+                if waiter.done or not serves(waiter, key, db.data.get(key)):
+                    continue  # (drained or moved on by an earlier waiter)
+                waiter.ready_key = key
+                try:
+                    reply = call(waiter.client, waiter.command, waiter.argv)
+                finally:
+                    waiter.ready_key = None
                 if type(reply) is Blocked:
                     continue  # nothing it can take after all: keep its place
                 finish(runtime, waiter, reply)

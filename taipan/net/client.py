@@ -54,7 +54,8 @@ class Client:
         self.connection: Any = None
         self.lib_name = b""
         self.lib_ver = b""
-        # Set by a handler whose write must be propagated in another form.
+        # Set by a handler whose write must be propagated in another form ([]: in
+        # none, the handler propagated its effects itself, as XREADGROUP's XCLAIMs).
         self.propagate_argv: list[bytes] | None = None
         # True while a command may not block (inside EXEC): BLPOP & co. time out at once.
         self.deny_blocking = False

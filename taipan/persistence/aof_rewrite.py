@@ -21,6 +21,7 @@ from taipan.persistence.rdb_file import write_snapshot
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.sets import RedisSet
+from taipan.types.stream import DELETED, Stream
 from taipan.types.zset import ZSet
 
 if TYPE_CHECKING:
@@ -75,8 +76,41 @@ def key_commands(key: bytes, value: Any) -> Iterator[list[bytes]]:
             for field, item in chunk:
                 argv += (field, bytes(item))
             yield argv
+    elif isinstance(value, Stream):
+        yield from stream_commands(key, value)
     else:
         raise TypeError(f"can't rewrite a value of type {type(value).__name__}")
+
+
+def _id(entry_id: tuple[int, int]) -> bytes:
+    return b"%d-%d" % entry_id
+
+
+def stream_commands(key: bytes, stream: Stream) -> Iterator[list[bytes]]:
+    """A stream as Redis 7.0's rewriteStreamObject writes it: an XADD per entry (an
+    empty stream is made by XADD MAXLEN 0), XSETID with the counters, then per group
+    XGROUP CREATE with its entries-read and an XCLAIM ... FORCE per pending entry, or
+    XGROUP CREATECONSUMER for a consumer that owns none."""
+    if stream.length:
+        for nodes in stream.nodes():
+            for entry_id, flags, fields in nodes[2]:
+                if not flags & DELETED:
+                    yield [b"XADD", key, _id(entry_id), *fields]
+    else:
+        yield [b"XADD", key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]
+    yield [b"XSETID", key, _id(stream.last_id), b"ENTRIESADDED", b"%d" % stream.entries_added,
+           b"MAXDELETEDID", _id(stream.max_deleted_id)]
+    for name, group in stream.groups.items():
+        yield [b"XGROUP", b"CREATE", key, name, _id(group.last_id), b"ENTRIESREAD",
+               b"%d" % group.entries_read]
+        for consumer_name, consumer in group.consumers.items():
+            if not consumer.pending:
+                yield [b"XGROUP", b"CREATECONSUMER", key, name, consumer_name]
+                continue
+            for entry_id, pending in consumer.pending.items():
+                yield [b"XCLAIM", key, name, consumer_name, b"0", _id(entry_id),
+                       b"TIME", b"%d" % pending.delivery_time,
+                       b"RETRYCOUNT", b"%d" % pending.delivery_count, b"JUSTID", b"FORCE"]
 
 
 def write_functions(codes: Iterable[bytes], out: BinaryIO) -> None:

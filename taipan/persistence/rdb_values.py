@@ -2,9 +2,10 @@
 
 Writing picks the RDB type from the encoding OBJECT ENCODING reports: intset sets
 as SET_INTSET, listpack hashes and zsets as HASH_LISTPACK / ZSET_LISTPACK, big ones
-as HASH / ZSET_2 / SET, every list as QUICKLIST_2 of listpacks. Loading accepts every
-type Redis 7.0 loads except streams and modules, and encodes the result as Redis
-would after loading it (by size and element length).
+as HASH / ZSET_2 / SET, every list as QUICKLIST_2 of listpacks, streams as
+STREAM_LISTPACKS_2 (``rdb_stream``). Loading accepts every type Redis 7.0 loads except
+modules, and Redis 7.2's streams, and encodes the result as Redis would after
+loading it (by size and element length).
 """
 
 from __future__ import annotations
@@ -30,9 +31,6 @@ from taipan.persistence.rdb_format import (
     TYPE_MODULE_2,
     TYPE_SET,
     TYPE_SET_INTSET,
-    TYPE_STREAM_LISTPACKS,
-    TYPE_STREAM_LISTPACKS_2,
-    TYPE_STREAM_LISTPACKS_3,
     TYPE_STRING,
     TYPE_ZSET,
     TYPE_ZSET_2,
@@ -56,9 +54,11 @@ from taipan.persistence.rdb_packed import (
     ziplist_decode,
     zipmap_decode,
 )
+from taipan.persistence.rdb_stream import STREAM_TYPES, read_stream, write_stream
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.sets import RedisSet
+from taipan.types.stream import Stream
 from taipan.types.zset import ZSet
 
 # Redis's quicklist "fill" sizes for negative list-max-listpack-size (bytes per node).
@@ -203,7 +203,7 @@ def _write_hash(out: bytearray, fields: RedisHash, config: Any, compress: bool) 
 
 _BODY_WRITERS: dict[type, Callable[[bytearray, Any, Any, bool], int]] = {
     bytes: _write_string, bytearray: _write_string, RedisList: _write_list,
-    RedisSet: _write_set, ZSet: _write_zset, RedisHash: _write_hash,
+    RedisSet: _write_set, ZSet: _write_zset, RedisHash: _write_hash, Stream: write_stream,
 }
 
 
@@ -221,8 +221,6 @@ def read_value(reader: RdbReader, kind: int, config: Any) -> Any:
 
 
 def _unsupported_type(kind: int) -> str:
-    if kind in (TYPE_STREAM_LISTPACKS, TYPE_STREAM_LISTPACKS_2, TYPE_STREAM_LISTPACKS_3):
-        return f"a stream value (RDB object type {kind}): Taipan has no streams yet"
     if kind in (TYPE_MODULE, TYPE_MODULE_2):
         return f"a module value (RDB object type {kind}): Taipan loads no modules"
     return f"unknown RDB object type {kind}"
@@ -358,6 +356,7 @@ _READERS: dict[int, Callable[[RdbReader, int, Any], Any]] = {
         ((TYPE_SET, TYPE_SET_INTSET), _read_set),
         ((TYPE_ZSET, TYPE_ZSET_2, TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST), _read_zset),
         ((TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_HASH_ZIPLIST, TYPE_HASH_ZIPMAP), _read_hash),
+        (STREAM_TYPES, read_stream),
     )
     for kind in kinds
 }

@@ -20,12 +20,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import hiredis
+
 from taipan.errors import ReplyError
 from taipan.protocol.reply import (
     NULL_ARRAY,
     BigNumber,
     DoubleText,
     MapPairs,
+    Raw,
     SetReply,
     Status,
     Verbatim,
@@ -37,6 +40,13 @@ _INT64_MIN = -(1 << 63)
 # its Lua stack limit; Python's recursion limit comes first).
 MAX_REPLY_DEPTH = 400
 _INT64_LIMIT = 1 << 63
+
+
+def decode_raw(value: Raw) -> Any:
+    """The values behind an already-encoded reply (arrays of bulk strings)."""
+    reader = hiredis.Reader()
+    reader.feed(bytes(value))
+    return reader.gets()
 
 
 def error_text(message: str) -> bytes:
@@ -69,6 +79,8 @@ class ToLua:
             return self.table_from({b"ok": value.encode()})
         if kind is bool:
             return value if resp == 3 else int(value)
+        if kind is Raw:  # a reply encoded in advance (XRANGE): back to values
+            return self.convert(decode_raw(value), resp)
         if isinstance(value, bytes):
             return self._text(value, resp)
         if kind is float:

@@ -2,8 +2,7 @@
 
 Each record is decoded with the persistence readers (``RdbReader``, ``read_value``,
 ``crc64``); the walk itself is done here, not with ``read_rdb``, because the report
-needs the offset after every record and where an error happened. Streams (which the
-value reader doesn't load) are walked and skipped structurally.
+needs the offset after every record and where an error happened.
 """
 
 from __future__ import annotations
@@ -30,13 +29,10 @@ from taipan.persistence.rdb_format import (
     OPCODE_RESIZEDB,
     OPCODE_SELECTDB,
     RDB_VERSION,
-    TYPE_STREAM_LISTPACKS,
-    TYPE_STREAM_LISTPACKS_2,
     RdbError,
     RdbReader,
     crc64,
 )
-from taipan.persistence.rdb_packed import listpack_decode
 from taipan.persistence.rdb_values import read_value
 
 TYPE_NAMES = {
@@ -59,37 +55,6 @@ class RdbReport:
     already_expired: int = 0
     error: str | None = None
     error_offset: int | None = None
-
-
-def _skip_stream(reader: RdbReader, kind: int) -> None:
-    """Walk a stream object (RDB_TYPE_STREAM_LISTPACKS / _2) without building it."""
-    for _ in range(reader.length()):
-        node_key = reader.string()
-        if len(node_key) != 16:
-            raise RdbError("stream node key entry is not the size of a stream ID")
-        blob = reader.string()
-        if not listpack_decode(blob):
-            raise RdbError("empty listpack inside a stream")
-    reader.length()  # number of entries
-    reader.length()
-    reader.length()  # last id
-    if kind == TYPE_STREAM_LISTPACKS_2:
-        for _ in range(5):  # first id, max deleted entry id, entries added
-            reader.length()
-    for _ in range(reader.length()):  # consumer groups
-        reader.string()
-        reader.length()
-        reader.length()
-        if kind == TYPE_STREAM_LISTPACKS_2:
-            reader.length()  # entries read
-        for _ in range(reader.length()):  # the group's PEL
-            reader.read(16 + 8)
-            reader.length()
-        for _ in range(reader.length()):  # consumers
-            reader.string()
-            reader.read(8)  # seen time
-            for _ in range(reader.length()):
-                reader.read(16)
 
 
 def check_rdb(data: bytes, name: str, emit: Callable[[str], None] = print,
@@ -176,9 +141,7 @@ def check_rdb(data: bytes, name: str, emit: Callable[[str], None] = print,
                 doing = "read-key"
                 key = reader.string()
                 doing = "read-object-value"
-                if kind in (TYPE_STREAM_LISTPACKS, TYPE_STREAM_LISTPACKS_2):
-                    _skip_stream(reader, kind)
-                elif kind in (6, 7):
+                if kind in (6, 7):
                     return fail("Module values are not supported", reader.pos)
                 else:
                     read_value(reader, kind, config)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import pairwise
 from typing import Any
 
 from sortedcontainers import SortedDict
@@ -138,34 +139,63 @@ class _Node:
     def __len__(self) -> int:
         return len(self.offsets)
 
+    def _widen(self, ms_delta: int, seq: int) -> None:
+        """Switch an ID column to 8-byte items once a value needs them."""
+        if ms_delta < 0 and type(self.ms) is array:
+            # Only after XSETID moved an emptied stream's last ID back, so an
+            # entry lands after higher tombstones (Redis allows it): a plain list.
+            self.ms = list(self.ms)
+        elif ms_delta > 0xFFFFFFFF and type(self.ms) is array and self.ms.typecode == "I":
+            self.ms = array("Q", self.ms)
+        if seq > 0xFFFFFFFF and self.seq.typecode == "I":
+            self.seq = array("Q", self.seq)
+
     def id_at(self, index: int) -> StreamID:
         return self.master[0] + self.ms[index], self.seq[index]
 
     def append(self, entry_id: StreamID, fields: list[bytes]) -> None:
-        ms_delta = entry_id[0] - self.master[0]
-        seq = entry_id[1]
-        if ms_delta > 0xFFFFFFFF and self.ms.typecode == "I":
-            self.ms = array("Q", self.ms)
-        if seq > 0xFFFFFFFF and self.seq.typecode == "I":
-            self.seq = array("Q", self.seq)
+        master_ms, master_seq = self.master
+        ms, seq = entry_id
+        ms_delta = ms - master_ms
+        if ms_delta > 0xFFFFFFFF or seq > 0xFFFFFFFF or ms_delta < 0:
+            self._widen(ms_delta, seq)
         self.ms.append(ms_delta)
         self.seq.append(seq)
         data = self.data
         self.offsets.append(len(data))
-        names = fields[0::2]
-        seq_delta = seq - self.master[1]
+        seq_delta = seq - master_seq
         # flags, ms-diff and seq-diff elements (small ones take 2 bytes each)
-        lp = 2 + (2 if 0 <= ms_delta <= 127 else lp_int_size(ms_delta)) \
+        lp = (4 if 0 <= ms_delta <= 127 else 2 + lp_int_size(ms_delta)) \
             + (2 if 0 <= seq_delta <= 127 else lp_int_size(seq_delta))
-        if names == self.field_list:
+        if len(fields) == 2 and len(self.fields) == 1 and fields[0] == self.fields[0]:
+            # one pair under the node's one field name: the common case, inlined
+            value = fields[1]
+            length = len(value)
+            if length < 64:
+                data.append(SAME_FIELDS)
+                data.append(length)
+                data += value
+                first = value[0] if length else 0
+                # (a short string that can't be a number: Redis stores it as is; then
+                # the lp-count element)
+                self.lp_base += lp + 2 + (length + 2 if first > 57 or (
+                    first < 48 and first != 45) else lp_string_size(value))
+                self.live += 1
+                return
             data.append(SAME_FIELDS)
-            items = fields[1::2]
-            lp += 2 if len(items) < 125 else lp_int_size(len(items) + 3)  # lp-count
+            items = fields[1:]
+            lp += 2  # lp-count
         else:
-            data.append(0)
-            _put_varint(data, len(names))
-            items = fields
-            lp += lp_int_size(len(names)) + lp_int_size(len(names) * 2 + 4)
+            names = fields[0::2]
+            if names == self.field_list:
+                data.append(SAME_FIELDS)
+                items = fields[1::2]
+                lp += 2 if len(items) < 125 else lp_int_size(len(items) + 3)  # lp-count
+            else:
+                data.append(0)
+                _put_varint(data, len(names))
+                items = fields
+                lp += lp_int_size(len(names)) + lp_int_size(len(names) * 2 + 4)
         for item in items:
             length = len(item)
             if length < 64:
@@ -212,6 +242,85 @@ class _Node:
                 pos += length
         return [bytes(item) if type(item) is bytearray else item for item in out]
 
+    def encode_at(self, index: int, out: bytearray, view: memoryview,
+                  names: list[bytes]) -> None:
+        """Append entry ``index`` as its RESP reply, ``[id, [field, value ...]]``
+        (the same bytes in RESP2 and RESP3), straight from the node's buffer;
+        ``names`` holds the master fields, each already encoded."""
+        data = self.data
+        pos = self.offsets[index]
+        flags = data[pos]
+        pos += 1
+        entry_id = b"%d-%d" % (self.master[0] + self.ms[index], self.seq[index])
+        if flags & SAME_FIELDS:
+            out += b"*2\r\n$%d\r\n%s\r\n*%d\r\n" % (len(entry_id), entry_id, 2 * len(names))
+            for name in names:
+                length = data[pos]
+                if length < 128:
+                    pos += 1
+                else:
+                    length, pos = _get_varint(data, pos)
+                out += name
+                out += b"$%d\r\n" % length
+                out += view[pos:pos + length]
+                out += b"\r\n"
+                pos += length
+            return
+        pairs, pos = _get_varint(data, pos)
+        out += b"*2\r\n$%d\r\n%s\r\n*%d\r\n" % (len(entry_id), entry_id, 2 * pairs)
+        for _ in range(pairs * 2):
+            length = data[pos]
+            if length < 128:
+                pos += 1
+            else:
+                length, pos = _get_varint(data, pos)
+            out += b"$%d\r\n" % length
+            out += view[pos:pos + length]
+            out += b"\r\n"
+            pos += length
+
+    def index_after(self, entry_id: StreamID) -> int:
+        """The position of the first entry whose ID is > ``entry_id``."""
+        lo, hi = 0, len(self.offsets)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.id_at(mid) <= entry_id:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def encode_span(self, lo: int, hi: int, reverse: bool, parts: list[bytes],
+                    count: int) -> None:
+        """Append the live entries lo..hi-1 (backwards when ``reverse``) as their
+        RESP replies to ``parts``, until it holds ``count`` (0: no limit)."""
+        data, offsets, ms, seq = self.data, self.offsets, self.ms, self.seq
+        base = self.master[0]
+        names = self.encoded_names()
+        one_name = names[0] if len(names) == 1 else None
+        view = memoryview(data)
+        for i in (range(hi - 1, lo - 1, -1) if reverse else range(lo, hi)):
+            pos = offsets[i]
+            flags = data[pos]
+            if flags & DELETED:
+                continue
+            entry_id = b"%d-%d" % (base + ms[i], seq[i])
+            length = data[pos + 1]
+            if one_name is not None and flags & SAME_FIELDS and length < 128:
+                # one field named as the node's first entry's: the common case
+                parts.append(b"*2\r\n$%d\r\n%s\r\n*2\r\n%s$%d\r\n%s\r\n" % (
+                    len(entry_id), entry_id, one_name, length, view[pos + 2:pos + 2 + length]))
+            else:
+                out = bytearray()
+                self.encode_at(i, out, view, names)
+                parts.append(bytes(out))
+            if count and len(parts) >= count:
+                break
+        view.release()
+
+    def encoded_names(self) -> list[bytes]:
+        return [b"$%d\r\n%s\r\n" % (len(name), name) for name in self.fields]
+
     def mark_deleted(self, index: int) -> None:
         self.data[self.offsets[index]] |= DELETED
         self.live -= 1
@@ -243,6 +352,7 @@ class Stream:
 
     __slots__ = ("_nodes", "_firsts", "length", "last_id", "first_id", "max_deleted_id",
                  "entries_added", "groups")
+    TYPE_NAME = "stream"  # (TYPE, SCAN TYPE)
 
     def __init__(self) -> None:
         self._nodes: list[_Node] = []
@@ -258,6 +368,14 @@ class Stream:
     def __len__(self) -> int:
         return self.length
 
+    def encoding(self, config: Any) -> str:
+        """OBJECT ENCODING."""
+        return "stream"
+
+    def copy(self) -> Stream:
+        """COPY: a deep copy, groups and pending lists included."""
+        return copy_stream(self)
+
     # -- writing ----------------------------------------------------------------------
 
     def add(self, entry_id: StreamID, fields: list[bytes], max_bytes: int = 4096,
@@ -267,9 +385,12 @@ class Stream:
         nodes = self._nodes
         node = nodes[-1] if nodes else None
         if node is not None:
-            limit = max_bytes if 0 < max_bytes <= _LISTPACK_MAX else _LISTPACK_MAX
-            if node.lp_bytes() + sum(map(len, fields)) >= limit or (
-                    max_entries and len(node) >= max_entries):
+            live, deleted = node.live, node.deleted
+            size = node.lp_base + (2 if live < 128 else lp_int_size(live)) \
+                + (2 if deleted < 128 else lp_int_size(deleted))  # (lp_bytes, inlined)
+            if (max_entries and len(node.offsets) >= max_entries) or size + sum(
+                    map(len, fields)) >= (max_bytes if 0 < max_bytes <= _LISTPACK_MAX
+                                          else _LISTPACK_MAX):
                 node = None
         if node is None:
             node = _Node(entry_id, tuple(fields[0::2]))
@@ -390,18 +511,31 @@ class Stream:
         return out
 
     def _iter_from(self, start: StreamID) -> Iterator[Entry]:
+        for node, i in self._positions_from(start):
+            yield node.id_at(i), node.fields_at(i)
+
+    def _iter_reverse(self, end: StreamID) -> Iterator[Entry]:
+        for node, i in self._positions_reverse(end):
+            yield node.id_at(i), node.fields_at(i)
+
+    def _positions_from(self, start: StreamID) -> Iterator[tuple[_Node, int]]:
+        """(node, index) of each live entry from ``start`` up."""
         nodes = self._nodes
+        if not nodes:
+            return
         node_index = max(bisect_right(self._firsts, start) - 1, 0)
         index = nodes[node_index].index_of(start)
         while node_index < len(nodes):
             node = nodes[node_index]
-            for i in range(index, len(node)):
-                if not node.flags_at(i) & DELETED:
-                    yield node.id_at(i), node.fields_at(i)
+            data, offsets = node.data, node.offsets
+            for i in range(index, len(offsets)):
+                if not data[offsets[i]] & DELETED:
+                    yield node, i
             node_index += 1
             index = 0
 
-    def _iter_reverse(self, end: StreamID) -> Iterator[Entry]:
+    def _positions_reverse(self, end: StreamID) -> Iterator[tuple[_Node, int]]:
+        """(node, index) of each live entry from ``end`` down."""
         nodes = self._nodes
         node_index = bisect_right(self._firsts, end) - 1
         if node_index < 0:
@@ -412,12 +546,40 @@ class Stream:
             index += 1
         while node_index >= 0:
             node = nodes[node_index]
+            data, offsets = node.data, node.offsets
             for i in range(index - 1, -1, -1):
-                if not node.flags_at(i) & DELETED:
-                    yield node.id_at(i), node.fields_at(i)
+                if not data[offsets[i]] & DELETED:
+                    yield node, i
             node_index -= 1
             if node_index >= 0:
                 index = len(nodes[node_index])
+
+    def encoded_range(self, start: StreamID, end: StreamID, count: int = 0,
+                      reverse: bool = False) -> bytes:
+        """``range``'s entries as the RESP array XRANGE replies (identical in RESP2
+        and RESP3), encoded from the nodes' buffers without an object per field."""
+        parts: list[bytes] = []
+        for node, lo, hi in self._spans(start, end, reverse):
+            node.encode_span(lo, hi, reverse, parts, count)
+            if count and len(parts) >= count:
+                break
+        return b"*%d\r\n" % len(parts) + b"".join(parts)
+
+    def _spans(self, start: StreamID, end: StreamID,
+               reverse: bool = False) -> Iterator[tuple[_Node, int, int]]:
+        """(node, first index, index past the last) of the entries, deleted or not,
+        with start <= ID <= end, node by node (last node first when ``reverse``)."""
+        if start > end:
+            return
+        nodes, firsts = self._nodes, self._firsts
+        first = max(bisect_right(firsts, start) - 1, 0)
+        last = bisect_right(firsts, end) - 1
+        for k in (range(last, first - 1, -1) if reverse else range(first, last + 1)):
+            node = nodes[k]
+            lo = node.index_of(start) if k == first else 0
+            hi = node.index_after(end) if k == last else len(node.offsets)
+            if lo < hi:
+                yield node, lo, hi
 
     def first_entry(self) -> Entry | None:
         for entry in self._iter_from(MIN_ID) if self._nodes else ():
@@ -463,6 +625,96 @@ class Stream:
             total += 120 + len(node.data) + node.ms.itemsize * len(node.ms) \
                 + node.seq.itemsize * len(node.seq) + 4 * len(node.offsets)
         return total
+
+    def edge_id(self, first: bool = True) -> StreamID:
+        """The first (or last) entry's ID counting deleted ones, as Redis's
+        streamGetEdgeID without skipping tombstones; MAX_ID (MIN_ID) when empty."""
+        nodes = self._nodes
+        if not nodes:
+            return MAX_ID if first else MIN_ID
+        return nodes[0].id_at(0) if first else nodes[-1].last_id()
+
+    def rax_node_count(self) -> int:
+        """How many nodes Redis's radix tree of this stream's nodes has (XINFO's
+        radix-tree-nodes).
+
+        The tree's keys are the nodes' master IDs as 16 big-endian bytes, and a rax
+        always holds a set of keys in one shape (inserts split, deletes recompress):
+        a head node, one node per branching prefix and per key, and one compressed
+        node per edge that spans two bytes or more past its branching byte (the
+        head is itself that chain when the keys share a first byte).
+        """
+        keys = [(ms << 64) | seq for ms, seq in self._firsts]
+        count = len(keys)
+        if count < 2:
+            return count + 1
+        # Branching depths are the common-prefix lengths of neighbouring keys: a
+        # stack walk over them visits each branch once with its parent's depth.
+        lcps = [(128 - (a ^ b).bit_length()) >> 3 for a, b in pairwise(keys)]
+        branches = chains = 0
+        stack: list[int] = []
+        for depth in lcps:
+            while stack and stack[-1] > depth:
+                child = stack.pop()
+                parent = stack[-1] if stack and stack[-1] > depth else depth
+                if child - parent >= 2:
+                    chains += 1
+            if not stack or stack[-1] < depth:
+                stack.append(depth)
+                branches += 1
+        top = stack[0]
+        for parent, child in pairwise(stack):
+            if child - parent >= 2:
+                chains += 1
+        # a key hangs off the deeper of the branches beside it
+        previous = -1
+        for depth in lcps:
+            if 16 - max(previous, depth) >= 2:
+                chains += 1
+            previous = depth
+        if 16 - previous >= 2:
+            chains += 1
+        return (1 if top > 0 else 0) + branches + count + chains
+
+    # -- consumer-group lag (Redis 7.0's rules) ------------------------------------------
+
+    def range_has_tombstones(self, start: StreamID | None = None,
+                             end: StreamID | None = None) -> bool:
+        """Whether a deleted entry may lie in [start, end] (Redis's
+        streamRangeHasTombstones: judged by the greatest deleted ID alone)."""
+        deleted = self.max_deleted_id
+        if not self.length or deleted == MIN_ID or self.first_id > deleted:
+            return False
+        return (start or MIN_ID) <= deleted <= (end or MAX_ID)
+
+    def estimate_entries_read(self, entry_id: StreamID) -> int | None:
+        """How many entries were ever added up to ``entry_id``, when that can be
+        known (Redis's streamEstimateDistanceFromFirstEverEntry); None otherwise."""
+        if not self.entries_added:
+            return 0
+        if not self.length and entry_id <= self.last_id:
+            return self.entries_added
+        if entry_id == self.last_id:
+            return self.entries_added
+        if entry_id > self.last_id:
+            return None
+        deleted = self.max_deleted_id
+        if deleted == MIN_ID or deleted < self.first_id:
+            if entry_id < self.first_id:
+                return self.entries_added - self.length
+            if entry_id == self.first_id:
+                return self.entries_added - self.length + 1
+        return None
+
+    def group_lag(self, group: ConsumerGroup) -> int | None:
+        """XINFO's ``lag`` of a group: entries not yet delivered to it, or None when
+        tombstones make it unknowable (Redis's streamReplyWithCGLag)."""
+        if not self.entries_added:
+            return 0
+        if group.entries_read != -1 and not self.range_has_tombstones(group.last_id):
+            return self.entries_added - group.entries_read
+        read = self.estimate_entries_read(group.last_id)
+        return None if read is None else self.entries_added - read
 
 
 # -- consumer groups --------------------------------------------------------------------

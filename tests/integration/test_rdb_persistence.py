@@ -281,24 +281,3 @@ def test_bad_file_stops_startup_and_is_left_alone(tmp_path: Path, damage: str) -
     assert path.read_bytes() == bytes(data)
     if damage == "truncated":
         assert "unexpected end of RDB data in the record at offset " in output
-
-
-@needs_redis
-def test_stream_in_a_redis_file_is_refused_by_name(tmp_path: Path) -> None:
-    """Taipan has no streams: a Redis snapshot holding one stops startup with the
-    file, the offset and the reason, and the file stays as it is."""
-    reference = start_redis("--dir", str(tmp_path))
-    try:
-        r = redis.Redis(port=reference.port, socket_timeout=10)
-        r.set("k", "v")
-        r.xadd("events", {"a": "1"})
-        r.save()
-    finally:
-        reference.stop()
-    data = (tmp_path / "dump.rdb").read_bytes()
-    code, output = _start_fails(tmp_path)
-    assert code == 1, output
-    assert str(tmp_path / "dump.rdb") in output
-    assert "a stream value (RDB object type 19): Taipan has no streams yet" in output
-    assert "in the record at offset " in output
-    assert (tmp_path / "dump.rdb").read_bytes() == data

@@ -30,12 +30,12 @@ from taipan.commands.consumer_groups import (
     xclaim_effect,
 )
 from taipan.commands.stream_args import format_id, next_id, parse_id_strict
-from taipan.commands.streams import c_word, entries_reply, read_stream
+from taipan.commands.streams import c_word, read_stream
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, c_string, err
 from taipan.keyspace.blocking import Blocked
 from taipan.keyspace.database import now_ms
-from taipan.protocol.reply import NULL_ARRAY, MapPairs
+from taipan.protocol.reply import NULL_ARRAY, MapPairs, Raw
 from taipan.types.stream import MAX_ID, MIN_ID, Consumer, ConsumerGroup, PendingEntry, Stream
 
 commands = CommandGroup("stream")
@@ -270,7 +270,7 @@ def _read(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
             continue
         start = next_id(after) or MIN_ID
         if not grouped:
-            served.append((key, entries_reply(stream.range(start, MAX_ID, count))))
+            served.append((key, Raw(stream.encoded_range(start, MAX_ID, count))))
             continue
         group = groups[index]
         consumer = _consumer(ctx, key, group, group_name, consumer_name,  # type: ignore[arg-type]
@@ -305,7 +305,7 @@ def _serve_blocked(ctx: Any, waiter: Any) -> Any:
         after = state.ids[key]
         if type(stream) is not Stream or stream.last_id <= after:
             return waiter.request  # not for us after all: keep waiting
-        entries = entries_reply(stream.range(next_id(after) or MIN_ID, MAX_ID, state.count))
+        entries = Raw(stream.encoded_range(next_id(after) or MIN_ID, MAX_ID, state.count))
         return _streams_reply(ctx, [(key, entries)])
     if type(stream) is not Stream:
         raise _KEY_GONE

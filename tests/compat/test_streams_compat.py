@@ -590,3 +590,6 @@ def test_ranges_inside_scripts(differ) -> None:
     differ.check("EVAL", "redis.setresp(3); return redis.call('xrange', KEYS[1], '-', '+')",
                  "1", "lua:s")
     differ.check("EVAL", "return #redis.call('xrange', KEYS[1], '(1-1', '+')", "1", "lua:s")
+    differ.check("EVAL", "return redis.call('xread', 'STREAMS', KEYS[1], '0')", "1", "lua:s")
+    differ.check("EVAL", "redis.setresp(3); return redis.call('xread', 'STREAMS', KEYS[1], '0')",
+                 "1", "lua:s")

@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.parsing import parse_csv  # noqa: E402
+from bench.report import side_by_side  # noqa: E402
 from bench.servers import Server, start_redis, start_taipan, versions  # noqa: E402
 
 CHANNEL = b"bench:fanout"
@@ -176,19 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers.values():
             server.stop()
     info = versions()
-    print(f"\n{info['redis_server']}\n{info['taipan']} ({info['taipan_event_loop']}), "
-          f"{os.cpu_count()} CPUs, medians of {args.rounds} rounds\n")
-    print(f"{'test':<34}{'redis':>14}{'taipan':>14}{'ratio':>8}")
-    for test in results["redis"]:
-        ref = statistics.median(results["redis"][test])
-        ours = statistics.median(results["taipan"][test])
-        unit = "msg/s" if test.startswith("fan-out") else "req/s"
-        ratio = ours / ref if ref else 0.0
-        print(f"{test:<34}{ref:>11,.0f} {unit[:3]}{ours:>11,.0f} {unit[:3]}{ratio:>8.2f}")
-    for field in ("used_memory_per_sub", "rss_per_sub"):
-        ref, ours = memory["redis"][field], memory["taipan"][field]
-        print(f"{field + ' (bytes)':<34}{ref:>14,.0f}{ours:>14,.0f}"
-              f"{(ours / ref if ref else 0.0):>8.2f}")
+    units = {test: "msg/s" for test in results["redis"] if test.startswith("fan-out")}
+    print("\n" + side_by_side(f"{info['redis_server']}\n{info['taipan']} "
+                              f"({info['taipan_event_loop']})", args.rounds, results, memory,
+                              units))
     return 0
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import statistics
+
 from bench.loads import DESCRIPTIONS
 
 
@@ -60,4 +63,23 @@ def memory_table(kind: str, results: dict[str, dict], ratios: dict | None) -> st
         parts.append(f"÷ redis RSS/{unit}: "
                      f"{_num(ratios['taipan_rss_over_redis_rss'], '.2f', 'x')}")
         lines.append(";  ".join(parts))
+    return "\n".join(lines)
+
+
+def side_by_side(title: str, rounds: int, results: dict[str, dict[str, list[float]]],
+                 memory: dict[str, dict[str, float]], unit_of: dict[str, str]) -> str:
+    """A standalone benchmark's table: the median of each test's rounds for both
+    servers and their ratio, then the memory figures (``unit_of``: test -> unit)."""
+    lines = [title, f"{os.cpu_count()} CPUs, medians of {rounds} rounds", ""]
+    width = max([30] + [len(test) + 2 for test in results["redis"]])
+    lines.append(f"{'test':<{width}}{'redis':>16}{'taipan':>16}{'ratio':>8}")
+    for test, runs in results["redis"].items():
+        ref, ours = statistics.median(runs), statistics.median(results["taipan"][test])
+        unit = unit_of.get(test, "req/s")
+        lines.append(f"{test:<{width}}{ref:>10,.0f} {unit:<5}{ours:>10,.0f} {unit:<5}"
+                     f"{(ours / ref if ref else 0.0):>8.2f}")
+    for field in memory.get("redis", {}):
+        ref, ours = memory["redis"][field], memory["taipan"][field]
+        lines.append(f"{field + ' (bytes)':<{width}}{ref:>16,.1f}{ours:>16,.1f}"
+                     f"{(ours / ref if ref else 0.0):>8.2f}")
     return "\n".join(lines)

@@ -21,9 +21,7 @@ A benchmark, never a test: the numbers depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
-import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import hiredis  # noqa: E402
 
 from bench.parsing import parse_csv  # noqa: E402
+from bench.report import side_by_side  # noqa: E402
 from bench.servers import Server, start_redis, start_taipan, versions  # noqa: E402
 
 RANGE_KEY = "bench:range"
@@ -193,19 +192,10 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers.values():
             server.stop()
     info = versions()
-    print(f"\n{info['redis_server']}\n{info['taipan']} ({info['taipan_event_loop']}), "
-          f"{os.cpu_count()} CPUs, medians of {args.rounds} rounds\n")
-    print(f"{'test':<30}{'redis':>14}{'taipan':>14}{'ratio':>8}")
-    for test in results["redis"]:
-        ref = statistics.median(results["redis"][test])
-        ours = statistics.median(results["taipan"][test])
-        unit = "msg" if test.startswith("XREADGROUP") else "req"
-        ratio = ours / ref if ref else 0.0
-        print(f"{test:<30}{ref:>11,.0f} {unit}{ours:>11,.0f} {unit}{ratio:>8.2f}")
-    for field in ("used_memory_per_entry", "rss_per_entry"):
-        ref, ours = memory["redis"][field], memory["taipan"][field]
-        print(f"{field + ' (bytes)':<30}{ref:>14,.1f}{ours:>14,.1f}"
-              f"{(ours / ref if ref else 0.0):>8.2f}")
+    units = {test: "msg/s" for test in results["redis"] if test.startswith("XREADGROUP")}
+    print("\n" + side_by_side(f"{info['redis_server']}\n{info['taipan']} "
+                              f"({info['taipan_event_loop']})", args.rounds, results, memory,
+                              units))
     return 0
 
 

@@ -8,6 +8,7 @@ writes are handed to propagation (AOF, replicas) when they changed the dataset.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +32,10 @@ _ALLOWED_WHILE_SUBSCRIBED = frozenset({
     "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
     "punsubscribe", "quit", "reset"})
 _NOAUTH_ERROR = ReplyError(NOAUTH)
+# An HTTP request sent to the server (a browser tricked into talking to it): the
+# connection is dropped without a reply, as Redis does.
+_CROSS_PROTOCOL = frozenset({b"post", b"host:"})
+_attack_logged_at = [0.0]
 _NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
 _BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
                         "or SHUTDOWN NOSAVE.")
@@ -124,6 +129,8 @@ class Dispatcher:
             # Lower-case lookup, subcommands and every error go the long way.
             command = self.resolve(argv)
             if type(command) is not Command:
+                if argv[0].lower() in _CROSS_PROTOCOL:
+                    return _cross_protocol_attack(client)
                 return self._rejected(client, command, self._refused_command(argv), argv)
         else:
             arity = command.arity
@@ -356,6 +363,20 @@ class Dispatcher:
         prefix = message[:space] if space >= 0 else "ERR"
         counts = self.stats.error_counts
         counts[prefix] = counts.get(prefix, 0) + 1
+
+
+def _cross_protocol_attack(client: Client) -> Frames:
+    """POST / Host: lines: log (at most once a minute) and close, replying nothing."""
+    now = time.time()
+    if abs(now - _attack_logged_at[0]) > 60:
+        log.warning("Possible SECURITY ATTACK detected. It looks like somebody is sending "
+                    "POST or Host: commands to Redis. This is likely due to an attacker "
+                    "attempting to use Cross Protocol Scripting to compromise your Redis "
+                    "instance. Connection aborted.")
+        _attack_logged_at[0] = now
+    client.close_requested = True
+    client.outbuf.clear()  # Redis frees the client: earlier replies never leave
+    return Frames()
 
 
 def _exec_abort(client: Client, reason: ReplyError) -> ReplyError:

@@ -76,6 +76,17 @@ _OPTIONAL_BIND_ERRORS = {errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONO
                          getattr(errno, "ESOCKTNOSUPPORT", errno.EPROTONOSUPPORT)}
 
 
+def _warn_unsupported(config: Config) -> None:
+    """Directives for features Taipan doesn't have yet are accepted (a redis.conf
+    keeps loading) but said to be ignored, rather than silently doing nothing."""
+    if config.replicaof:
+        log.warning("replicaof is set, but Taipan has no replication yet: the directive "
+                    "is ignored and this server runs as a master.")
+    if config.cluster_enabled:
+        log.warning("cluster-enabled is set, but Taipan has no cluster mode yet: the "
+                    "directive is ignored and this server runs standalone.")
+
+
 def bind_tcp(bind: str, port: int, backlog: int) -> list[socket.socket]:
     """Listening sockets for every ``bind`` address (``-addr``: skip if unavailable).
 
@@ -196,6 +207,7 @@ class ServerRuntime:
         if not self.servers:
             raise NowhereToListen("Configured to not listen anywhere, exiting.")
         self.instance.tcp_port = self.bound_port
+        _warn_unsupported(config)
         log.info("Server initialized")
         await self.durability.load_dataset(self._stopped)
         self._cron_task = asyncio.get_running_loop().create_task(self._cron())

@@ -31,6 +31,9 @@ CASES = [
     # inline requests
     b'PING "a\r\n', b"PING 'a\r\n", b'PING "a"b\r\n', b"\r\n", b"PING\n", b"  \r\nPING\r\n",
     b'PING "\\x41"\r\n', b"x" * 70000, b"ECHO 'it''s'\r\n",
+    # cross-protocol scripting: an HTTP request is dropped without a reply
+    b"POST / HTTP/1.1\r\nHost: example\r\n\r\n", b"PING\r\nPOST /x\r\nPING\r\n",
+    b"Host: example\r\n", b"*1\r\n$4\r\npost\r\n", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
 ]
 
 

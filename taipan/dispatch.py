@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from taipan.commands.table import Command
 from taipan.errors import NOAUTH, ReplyError, unknown_command, unknown_subcommand, wrong_arity
+from taipan.keyspace.blocking import Blocked
 from taipan.messaging.monitor import feed_argv, feed_monitors, feed_script_start
 from taipan.protocol.reply import QUEUED, Frames, Raw
 
@@ -32,6 +33,7 @@ _ALLOWED_WHILE_SUBSCRIBED = frozenset({
     "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
     "punsubscribe", "quit", "reset"})
 _NOAUTH_ERROR = ReplyError(NOAUTH)
+_NEVER = 1 << 62  # slow_usec when neither the slow log nor the latency monitor is on
 # An HTTP request sent to the server (a browser tricked into talking to it): the
 # connection is dropped without a reply, as Redis does.
 _CROSS_PROTOCOL = frozenset({b"post", b"host:"})
@@ -82,15 +84,41 @@ class Dispatcher:
         # True while a monitor is attached or client-side caching must see each
         # command: one test per call covers both when neither is in use.
         self.observed = False
+        # Per-call latency bookkeeping (taipan/observability): whether each call's
+        # duration goes to its command's histogram (latency-tracking), and the
+        # duration (µs) from which a call may go to the slow log or the latency
+        # monitor. Kept current by ``refresh_latency_settings``.
+        self.track_latency = False
+        self.slow_usec = _NEVER
+        self.slowlog = instance.slowlog
+        self.latency = instance.latency
+        self.refresh_latency_settings()
         for parent in instance.table:
             for command in (parent, *parent.subcommands.values()):
                 command.runs_in_multi = command.name in _RUN_IN_MULTI
                 command.denied_on_disk_error = command.is_write or command.name == "ping"
                 command.allowed_while_subscribed = command.name in _ALLOWED_WHILE_SUBSCRIBED
+                command.is_fast = "fast" in command.flags
+                command.skips_slowlog = "skip_slowlog" in command.flags
 
     def refresh_observers(self) -> None:
         """A monitor came or went, or client-side caching (de)activated."""
         self.observed = bool(self.monitors) or self.tracking.active
+
+    def refresh_latency_settings(self) -> None:
+        """slowlog-log-slower-than, latency-monitor-threshold or latency-tracking
+        changed: one integer test and one flag per call cover all three."""
+        config = self.instance.config
+        self.track_latency = bool(config.latency_tracking)
+        slower_than = config.slowlog_log_slower_than
+        threshold_ms = config.latency_monitor_threshold
+        self.latency.threshold = threshold_ms
+        candidates = [_NEVER]
+        if slower_than >= 0:
+            candidates.append(slower_than)
+        if threshold_ms > 0:
+            candidates.append(threshold_ms * 1000)
+        self.slow_usec = min(candidates)
 
     def resolve(self, argv: list[bytes]) -> Command | ReplyError:
         """The command ``argv`` names (subcommand included) or the error to reply."""
@@ -221,9 +249,14 @@ class Dispatcher:
             command.failed_calls += self._charged + failed
             self._charged = 0
         self._errors_seen = stats.error_replies
-        command.usec += (perf_counter_ns() - started) // 1000
+        usec = (perf_counter_ns() - started) // 1000
+        command.usec += usec
         command.calls += 1
         stats.commands_processed += 1
+        if self.track_latency:
+            command.latency_pending.append(usec)
+        if usec >= self.slow_usec:
+            self._slow_call(client, command, argv, usec, reply)
         if observed:
             if self.monitors:
                 reply = feed_monitors(self.monitors, client, command, argv, reply)
@@ -234,6 +267,26 @@ class Dispatcher:
             self._propagate(client, argv, keyspace_stats.dirty != dirty_before
                             and command.is_write)
         return reply
+
+    def _slow_call(self, client: Client, command: Command, argv: list[bytes], usec: int,
+                   reply: Any) -> None:
+        """A call long enough for the latency monitor or the slow log (Redis's
+        order: the latency sample, then the slow log entry)."""
+        kind = client.kind
+        if kind == "aof" or (kind == "lua" and self.instance.loading):
+            return  # replaying the AOF is not serving commands
+        latency = self.latency
+        threshold_ms = latency.threshold
+        if threshold_ms and usec // 1000 >= threshold_ms:
+            latency.add("fast-command" if command.is_fast else "command", usec // 1000)
+        config = self.instance.config
+        slower_than = config.slowlog_log_slower_than
+        if (0 <= slower_than <= usec and not command.skips_slowlog
+                and type(reply) is not Blocked):
+            # (a blocked command is logged when it is served)
+            self.slowlog.push(client, argv, usec, config.slowlog_max_len)
+        elif slower_than >= 0:
+            self.slowlog.trim(config.slowlog_max_len)
 
     def _propagate(self, client: Client, argv: list[bytes], changed: bool) -> None:
         """Hand a write that changed the dataset to AOF/replicas, in the form the

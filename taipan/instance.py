@@ -23,6 +23,9 @@ from taipan.keyspace.events import KeyspaceEvents
 from taipan.keyspace.scan import ScanSnapshots
 from taipan.messaging.pubsub import PubSub
 from taipan.messaging.tracking import Tracking
+from taipan.observability import histograms
+from taipan.observability.latency import LatencyMonitor
+from taipan.observability.slowlog import Slowlog
 from taipan.persistence.loading import LoadingProgress
 
 if TYPE_CHECKING:
@@ -83,6 +86,10 @@ class Instance:
         self.output_queue: list[Client] = []
         self.wake_output: Callable[[], None] | None = None
         self.stats = Stats()
+        # SLOWLOG and the LATENCY monitor's event series (taipan/observability).
+        self.slowlog = Slowlog()
+        self.latency = LatencyMonitor()
+        self.latency.threshold = self.config.latency_monitor_threshold
         self.clients: dict[int, Client] = {}
         self.next_client_id = 1
         self.start_time = time.time()
@@ -210,10 +217,16 @@ class Instance:
         for command in self.table:
             for item in [command, *command.subcommands.values()]:
                 item.calls = item.usec = item.failed_calls = item.rejected_calls = 0
+                histograms.reset(item)
 
     def config_changed(self, names: list[str]) -> None:
         """Apply CONFIG SET changes that live outside the config object."""
         config = self.config
+        if ("slowlog-log-slower-than" in names or "latency-monitor-threshold" in names
+                or "latency-tracking" in names) and self.dispatcher is not None:
+            self.dispatcher.refresh_latency_settings()
+        if "slowlog-max-len" in names and config.slowlog_log_slower_than >= 0:
+            self.slowlog.trim(config.slowlog_max_len)
         if "notify-keyspace-events" in names:
             self.keyspace_events.configure(config.notify_keyspace_events)
         if "proto-max-bulk-len" in names:

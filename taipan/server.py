@@ -22,6 +22,7 @@ from taipan.net.busy_scripts import BusyService
 from taipan.net.connection import Connection
 from taipan.net.group_commit import GroupCommit
 from taipan.net.output import OutputWriter
+from taipan.observability.histograms import FOLD_AT, fold_all
 
 log = logging.getLogger("taipan")
 VERBOSE = 15  # Redis's "verbose" level, between debug and notice
@@ -295,7 +296,10 @@ class ServerRuntime:
             await asyncio.sleep(1.0 / hz)
             try:
                 if instance.active_expire_enabled and not instance.pause_until:
+                    started = time.perf_counter_ns()
                     active_expire_cycle(instance.databases, 1000.0 / hz)
+                    instance.latency.add_if_needed(
+                        "expire-cycle", (time.perf_counter_ns() - started) // 1_000_000)
                     if instance.blocking.ready:
                         # (an expired stream fails its blocked XREADGROUP readers)
                         blocking.serve_ready(self)
@@ -304,6 +308,9 @@ class ServerRuntime:
                     last_second = now
                     self._close_idle_clients()
                 instance.sample_ops()
+                # Bounded memory for latency-tracking's not yet counted durations.
+                fold_all((item for command in instance.table
+                          for item in (command, *command.subcommands.values())), FOLD_AT)
                 self.durability.cron()
             except Exception:  # the cron must survive its own bugs
                 log.exception("error in server cron")

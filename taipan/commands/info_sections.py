@@ -15,6 +15,7 @@ from typing import Any
 
 from taipan import memory
 from taipan.instance import REDIS_VERSION
+from taipan.observability import histograms
 
 
 def _server(server: Any) -> dict[str, Any]:
@@ -301,18 +302,19 @@ def _errorstats(server: Any) -> dict[str, Any]:
 
 
 def _latencystats(server: Any) -> dict[str, Any]:
-    """Per-command latency percentiles. Taipan keeps no per-call histogram on its hot
-    path, so every percentile shows the mean latency of the command."""
+    """Per-command latency percentiles from the latency-tracking histograms."""
     config = server.config
     if not config.latency_tracking:
         return {}
-    labels = [f"p{p:g}" for p in config.latency_tracking_info_percentiles]
+    percentiles = config.latency_tracking_info_percentiles
+    labels = [f"p{p:.6f}".rstrip("0").rstrip(".") for p in percentiles]
     fields: dict[str, Any] = {}
     for item in _all_commands(server):
-        if item.calls:
-            mean = f"{item.usec / item.calls:.3f}"
+        if histograms.has_data(item):
+            counts = histograms.fold(item)
             fields[f"latency_percentiles_usec_{item.name}"] = ",".join(
-                f"{label}={mean}" for label in labels)
+                f"{label}={histograms.percentile_usec(counts, p):.3f}"
+                for label, p in zip(labels, percentiles, strict=True))
     return fields
 
 

@@ -161,11 +161,17 @@ class Command:
     # A RESP2 client subscribed to channels may run it (PING, the (un)subscribes...).
     allowed_while_subscribed: bool = False
     is_readonly: bool = False  # readonly: keys it reads are tracked for client caches
+    is_fast: bool = False  # fast: its latency spikes are "fast-command" events
+    skips_slowlog: bool = False  # skip_slowlog: EXEC (its commands are logged instead)
     # Statistics for INFO commandstats.
     calls: int = 0
     usec: int = 0
     failed_calls: int = 0
     rejected_calls: int = 0
+    # latency-tracking: durations (µs) not yet counted, and their counts by µs
+    # (taipan/observability/histograms.py).
+    latency_pending: list[int] = field(default_factory=list)
+    latency_counts: Any = None
 
     @property
     def fullname(self) -> str:

@@ -230,12 +230,23 @@ class AppendOnlyFile:
         written = 0
         error: OSError | None = None
         always = self.instance.config.appendfsync == "always"
+        latency = self.instance.latency
         try:
+            started = time.perf_counter_ns() if latency.threshold else 0
             with memoryview(data) as view:
                 while written < len(view):
                     written += os.write(self.fd, view[written:])
+            if started:
+                write_ms = (time.perf_counter_ns() - started) // 1_000_000
+                latency.add_if_needed("aof-write-active-child" if self.instance.child_active()
+                                      else "aof-write-alone", write_ms)
+                latency.add_if_needed("aof-write", write_ms)
             if always:
+                started = time.perf_counter_ns() if latency.threshold else 0
                 _fdatasync(self.fd)
+                if started:
+                    latency.add_if_needed("aof-fsync-always",
+                                          (time.perf_counter_ns() - started) // 1_000_000)
             else:
                 self.unsynced = True
         except OSError as exc:

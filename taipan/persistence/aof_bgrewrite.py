@@ -95,9 +95,12 @@ class AofRewriter:
             self._rewrite_in_process(target)
             return
         try:
+            forked_at = time.perf_counter_ns()
             pid = fork_child(lambda: write_base(self._temp_path(target, os.getpid()),
                                                 instance), self.close_in_child,
                                 "AOF rewrite")
+            instance.latency.add_if_needed(
+                "fork", (time.perf_counter_ns() - forked_at) // 1_000_000)
         except OSError as exc:
             log.warning(f"Can't rewrite append only file in background: fork: {exc.strerror}")
             self._failed(target)

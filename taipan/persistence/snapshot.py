@@ -229,7 +229,10 @@ class RdbSnapshots:
             raise SnapshotError("Another child process is active")
         self.dirty_at_fork = instance.keyspace_stats.dirty
         try:
+            forked_at = time.perf_counter_ns()
             pid = fork_child(self._child_work, self.close_in_child)
+            instance.latency.add_if_needed(
+                "fork", (time.perf_counter_ns() - forked_at) // 1_000_000)
         except OSError as exc:
             self.last_bgsave_ok = False
             log.warning(f"Can't save in background: fork: {exc.strerror}")

@@ -22,6 +22,7 @@ value              RESP2                        RESP3
 ``BigNumber``      bulk string                  big number ``(``
 ``MapPairs``       flat array                   map ``%`` (from pairs)
 ``Push``           array                        push ``>``
+``Attribute``      nothing                      attribute ``|`` (a map)
 ``bool``           integer 0/1                  boolean ``#``
 ``Frames``         its items, one after another (no header)
 ``Raw``            the bytes as given (already encoded for this client)
@@ -68,6 +69,11 @@ class MapPairs(list):
 
 class Push(list):
     """An out-of-band push message (pub/sub, tracking) in RESP3."""
+
+
+class Attribute(dict):
+    """Out-of-band data about the reply that follows it (RESP3 ``|``, a map's
+    layout); RESP2 has no such type, so there it is left out."""
 
 
 class Frames(list):
@@ -199,6 +205,15 @@ def _encode_push(value: Push, out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
+def _encode_attribute(value: Attribute, out: list[bytes], resp: int) -> None:
+    if resp != 3:
+        return
+    out.append(b"|%d\r\n" % len(value))
+    for key, item in value.items():
+        _ENCODERS[type(key)](key, out, resp)
+        _ENCODERS[type(item)](item, out, resp)
+
+
 def _encode_frames(value: Frames, out: list[bytes], resp: int) -> None:
     for item in value:
         _ENCODERS[type(item)](item, out, resp)
@@ -266,6 +281,7 @@ _ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
     list: _encode_array,
     tuple: _encode_array,
     Push: _encode_push,
+    Attribute: _encode_attribute,
     Frames: _encode_frames,
     Raw: _encode_raw,
     SetReply: _encode_set,

@@ -20,6 +20,7 @@ from taipan.config import Config
 from taipan.keyspace.blocking import BlockingRegistry
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.keyspace.events import KeyspaceEvents
+from taipan.keyspace.lazyfree import LazyFree
 from taipan.keyspace.scan import ScanSnapshots
 from taipan.messaging.pubsub import PubSub
 from taipan.messaging.tracking import Tracking
@@ -76,11 +77,15 @@ class Instance:
         self.keyspace_events.configure(self.config.notify_keyspace_events)
         self.tracking = Tracking(self)
         self.monitors: list[Client] = []
+        # Big deleted values and flushed databases, freed a slice at a time.
+        self.lazyfree = LazyFree()
         for db in self.databases:
             db.blocking = self.blocking
+            db.lazyfree = self.lazyfree
             db.on_expired = self._propagate_expired
             self.keyspace_events.attach(db)
             db.tracking = self.tracking
+        self.apply_lazyfree_config()
         # Clients with output queued by others (messages, invalidations); the network
         # layer sets ``wake_output`` to write them all on the loop's next turn.
         self.output_queue: list[Client] = []
@@ -173,9 +178,17 @@ class Instance:
             self.on_busy_end()
 
     def _propagate_expired(self, db_index: int, key: bytes) -> None:
-        """An expired key's deletion reaches the AOF and replicas as a DEL, as Redis."""
+        """An expired key's deletion reaches the AOF and replicas as a DEL (an UNLINK
+        with ``lazyfree-lazy-expire``), as Redis."""
         if self.propagators and self.dispatcher is not None:
-            self.dispatcher.propagate(db_index, [b"DEL", key])
+            verb = b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL"
+            self.dispatcher.propagate(db_index, [verb, key])
+
+    def apply_lazyfree_config(self) -> None:
+        """Mirror the lazyfree options the keyspace tests per delete into each db."""
+        for db in self.databases:
+            db.lazy_server_del = self.config.lazyfree_lazy_server_del
+            db.lazy_expire = self.config.lazyfree_lazy_expire
 
     def _rename_commands(self) -> None:
         """``rename-command old new`` (``new`` empty: the command is removed)."""
@@ -214,6 +227,7 @@ class Instance:
             self.dispatcher.stats = self.stats
         keyspace = self.keyspace_stats
         keyspace.expired_keys = keyspace.keyspace_hits = keyspace.keyspace_misses = 0
+        self.lazyfree.freed = 0
         for command in self.table:
             for item in [command, *command.subcommands.values()]:
                 item.calls = item.usec = item.failed_calls = item.rejected_calls = 0
@@ -229,6 +243,8 @@ class Instance:
             self.slowlog.trim(config.slowlog_max_len)
         if "notify-keyspace-events" in names:
             self.keyspace_events.configure(config.notify_keyspace_events)
+        if "lazyfree-lazy-server-del" in names or "lazyfree-lazy-expire" in names:
+            self.apply_lazyfree_config()
         if "proto-max-bulk-len" in names:
             for client in self.clients.values():
                 if client.connection is not None:

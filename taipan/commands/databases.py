@@ -21,9 +21,16 @@ def dbsize(ctx: Any, argv: list[bytes]) -> int:
     return len(ctx.db)
 
 
-def _flush_mode(argv: list[bytes]) -> None:
-    if len(argv) > 2 or (len(argv) == 2 and argv[1].upper() not in (b"ASYNC", b"SYNC")):
-        raise SyntaxErr()
+def _flush_mode(ctx: Any, argv: list[bytes]) -> bool:
+    """Whether the flush is ASYNC: the argument, else ``lazyfree-lazy-user-flush``."""
+    if len(argv) == 1:
+        return bool(ctx.server.config.lazyfree_lazy_user_flush)
+    mode = argv[1].upper() if len(argv) == 2 else None
+    if mode == b"ASYNC":
+        return True
+    if mode == b"SYNC":
+        return False
+    raise SyntaxErr()
 
 
 @commands.command("FLUSHDB", arity=-1, flags="write", acl="keyspace dangerous",
@@ -34,8 +41,7 @@ def _flush_mode(argv: list[bytes]) -> None:
                            ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushdb(ctx: Any, argv: list[bytes]) -> Any:
     """FLUSHDB [ASYNC | SYNC]"""
-    _flush_mode(argv)
-    ctx.db.clear()
+    ctx.db.clear(_flush_mode(ctx, argv))
     ctx.server.tracking.on_flush()  # client-side caches drop everything
     ctx.db.stats.dirty += 1  # propagate even when the database was already empty
     return OK
@@ -49,9 +55,9 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
                            ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
 def flushall(ctx: Any, argv: list[bytes]) -> Any:
     """FLUSHALL [ASYNC | SYNC]"""
-    _flush_mode(argv)
+    lazy = _flush_mode(ctx, argv)
     for db in ctx.server.databases:
-        db.clear()
+        db.clear(lazy)
     ctx.server.tracking.on_flush()  # client-side caches drop everything
     ctx.db.stats.dirty += 1
     return OK

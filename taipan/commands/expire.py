@@ -59,8 +59,9 @@ def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str
             return 0
     if when <= now_ms():
         # A time already past deletes the key: a ``del``, not an expiry.
-        db.delete(key)
-        ctx.propagate_argv = [b"DEL", key]
+        lazy = db.lazy_expire
+        db.delete(key, lazy)
+        ctx.propagate_argv = [b"UNLINK" if lazy else b"DEL", key]
         db.notify(ev.GENERIC, b"del", key)
         return 1
     db.set_expire(key, when)

@@ -142,8 +142,8 @@ def _memory(server: Any) -> dict[str, Any]:
         "mem_aof_buffer": 0,
         "mem_allocator": "pymalloc",
         "active_defrag_running": 0,
-        "lazyfree_pending_objects": 0,
-        "lazyfreed_objects": 0,
+        "lazyfree_pending_objects": server.lazyfree.pending,
+        "lazyfreed_objects": server.lazyfree.freed,
     }
 
 

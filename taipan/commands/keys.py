@@ -30,10 +30,13 @@ _SAME_OBJECT = ReplyError("ERR source and destination objects are the same")
                              "holds a string value is O(1).")
 def del_(ctx: Any, argv: list[bytes]) -> int:
     """DEL key [key ...]"""
-    db = ctx.db
+    return _delete_keys(ctx.db, argv, ctx.server.config.lazyfree_lazy_user_del)
+
+
+def _delete_keys(db: Any, argv: list[bytes], lazy: bool) -> int:
     deleted = 0
     for key in argv[1:]:
-        if db.get(key) is not None and db.delete(key):
+        if db.get(key) is not None and db.delete(key, lazy):
             db.notify(ev.GENERIC, b"del", key)
             deleted += 1
     return deleted
@@ -49,7 +52,7 @@ def del_(ctx: Any, argv: list[bytes]) -> int:
                              "composed of.")
 def unlink(ctx: Any, argv: list[bytes]) -> int:
     """UNLINK key [key ...]"""
-    return del_(ctx, argv)
+    return _delete_keys(ctx.db, argv, True)
 
 
 @commands.command("EXISTS", arity=-2, flags="readonly fast", keys=(1, -1, 1), key_specs=("RO",),

@@ -66,7 +66,7 @@ class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
                  "avg_ttl", "access", "blocked_keys", "blocking", "on_expired", "events",
                  "event_mask",
-                 "tracking")
+                 "tracking", "lazyfree", "lazy_server_del", "lazy_expire")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
         self.index = index
@@ -95,6 +95,12 @@ class Database:
         # Client-side caching's table of tracked keys (shared, set by the Instance):
         # a write to a key some client read with tracking on invalidates it there.
         self.tracking: Any = _NO_TRACKING
+        # The server's LazyFree queue (``keyspace/lazyfree.py``), set by the Instance;
+        # None frees everything at once. ``lazyfree-lazy-server-del`` and
+        # ``lazyfree-lazy-expire`` mirrored here so a delete tests one attribute.
+        self.lazyfree: Any = None
+        self.lazy_server_del = False
+        self.lazy_expire = False
 
     def notify(self, kind: int, event: bytes, key: bytes) -> None:
         """A keyspace event of class ``kind`` (``keyspace/events.py``) for ``key``."""
@@ -203,7 +209,14 @@ class Database:
                     del expires[key]
         if self.event_mask and self.event_mask & ev.NEW and key not in self.data:
             self.events.fire(ev.NEW, b"new", key, self.index)
-        self.data[key] = value
+        if self.lazy_server_del:
+            # An overwritten value is freed as a deleted one (Redis's dbOverwrite).
+            old = self.data.get(key)
+            self.data[key] = value
+            if old is not None and self.lazyfree is not None:
+                self.lazyfree.free_value(old)
+        else:
+            self.data[key] = value
         if self.access is not None:
             self.access.touch(key)
         # ``signal`` inlined: SET is the hottest write path.
@@ -233,20 +246,25 @@ class Database:
             self.expires.update(deadlines)
             self._rebuild_expiry_heap()
 
-    def delete(self, key: bytes) -> bool:
-        if self.data.pop(key, None) is None:
+    def delete(self, key: bytes, lazy: bool | None = None) -> bool:
+        """Remove ``key``. ``lazy`` True frees a big value a slice at a time (UNLINK,
+        Redis's dbAsyncDelete); None follows ``lazyfree-lazy-server-del`` (dbDelete)."""
+        value = self.data.pop(key, None)
+        if value is None:
             return False
         if self.expires:
             self.expires.pop(key, None)
         if self.access is not None:
             self.access.forget(key)
+        if (self.lazy_server_del if lazy is None else lazy) and self.lazyfree is not None:
+            self.lazyfree.free_value(value)
         self.signal(key)
         return True
 
-    def delete_with_event(self, key: bytes) -> bool:
+    def delete_with_event(self, key: bytes, lazy: bool | None = None) -> bool:
         """``delete`` that fires the ``del`` keyspace event when the key existed (DEL,
         an empty *STORE result, an EXPIRE into the past ...)."""
-        if self.delete(key):
+        if self.delete(key, lazy):
             self.notify(ev.GENERIC, b"del", key)
             return True
         return False
@@ -333,7 +351,9 @@ class Database:
     def _clear_expired_flag(self, watcher: Watcher, key: bytes) -> None:
         self._set_expired_flag(watcher, key, False)
 
-    def clear(self) -> int:
+    def clear(self, lazy: bool = False) -> int:
+        """Empty the database (FLUSHDB/FLUSHALL); ``lazy``: the old dicts go to the
+        LazyFree queue and are freed a slice at a time (Redis's emptyDbAsync)."""
         removed = len(self.data)
         if self.watchers:
             self.touch_all_watched()
@@ -343,11 +363,14 @@ class Database:
             for key in self.blocked_keys:
                 if key in self.data:
                     self.blocking.key_ready(self, key)
+        old = (self.data, self.expires, self._expiry_heap, self.access)
         self.data = {}
         self.expires = {}
         self._expiry_heap = []
         if self.access is not None:
             self.access = AccessTracker(self.access.log_factor, self.access.decay_minutes)
+        if lazy and self.lazyfree is not None:
+            self.lazyfree.free_database(old[0], old[1], [old[2], old[3]])
         self.stats.dirty += removed
         return removed
 
@@ -372,8 +395,10 @@ class Database:
 
     def expire_now(self, key: bytes) -> None:
         """Remove a key whose deadline has passed (lazily or from the active cycle)."""
-        self.data.pop(key, None)
+        value = self.data.pop(key, None)
         self.expires.pop(key, None)
+        if self.lazy_expire and value is not None and self.lazyfree is not None:
+            self.lazyfree.free_value(value)
         self.stats.expired_keys += 1
         self.notify(ev.EXPIRED, b"expired", key)
         self.signal(key)

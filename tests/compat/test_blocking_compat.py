@@ -11,9 +11,8 @@ from collections.abc import Callable
 
 import pytest
 from support.raw import RawClient
+from support.scenarios import Scenario, run_scenario
 from support.servers import ServerProcess
-
-Scenario = Callable[[Callable[[], RawClient]], list[bytes]]
 
 
 def _settle() -> None:
@@ -154,27 +153,11 @@ SCENARIOS = [fifo_order, several_keys, push_then_delete_in_multi, push_then_pop_
              wrong_type_then_list, errors, client_unblock, pipelined_after_block]
 
 
-def _run(server: ServerProcess, scenario: Scenario) -> list[bytes]:
-    opened: list[RawClient] = []
-
-    def connect() -> RawClient:
-        client = RawClient(server.port)
-        opened.append(client)
-        return client
-
-    try:
-        connect().call("FLUSHALL")
-        return scenario(connect)
-    finally:
-        for client in opened:
-            client.close()
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
 def test_blocking_scenario(real_redis: ServerProcess, taipan: ServerProcess,
                            scenario: Scenario) -> None:
-    expected = _run(real_redis, scenario)
-    actual = _run(taipan, scenario)
+    expected = run_scenario(real_redis, scenario)
+    actual = run_scenario(taipan, scenario)
     assert actual == expected
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from support.raw import RawClient
+from support.scenarios import Scenario, run_scenario
 from support.servers import ServerProcess, start_redis, start_taipan
 
 MAX = "18446744073709551615"
@@ -631,7 +632,6 @@ def test_propagated_effects(aof_servers) -> None:
 
 # -- blocking reads -------------------------------------------------------------------------
 
-Scenario = Callable[[Callable[[], RawClient]], list[bytes]]
 
 
 def _wait_blocked(admin: RawClient, count: int) -> None:
@@ -835,25 +835,9 @@ SCENARIOS: list[Scenario] = [
 ]
 
 
-def _run(server: ServerProcess, scenario: Scenario) -> list[bytes]:
-    opened: list[RawClient] = []
-
-    def connect() -> RawClient:
-        client = RawClient(server.port)
-        opened.append(client)
-        return client
-
-    try:
-        connect().call("FLUSHALL")
-        return scenario(connect)
-    finally:
-        for client in opened:
-            client.close()
-
-
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)
 def test_blocking_scenario(real_redis: ServerProcess, taipan: ServerProcess,
                            scenario: Scenario) -> None:
-    expected = _run(real_redis, scenario)
-    actual = _run(taipan, scenario)
+    expected = run_scenario(real_redis, scenario)
+    actual = run_scenario(taipan, scenario)
     assert [_masked(r) for r in actual] == [_masked(r) for r in expected]

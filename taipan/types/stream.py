@@ -104,12 +104,6 @@ def _get_varint(data: bytearray, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _get_string(data: bytearray, pos: int) -> tuple[bytes, int]:
-    length, pos = _get_varint(data, pos)
-    end = pos + length
-    return bytes(data[pos:end]), end
-
-
 class _Node:
     """Up to stream-node-max-entries consecutive entries (see the module docstring)."""
 
@@ -782,8 +776,3 @@ def copy_stream(stream: Stream) -> Stream:
             owner.pending[entry_id] = entry
         clone.groups[name] = copy
     return clone
-
-
-def describe(value: Any) -> str:
-    """OBJECT ENCODING of a stream."""
-    return "stream"

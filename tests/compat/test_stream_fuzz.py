@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from support.machines import run_against_both
-from support.raw import RawClient
+from hypothesis.stateful import initialize, invariant, rule
+from support.machines import PairedMachine, run_against_both
 
 KEYS = st.sampled_from(["s", "t", "plain"])  # "plain" is a string
 IDS = st.sampled_from([
@@ -36,22 +35,7 @@ TRIMS = st.sampled_from([
 ])
 
 
-class StreamsRedisVsTaipan(RuleBasedStateMachine):
-    ref: RawClient
-    ours: RawClient
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.steps: list[tuple] = []
-
-    def send(self, *args: str) -> bytes:
-        self.steps.append(args)
-        expected, actual = self.ref.call(*args), self.ours.call(*args)
-        assert actual == expected, (
-            f"after {self.steps[:-1]!r}\n{args!r}\n  redis:  {expected!r}\n  taipan: {actual!r}"
-        )
-        return expected
-
+class StreamsRedisVsTaipan(PairedMachine):
     @initialize()
     def start(self) -> None:
         for client in (self.ref, self.ours):

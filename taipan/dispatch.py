@@ -14,8 +14,16 @@ from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from taipan.commands.table import Command
-from taipan.errors import NOAUTH, ReplyError, unknown_command, unknown_subcommand, wrong_arity
+from taipan.errors import (
+    NOAUTH,
+    OOM_MESSAGE,
+    ReplyError,
+    unknown_command,
+    unknown_subcommand,
+    wrong_arity,
+)
 from taipan.keyspace.blocking import Blocked
+from taipan.keyspace.eviction import EVICT_FAIL
 from taipan.messaging.monitor import feed_argv, feed_monitors, feed_script_start
 from taipan.protocol.reply import QUEUED, Frames, Raw
 
@@ -44,6 +52,9 @@ _BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call 
 _BUSY_FUNCTION = ReplyError("BUSY Redis is busy running a script. You can only call "
                             "FUNCTION KILL or SHUTDOWN NOSAVE.")
 _LOADING = ReplyError("LOADING Redis is loading the dataset in memory")
+_OOM = ReplyError(OOM_MESSAGE)
+# What a client inside MULTI may still send when memory is over the limit.
+_MULTI_EXEMPT_FROM_OOM = frozenset({"exec", "discard", "quit", "reset"})
 _MONITOR_KEYSPACE = ReplyError("ERR Replica can't interact with the keyspace")
 _MISCONF = ReplyError(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -68,6 +79,11 @@ class Dispatcher:
         # True while some requests may be refused (loading, a failed save or AOF
         # write); only then does a request pay for ``_restriction``.
         self.restricted = False
+        # maxmemory (0: no limit), mirrored by the Instance; and whether memory was
+        # over it, nothing left to evict, when the running command started (a
+        # script's first denyoom redis.call is refused then: pre_command_oom_state).
+        self.maxmemory = 0
+        self.pre_command_oom = False
         # While EXEC runs: the writes to propagate, wrapped in MULTI/EXEC at its end.
         self._transaction: list[tuple[int, list[bytes]]] | None = None
         # Redis's prev_err_count: the error count when a command last started or
@@ -100,6 +116,7 @@ class Dispatcher:
                 command.allowed_while_subscribed = command.name in _ALLOWED_WHILE_SUBSCRIBED
                 command.is_fast = "fast" in command.flags
                 command.skips_slowlog = "skip_slowlog" in command.flags
+        instance.refresh_restrictions()
 
     def refresh_observers(self) -> None:
         """A monitor came or went, or client-side caching (de)activated."""
@@ -193,6 +210,10 @@ class Dispatcher:
             # A script past busy-reply-threshold: only SCRIPT/FUNCTION KILL,
             # SHUTDOWN NOSAVE and the allow_busy commands are served.
             return _BUSY_EVAL if busy.is_eval else _BUSY_FUNCTION
+        if self.maxmemory and busy is None and client.kind != "aof":
+            refusal = self._out_of_memory(client, command)
+            if refusal is not None:
+                return refusal
         if command.denied_on_disk_error:
             refusal = self.disk_error()
             if refusal is not None:
@@ -204,6 +225,27 @@ class Dispatcher:
                                or command.may_replicate):
             # A monitor is a replica to Redis: it may not touch the keyspace.
             return _MONITOR_KEYSPACE
+        return None
+
+    def _out_of_memory(self, client: Client, command: Command) -> ReplyError | None:
+        """Evict down to maxmemory before the command (Redis's processCommand); -OOM
+        for a command that may grow memory when nothing more could be evicted."""
+        db = client.db
+        if db.resized:
+            db.refresh_sizes()
+        oom = self.pre_command_oom = self.instance.evictor.perform() == EVICT_FAIL
+        if not oom:
+            return None
+        if command.denyoom:
+            return _OOM
+        queued = client.multi
+        if queued is not None:
+            # Queueing may grow memory without limit: only these pass; EXEC fails
+            # when a queued command is denyoom.
+            if command.name == "exec":
+                return _OOM if any(c.denyoom for c, _ in queued) else None
+            if command.name not in _MULTI_EXEMPT_FROM_OOM:
+                return _OOM
         return None
 
     def disk_error(self) -> ReplyError | None:

@@ -42,6 +42,8 @@ NO_SUCH_KEY = "ERR no such key"
 OVERFLOW = "ERR increment or decrement would overflow"
 DB_OUT_OF_RANGE = "ERR DB index is out of range"
 NOAUTH = "NOAUTH Authentication required."
+# maxmemory reached and nothing left to evict (commands flagged denyoom).
+OOM_MESSAGE = "OOM command not allowed when used memory > 'maxmemory'."
 WRONGPASS = "WRONGPASS invalid username-password pair or user is disabled."
 MAX_CLIENTS = "ERR max number of clients reached"
 STRING_TOO_LONG = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"

@@ -14,20 +14,23 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from taipan import __version__, memory
+from taipan import __version__
 from taipan.commands.table import CommandTable, build_table
 from taipan.config import Config
 from taipan.keyspace.blocking import BlockingRegistry
 from taipan.keyspace.database import Database, KeyspaceStats
 from taipan.keyspace.events import KeyspaceEvents
+from taipan.keyspace.eviction import Evictor
 from taipan.keyspace.lazyfree import LazyFree
 from taipan.keyspace.scan import ScanSnapshots
 from taipan.messaging.pubsub import PubSub
 from taipan.messaging.tracking import Tracking
+from taipan.net.client_eviction import evict_clients
 from taipan.observability import histograms
 from taipan.observability.latency import LatencyMonitor
 from taipan.observability.slowlog import Slowlog
 from taipan.persistence.loading import LoadingProgress
+from taipan.used_memory import UsedMemory
 
 if TYPE_CHECKING:
     from taipan.net.client import Client
@@ -96,6 +99,7 @@ class Instance:
         self.latency = LatencyMonitor()
         self.latency.threshold = self.config.latency_monitor_threshold
         self.clients: dict[int, Client] = {}
+        self.evicted_clients = 0  # closed by maxmemory-clients (INFO evicted_clients)
         self.next_client_id = 1
         self.start_time = time.time()
         self.run_id = secrets.token_hex(20)
@@ -136,8 +140,10 @@ class Instance:
         self.dispatcher: Any = None  # set by the Dispatcher built for this instance
         self.scan_snapshots = ScanSnapshots()
         self.dirty_at_last_save = 0
-        self.startup_memory = memory.used_bytes()
-        self.peak_memory = self.startup_memory  # INFO used_memory_peak; RESETSTAT clears it
+        # maxmemory: used_memory's figures, and the eviction they drive.
+        self.used_memory = UsedMemory(self)
+        self.evictor = Evictor(self)
+        self.apply_memory_config()
         # Fields other subsystems add to INFO sections: {"persistence": {...}}.
         self.extra_info: dict[str, dict[str, Any]] = {}
         # (monotonic time, commands processed) samples for instantaneous_ops_per_sec.
@@ -165,7 +171,9 @@ class Instance:
             return
         self.dispatcher.refresh_observers()
         rdb, aof = self.rdb, self.aof
+        self.dispatcher.maxmemory = self.config.maxmemory
         self.dispatcher.restricted = (self.loading or self.busy_script is not None
+                                      or self.config.maxmemory > 0
                                       or bool(self.monitors)
                                       or (rdb is not None and not rdb.last_bgsave_ok)
                                       or (aof is not None and not aof.write_ok))
@@ -183,6 +191,39 @@ class Instance:
         if self.propagators and self.dispatcher is not None:
             verb = b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL"
             self.dispatcher.propagate(db_index, [verb, key])
+
+    def apply_memory_config(self, policy_changed: bool = False) -> None:
+        """maxmemory and its policy: whether each command checks memory, and the
+        access metadata LRU/LFU policies need on every database."""
+        config = self.config
+        policy = config.maxmemory_policy
+        if "lru" in policy or "lfu" in policy:
+            for db in self.databases:
+                self.access_tracker(db)
+        else:
+            for db in self.databases:
+                if db.access is not None:
+                    db.access.log_factor = config.lfu_log_factor
+                    db.access.decay_minutes = config.lfu_decay_time
+        if policy_changed:
+            self.evictor.forget_pool()
+        self.refresh_restrictions()
+
+    def memory_cron(self) -> None:
+        """The cron's memory work: the LRU/LFU clocks, used_memory's structures,
+        and maxmemory-clients."""
+        for db in self.databases:
+            if db.access is not None:
+                db.access.tick()
+        self.used_memory.refresh()
+        if self.config.maxmemory_clients:
+            evict_clients(self)
+
+    def access_tracker(self, db: Database) -> Any:
+        """``db``'s access metadata in the current policy's kind (LFU or LRU)."""
+        config = self.config
+        return db.track_access("lfu" in config.maxmemory_policy, config.lfu_log_factor,
+                               config.lfu_decay_time)
 
     def apply_lazyfree_config(self) -> None:
         """Mirror the lazyfree options the keyspace tests per delete into each db."""
@@ -222,7 +263,9 @@ class Instance:
         """CONFIG RESETSTAT."""
         self.stats = Stats()
         self._ops_samples.clear()
-        self.peak_memory = 0
+        self.used_memory.reset_peak()
+        self.evictor.evicted_keys = 0
+        self.evictor.exceeded_total_ms = 0
         if self.dispatcher is not None:
             self.dispatcher.stats = self.stats
         keyspace = self.keyspace_stats
@@ -249,10 +292,8 @@ class Instance:
             for client in self.clients.values():
                 if client.connection is not None:
                     client.connection.reader.max_bulk_len = config.proto_max_bulk_len
-        if "maxmemory-policy" in names and ("lru" in config.maxmemory_policy
-                                            or "lfu" in config.maxmemory_policy):
-            for db in self.databases:
-                db.track_access(config.lfu_log_factor, config.lfu_decay_time)
+        if any(name.startswith(("maxmemory", "lfu-")) for name in names):
+            self.apply_memory_config("maxmemory-policy" in names)
         if "requirepass" in names and not config.requirepass:
             for client in self.clients.values():
                 client.set_authenticated(True)

@@ -308,6 +308,7 @@ class ServerRuntime:
                     last_second = now
                     self._close_idle_clients()
                 instance.sample_ops()
+                instance.memory_cron()
                 # Bounded memory for latency-tracking's not yet counted durations.
                 fold_all((item for command in instance.table
                           for item in (command, *command.subcommands.values())), FOLD_AT)

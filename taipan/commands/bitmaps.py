@@ -71,8 +71,7 @@ def string_for_bits(ctx: Any, key: bytes, max_bit: int) -> tuple[bytearray, bool
         return value, True, False
     if type(value) is not bytearray:
         # Mutate in place from now on (Redis's "raw" encoding); the TTL stays.
-        value = bytearray(value)
-        db.data[key] = value
+        value = db.unshare_string(key, value)
     grown = len(value) < needed
     if grown:
         value.extend(bytes(needed - len(value)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from taipan.commands.args import try_int
@@ -133,9 +132,8 @@ def _set_access(ctx: Any, key: bytes, idle: int, freq: int) -> None:
     lfu = "lfu" in config.maxmemory_policy
     if (idle < 0 or lfu) and (freq < 0 or not lfu):
         return
-    access = ctx.db.track_access(config.lfu_log_factor, config.lfu_decay_time)
-    now = time.monotonic()
+    access = ctx.server.access_tracker(ctx.db)
     if lfu:
-        access.counters[key] = (freq, int(now // 60))
+        access.set_frequency(key, freq)
     else:
-        access.last_access[key] = now - idle
+        access.set_idle(key, idle)

@@ -36,9 +36,7 @@ def _writable(db: Any, key: bytes, value: bytes | bytearray) -> bytearray:
     """The sketch as a bytearray owned by ``key`` (Redis: dbUnshareStringValue)."""
     if type(value) is bytearray:
         return value
-    value = bytearray(value)
-    db.data[key] = value  # same value, new representation: not a write, TTL kept
-    return value
+    return db.unshare_string(key, value)  # same value, new representation
 
 
 def _raw_registers(value: bytes | bytearray) -> int:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from taipan import memory
+from taipan import memory, used_memory
 from taipan.instance import REDIS_VERSION
 from taipan.observability import histograms
 
@@ -96,13 +96,12 @@ def _scripting_memory(server: Any) -> dict[str, Any]:
 
 
 def _memory(server: Any) -> dict[str, Any]:
-    used = memory.used_bytes()
-    rss = memory.rss_bytes()
-    peak = server.peak_memory = max(getattr(server, "peak_memory", 0), used)
+    mem = used_memory.figures(server)
+    used, rss, peak, startup = mem["used"], mem["rss"], mem["peak"], mem["startup"]
     total = memory.total_system_memory()
     maxmemory = server.config.maxmemory
-    startup = min(server.startup_memory, used)
-    dataset = used - startup
+    dataset = mem["dataset"]
+    net = used - startup
     human = memory.bytes_to_human
     return {
         "used_memory": used,
@@ -111,11 +110,11 @@ def _memory(server: Any) -> dict[str, Any]:
         "used_memory_rss_human": human(rss),
         "used_memory_peak": peak,
         "used_memory_peak_human": human(peak),
-        "used_memory_peak_perc": f"{100.0 * used / peak:.2f}%",
-        "used_memory_overhead": startup,
+        "used_memory_peak_perc": f"{100.0 * used / peak if peak else 0:.2f}%",
+        "used_memory_overhead": mem["overhead"],
         "used_memory_startup": startup,
         "used_memory_dataset": dataset,
-        "used_memory_dataset_perc": f"{100.0 * dataset / used if used else 0:.2f}%",
+        "used_memory_dataset_perc": f"{100.0 * dataset / net if net > 0 else 0:.2f}%",
         "allocator_allocated": used,
         "allocator_active": used,
         "allocator_resident": rss,
@@ -133,13 +132,13 @@ def _memory(server: Any) -> dict[str, Any]:
         "rss_overhead_bytes": 0,
         "mem_fragmentation_ratio": _ratio(rss, used),
         "mem_fragmentation_bytes": rss - used,
-        "mem_not_counted_for_evict": 0,
+        "mem_not_counted_for_evict": mem["aof_buffer"],
         "mem_replication_backlog": 0,
         "mem_total_replication_buffers": 0,
         "mem_clients_slaves": 0,
-        "mem_clients_normal": 0,
+        "mem_clients_normal": mem["clients_normal"],
         "mem_cluster_links": 0,
-        "mem_aof_buffer": 0,
+        "mem_aof_buffer": mem["aof_buffer"],
         "mem_allocator": "pymalloc",
         "active_defrag_running": 0,
         "lazyfree_pending_objects": server.lazyfree.pending,
@@ -190,6 +189,7 @@ def _persistence(server: Any) -> dict[str, Any]:
 def _stats(server: Any) -> dict[str, Any]:
     stats, keyspace = server.stats, server.keyspace_stats
     ops, input_kbps, output_kbps = server.instantaneous_rates()
+    exceeded_total, exceeded_now = server.evictor.exceeded_ms()
     return {
         "total_connections_received": stats.connections_received,
         "total_commands_processed": stats.commands_processed,
@@ -210,10 +210,10 @@ def _stats(server: Any) -> dict[str, Any]:
         "expired_stale_perc": "0.00",
         "expired_time_cap_reached_count": 0,
         "expire_cycle_cpu_milliseconds": keyspace.expire_cycle_cpu_ms,
-        "evicted_keys": 0,
-        "evicted_clients": 0,
-        "total_eviction_exceeded_time": 0,
-        "current_eviction_exceeded_time": 0,
+        "evicted_keys": server.evictor.evicted_keys,
+        "evicted_clients": server.evicted_clients,
+        "total_eviction_exceeded_time": exceeded_total,
+        "current_eviction_exceeded_time": exceeded_now,
         "keyspace_hits": keyspace.keyspace_hits,
         "keyspace_misses": keyspace.keyspace_misses,
         "pubsub_channels": len(server.pubsub.channels),

@@ -304,8 +304,7 @@ def _object_value(ctx: Any, key: bytes) -> Any:
 
 
 def _tracker(ctx: Any) -> Any:
-    config = ctx.server.config
-    return ctx.db.track_access(config.lfu_log_factor, config.lfu_decay_time)
+    return ctx.server.access_tracker(ctx.db)
 
 
 @commands.command("OBJECT ENCODING", arity=3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),

@@ -9,29 +9,20 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterable
-from itertools import islice
 from typing import Any
 
-from taipan import memory
+from taipan import used_memory
 from taipan.commands.args import try_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import NotInteger, SyntaxErr
+from taipan.keyspace.sizes import DICT_ENTRY, key_size, value_size
 from taipan.protocol.reply import OK, Status, Verbatim
-from taipan.types.hashes import RedisHash
-from taipan.types.lists import RedisList
-from taipan.types.sets import RedisSet
-from taipan.types.stream import Stream
-from taipan.types.zset import ZSet
 
 commands = CommandGroup("server")
 commands.container("MEMORY", summary="A container for memory diagnostics commands",
                    since="4.0.0")
 
 _DEFAULT_SAMPLES = 5  # Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES
-_POINTER = 8
-# A CPython dict entry (hash, key, value) plus its slot in the index table.
-_DICT_ENTRY = 3 * _POINTER + _POINTER
 _NONDETERMINISTIC = "nondeterministic_output request_policy:all_shards response_policy:special"
 
 
@@ -60,74 +51,7 @@ def memory_usage(ctx: Any, argv: list[bytes]) -> int | None:
     value = ctx.db.data.get(key)
     if value is None:
         return None
-    return value_size(value, samples) + sys.getsizeof(key) + _DICT_ENTRY
-
-
-def value_size(value: Any, samples: int) -> int:
-    """Bytes ``value`` occupies: containers' elements sampled ``samples`` at a time
-    and extrapolated to their length, as Redis's objectComputeSize."""
-    kind = type(value)
-    if kind is bytes or kind is bytearray:
-        return sys.getsizeof(value)
-    if kind is RedisList:
-        return sys.getsizeof(value) + _sampled(value, len(value), samples, sys.getsizeof)
-    if kind is RedisHash:
-        size = sys.getsizeof(value) + _sampled(value.items(), len(value), samples, _pair_size)
-        if value.sampler is not None:
-            size += _POINTER * 2 * len(value)
-        return size
-    if kind is RedisSet:
-        if value.ints is not None:
-            return sys.getsizeof(value) + sys.getsizeof(value.ints)
-        members = value.members
-        size = sys.getsizeof(value) + sys.getsizeof(members)
-        size += _sampled(members, len(members), samples, sys.getsizeof)  # type: ignore[arg-type]
-        if value.sampler is not None:
-            size += _POINTER * 2 * len(members)  # type: ignore[arg-type]
-        return size
-    if kind is ZSet:
-        return _zset_size(value, samples)
-    if kind is Stream:
-        return _stream_size(value, samples)
-    return sys.getsizeof(value)
-
-
-def _sampled(items: Iterable[Any], length: int, samples: int,
-             size_of: Callable[[Any], int]) -> int:
-    """The summed size of the first ``samples`` items, extrapolated to ``length``."""
-    if length == 0:
-        return 0
-    taken = total = 0
-    for item in islice(items, samples):
-        total += size_of(item)
-        taken += 1
-    return int(total / taken * length) if taken else 0
-
-
-def _pair_size(pair: tuple[bytes, bytes]) -> int:
-    return sys.getsizeof(pair[0]) + sys.getsizeof(pair[1])
-
-
-def _zset_size(zset: ZSet, samples: int) -> int:
-    # member -> sort key (score prefix + member) in a dict, and every sort key again
-    # (the same object) in the ordered container: one pointer each there.
-    keys = zset._keys
-    size = sys.getsizeof(zset) + sys.getsizeof(keys) + sys.getsizeof(zset._order)
-    if not zset.listpack:
-        size += _POINTER * len(keys)  # SortedList's sublists and index
-    return size + _sampled(keys.items(), len(keys), samples, _pair_size)
-
-
-def _stream_size(stream: Stream, samples: int) -> int:
-    size = sys.getsizeof(stream) + stream.memory_bytes()
-    size += _POINTER * 2 * len(stream._firsts)  # the nodes' master IDs
-    for group in stream.groups.values():
-        size += sys.getsizeof(group) + sys.getsizeof(group.name)
-        # Each pending entry: its ID key, the entry, and the consumer's own index of it.
-        size += len(group.pending) * (_DICT_ENTRY * 2 + 64)
-        size += _sampled(group.consumers.values(), len(group.consumers), samples,
-                         lambda consumer: sys.getsizeof(consumer) + sys.getsizeof(consumer.name))
-    return size
+    return value_size(value, samples) + key_size(key) + DICT_ENTRY
 
 
 # -- MEMORY STATS ---------------------------------------------------------------------
@@ -136,23 +60,20 @@ class _Overhead:
     """Redis's redisMemOverhead, from Taipan's figures."""
 
     def __init__(self, server: Any) -> None:
-        used = memory.used_bytes()
-        rss = memory.rss_bytes()
-        self.total = used
-        self.rss = rss
-        self.peak = server.peak_memory = max(getattr(server, "peak_memory", 0), used)
-        self.startup = min(server.startup_memory, used)
+        mem = used_memory.figures(server)
+        used = self.total = mem["used"]
+        rss = self.rss = mem["rss"]
+        self.peak = mem["peak"]
+        self.startup = mem["startup"]
         clients = list(server.clients.values())
         self.client_count = len(clients)
-        self.clients_normal = sum(c.query_buffer_size() + c.output_memory() for c in clients)
-        aof = getattr(server, "aof", None)
-        self.aof_buffer = len(aof.buffer) if aof is not None else 0
+        self.clients_normal = mem["clients_normal"]
+        self.aof_buffer = mem["aof_buffer"]
         scripting = server.scripting
         self.lua_caches = scripting.scripts_memory
         self.script_count = len(scripting.scripts)
         self.functions_caches = scripting.functions.overhead_bytes()
-        overhead = (self.startup + self.clients_normal + self.aof_buffer + self.lua_caches
-                    + self.functions_caches)
+        overhead = mem["overhead"]
         self.dbs: list[tuple[int, int, int]] = []
         self.total_keys = 0
         for db in server.databases:
@@ -162,9 +83,8 @@ class _Overhead:
             main = sys.getsizeof(db.data)
             expires = sys.getsizeof(db.expires) if db.expires else 0
             self.dbs.append((db.index, main, expires))
-            overhead += main + expires
         self.overhead_total = overhead
-        self.dataset = max(0, used - overhead)
+        self.dataset = mem["dataset"]
         net = used - self.startup if used > self.startup else 1
         self.dataset_perc = self.dataset * 100 / net
         self.peak_perc = used * 100 / self.peak if self.peak else 0.0

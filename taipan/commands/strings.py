@@ -243,8 +243,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
     check_length(ctx.server, len(value) + len(suffix))
     if type(value) is bytes:
         # A bytearray grows in place: repeated APPENDs stay amortised O(1).
-        value = bytearray(value)
-        db.data[key] = value
+        value = db.unshare_string(key, value)
     value += suffix
     db.signal(key)
     db.notify(ev.STRING, b"append", key)
@@ -283,8 +282,7 @@ def setrange(ctx: Any, argv: list[bytes]) -> int:
         value = bytearray(offset + len(patch))
         db.set(key, value)
     elif type(value) is bytes:
-        value = bytearray(value)
-        db.data[key] = value
+        value = db.unshare_string(key, value)
     if len(value) < offset + len(patch):
         value.extend(bytes(offset + len(patch) - len(value)))
     value[offset:offset + len(patch)] = patch

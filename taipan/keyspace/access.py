@@ -1,9 +1,14 @@
-"""Per-key access metadata (OBJECT IDLETIME / OBJECT FREQ), kept only when asked for.
+"""Per-key access metadata for LRU/LFU eviction and OBJECT IDLETIME / FREQ.
 
-Tracking costs memory on every key, so a database starts without it (DESIGN.md §3:
-metadata only where a policy needs it). It is switched on by an LRU/LFU
-``maxmemory-policy`` or by the first OBJECT IDLETIME/FREQ on that database; keys not
-touched since then report the time since tracking began (a true lower bound).
+Redis keeps 24 bits in every object: an LRU clock (seconds) or, under an LFU policy,
+16 bits of minutes plus an 8-bit logarithmic counter. Here the same word lives in one
+dict per database, and only while something needs it (DESIGN.md §3: metadata only
+where a policy needs it): an LRU/LFU ``maxmemory-policy``, or the first OBJECT
+IDLETIME on that database. Keys not touched since tracking began report the time
+since then (a true lower bound).
+
+Stored words are shared int objects (the current clock; a table of the 256 LFU words
+of the current minute), so a touch allocates nothing and costs the dict entry only.
 """
 
 from __future__ import annotations
@@ -12,48 +17,91 @@ import random
 import time
 
 LFU_INIT_VAL = 5
+LRU_CLOCK_MAX = (1 << 24) - 1  # Redis's 24-bit LRU clock, in seconds
+
+
+def lru_clock() -> int:
+    return int(time.time()) & LRU_CLOCK_MAX
+
+
+def lfu_minutes() -> int:
+    return (int(time.time()) // 60) & 0xFFFF
 
 
 class AccessTracker:
-    __slots__ = ("last_access", "counters", "started", "log_factor", "decay_minutes")
+    __slots__ = ("meta", "lfu", "log_factor", "decay_minutes", "clock", "started",
+                 "_minute", "_words")
 
-    def __init__(self, log_factor: int = 10, decay_minutes: int = 1) -> None:
-        self.last_access: dict[bytes, float] = {}
-        # LFU: key -> (logarithmic counter, minute of last decrement).
-        self.counters: dict[bytes, tuple[int, int]] = {}
-        self.started = time.monotonic()
+    def __init__(self, lfu: bool = False, log_factor: int = 10, decay_minutes: int = 1) -> None:
+        # key -> LRU clock (seconds), or (minutes << 8 | counter) under LFU.
+        self.meta: dict[bytes, int] = {}
+        self.lfu = lfu
         self.log_factor = log_factor
         self.decay_minutes = decay_minutes
+        self.clock = lru_clock()
+        self.started = self.clock
+        self._minute = -1
+        self._words: list[int] = []
+        self.tick()
+        self.started = self.clock if not lfu else self._words[LFU_INIT_VAL]
+
+    def tick(self) -> None:
+        """Refresh the cached clock (the server cron, as Redis's serverCron)."""
+        self.clock = lru_clock()
+        minute = lfu_minutes()
+        if minute != self._minute:
+            self._minute = minute
+            self._words = [(minute << 8) | counter for counter in range(256)]
+
+    def created(self, key: bytes) -> None:
+        """A new key: now as its access time, or LFU_INIT_VAL as its counter."""
+        self.meta[key] = self._words[LFU_INIT_VAL] if self.lfu else self.clock
 
     def touch(self, key: bytes) -> None:
-        now = time.monotonic()
-        self.last_access[key] = now
-        counter = self._decayed(key, now)
+        """An access: the LRU clock, or the LFU counter decayed then incremented."""
+        if not self.lfu:
+            self.meta[key] = self.clock
+            return
+        counter = self.frequency(key)
         if counter < 255:
             # Redis's logarithmic counter: higher counts increment ever more rarely.
-            base = max(counter - LFU_INIT_VAL, 0)
-            if random.random() < 1.0 / (base * self.log_factor + 1):
+            base = counter - LFU_INIT_VAL
+            if base < 0 or random.random() < 1.0 / (base * self.log_factor + 1):
                 counter += 1
-        self.counters[key] = (counter, int(now // 60))
+        self.meta[key] = self._words[counter]
 
     def forget(self, key: bytes) -> None:
-        self.last_access.pop(key, None)
-        self.counters.pop(key, None)
+        self.meta.pop(key, None)
+
+    def idle_ms(self, key: bytes, now: int | None = None) -> int:
+        """Milliseconds since the last access, at the clock's one-second resolution
+        (``now``: the LRU clock, when the caller read it already)."""
+        stamp = self.meta.get(key, self.started)
+        if now is None:
+            now = lru_clock()
+        elapsed = now - stamp if now >= stamp else now + (LRU_CLOCK_MAX - stamp)
+        return elapsed * 1000
 
     def idle_seconds(self, key: bytes) -> int:
-        last = self.last_access.get(key, self.started)
-        return int(time.monotonic() - last)
+        return self.idle_ms(key) // 1000
 
     def frequency(self, key: bytes) -> int:
-        return self._decayed(key, time.monotonic())
-
-    def _decayed(self, key: bytes, now: float) -> int:
-        entry = self.counters.get(key)
-        if entry is None:
-            return LFU_INIT_VAL
-        counter, minute = entry
+        """The LFU counter, decayed by the minutes since its last decrement."""
+        word = self.meta.get(key, self.started)
+        counter = word & 255
         if self.decay_minutes:
-            periods = (int(now // 60) - minute) // self.decay_minutes
-            counter = max(counter - periods, 0)
+            stamp = word >> 8
+            now = self._minute
+            elapsed = now - stamp if now >= stamp else 65535 - stamp + now
+            periods = elapsed // self.decay_minutes
+            if periods:
+                counter = counter - periods if periods < counter else 0
         return counter
 
+    def set_idle(self, key: bytes, seconds: int) -> None:
+        """RESTORE ... IDLETIME: the access time ``seconds`` ago."""
+        self.meta[key] = (lru_clock() - seconds) & LRU_CLOCK_MAX
+
+    def set_frequency(self, key: bytes, counter: int) -> None:
+        """RESTORE ... FREQ: the counter as of now."""
+        self.meta[key] = self._words[min(max(counter, 0), 255)]

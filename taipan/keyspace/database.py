@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from taipan.errors import WrongType
 from taipan.keyspace import events as ev
 from taipan.keyspace.access import AccessTracker
+from taipan.keyspace.sizes import STRING_KEY_OVERHEAD, measure
 
 
 def now_ms() -> int:
@@ -34,10 +35,13 @@ class KeyspaceStats:
     """Counters shared by every database of one server."""
 
     __slots__ = ("dirty", "expired_keys", "keyspace_hits", "keyspace_misses",
-                 "expired_stale_perc", "expire_cycle_cpu_ms", "script_time_ms")
+                 "expired_stale_perc", "expire_cycle_cpu_ms", "script_time_ms", "used")
 
     def __init__(self) -> None:
         self.dirty = 0  # writes since the last save; also drives propagation
+        # Bytes the keys and values of every database occupy (the sum of each
+        # Database's ``used``): the dataset part of used_memory, kept incrementally.
+        self.used = 0
         self.expired_keys = 0
         self.keyspace_hits = 0
         self.keyspace_misses = 0
@@ -50,6 +54,8 @@ class KeyspaceStats:
 
 
 STRING_TYPES = (bytes, bytearray)
+# The key object of a non-string value, besides its payload (``sizes.py``).
+_KEY_OBJECT = STRING_KEY_OVERHEAD // 2
 
 
 class _NoTracking:
@@ -66,7 +72,8 @@ class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
                  "avg_ttl", "access", "blocked_keys", "blocking", "on_expired", "events",
                  "event_mask",
-                 "tracking", "lazyfree", "lazy_server_del", "lazy_expire")
+                 "tracking", "lazyfree", "lazy_server_del", "lazy_expire",
+                 "used", "sizes", "resized")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
         self.index = index
@@ -101,6 +108,14 @@ class Database:
         self.lazyfree: Any = None
         self.lazy_server_del = False
         self.lazy_expire = False
+        # Memory accounting (``keyspace/sizes.py``): the bytes this database's keys
+        # and values occupy. A ``bytes`` value is counted exactly as it is stored or
+        # removed; any other value is measured after it changes (its key is noted in
+        # ``resized`` by ``set``/``signal``, measured by ``refresh_sizes``) and its
+        # figure kept in ``sizes`` as ``keyspace/sizes.measure`` returns it.
+        self.used = 0
+        self.sizes: dict[bytes, tuple[int, int, int]] = {}
+        self.resized: set[bytes] = set()
 
     def notify(self, kind: int, event: bytes, key: bytes) -> None:
         """A keyspace event of class ``kind`` (``keyspace/events.py``) for ``key``."""
@@ -161,10 +176,16 @@ class Database:
                 return None
         return value
 
-    def track_access(self, log_factor: int = 10, decay_minutes: int = 1) -> AccessTracker:
-        if self.access is None:
-            self.access = AccessTracker(log_factor, decay_minutes)
-        return self.access
+    def track_access(self, lfu: bool = False, log_factor: int = 10,
+                     decay_minutes: int = 1) -> AccessTracker:
+        """The access tracker, started (or restarted in the other mode) if need be."""
+        access = self.access
+        if access is None or access.lfu != lfu:
+            access = self.access = AccessTracker(lfu, log_factor, decay_minutes)
+        else:
+            access.log_factor = log_factor
+            access.decay_minutes = decay_minutes
+        return access
 
     def get_string(self, key: bytes, read: bool = False) -> bytes | bytearray | None:
         """The string at ``key`` (``read``: count a keyspace hit/miss), or WRONGTYPE."""
@@ -207,18 +228,28 @@ class Database:
                     self.expire_now(key)
                 elif not keep_ttl:
                     del expires[key]
-        if self.event_mask and self.event_mask & ev.NEW and key not in self.data:
-            self.events.fire(ev.NEW, b"new", key, self.index)
-        if self.lazy_server_del:
-            # An overwritten value is freed as a deleted one (Redis's dbOverwrite).
-            old = self.data.get(key)
-            self.data[key] = value
-            if old is not None and self.lazyfree is not None:
-                self.lazyfree.free_value(old)
+        data = self.data
+        old = data.get(key)
+        data[key] = value
+        if type(value) is bytes:
+            # Accounting inlined for strings, the hottest write (``string_key_cost``).
+            cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+            self.used += cost
+            self.stats.used += cost
         else:
-            self.data[key] = value
-        if self.access is not None:
-            self.access.touch(key)
+            self.resized.add(key)
+        if old is None:
+            if self.event_mask & ev.NEW:
+                self.events.fire(ev.NEW, b"new", key, self.index)
+            if self.access is not None:
+                self.access.created(key)
+        else:
+            self._unaccount(key, old)
+            if self.lazy_server_del and self.lazyfree is not None:
+                # An overwritten value is freed as a deleted one (Redis's dbOverwrite).
+                self.lazyfree.free_value(old)
+            if self.access is not None:
+                self.access.touch(key)
         # ``signal`` inlined: SET is the hottest write path.
         self.stats.dirty += 1
         if self.watchers or self.blocked_keys or self.tracking.wants_writes:
@@ -242,6 +273,7 @@ class Database:
                 self.event_mask = self.events.mask
             return
         self.data.update(values)
+        self._account_bulk(values)
         if deadlines:
             self.expires.update(deadlines)
             self._rebuild_expiry_heap()
@@ -252,6 +284,7 @@ class Database:
         value = self.data.pop(key, None)
         if value is None:
             return False
+        self._unaccount(key, value)
         if self.expires:
             self.expires.pop(key, None)
         if self.access is not None:
@@ -283,9 +316,10 @@ class Database:
         return True
 
     def signal(self, key: bytes) -> None:
-        """A write to ``key``: count it, invalidate WATCHes and cached copies, wake
-        blocked clients."""
+        """A write to ``key``: count it, note its size may have changed, invalidate
+        WATCHes and cached copies, wake blocked clients."""
         self.stats.dirty += 1
+        self.resized.add(key)
         if self.watchers or self.blocked_keys or self.tracking.wants_writes:
             self.signal_listeners(key)
 
@@ -367,8 +401,13 @@ class Database:
         self.data = {}
         self.expires = {}
         self._expiry_heap = []
+        self.stats.used -= self.used
+        self.used = 0
+        self.sizes = {}
+        self.resized = set()
         if self.access is not None:
-            self.access = AccessTracker(self.access.log_factor, self.access.decay_minutes)
+            access = self.access
+            self.access = AccessTracker(access.lfu, access.log_factor, access.decay_minutes)
         if lazy and self.lazyfree is not None:
             self.lazyfree.free_database(old[0], old[1], [old[2], old[3]])
         self.stats.dirty += removed
@@ -384,6 +423,9 @@ class Database:
         self.expires, other.expires = other.expires, self.expires
         self._expiry_heap, other._expiry_heap = other._expiry_heap, self._expiry_heap
         self.access, other.access = other.access, self.access
+        self.used, other.used = other.used, self.used
+        self.sizes, other.sizes = other.sizes, self.sizes
+        self.resized, other.resized = other.resized, self.resized
         # Clients blocked on a key the swap brought in can be served now (and a
         # blocked XREADGROUP whose stream the swap took away fails).
         for db, before in ((self, other.data), (other, self.data)):
@@ -391,12 +433,76 @@ class Database:
                 if key in db.data or key in before:
                     db.blocking.key_ready(db, key)
 
+    def unshare_string(self, key: bytes, value: bytes) -> bytearray:
+        """``value`` (``key``'s string) replaced by a mutable copy, which later writes
+        change in place (Redis's raw encoding, dbUnshareStringValue): no write by
+        itself, the TTL stays."""
+        mutable = bytearray(value)
+        self.data[key] = mutable
+        self._unaccount(key, value)
+        self.resized.add(key)
+        return mutable
+
+    # -- memory accounting -------------------------------------------------------
+
+    def _unaccount(self, key: bytes, value: Any) -> None:
+        """``value`` left ``key``: its bytes leave the figures."""
+        if type(value) is bytes:
+            cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+        else:
+            entry = self.sizes.pop(key, None)
+            if entry is None:
+                return  # not measured yet
+            cost = entry[0] + _KEY_OBJECT + len(key)
+        self.used -= cost
+        self.stats.used -= cost
+
+    def refresh_sizes(self) -> None:
+        """Measure the values changed since the last call (``resized``)."""
+        resized = self.resized
+        if not resized:
+            return
+        self.resized = set()
+        data = self.data
+        sizes = self.sizes
+        delta = 0
+        for key in resized:
+            value = data.get(key)
+            if value is None or type(value) is bytes:
+                continue  # gone, or a string (counted exactly when stored)
+            previous = sizes.get(key)
+            entry = sizes[key] = measure(value, previous)
+            if previous is None:
+                delta += entry[0] + _KEY_OBJECT + len(key)
+            else:
+                delta += entry[0] - previous[0]
+        self.used += delta
+        self.stats.used += delta
+
+    def _account_bulk(self, values: dict[bytes, Any]) -> None:
+        """Values loaded in bulk (startup, DEBUG RELOAD): strings counted, the others
+        left for ``refresh_sizes``."""
+        total = 0
+        resized = self.resized
+        for key, value in values.items():
+            if type(value) is bytes:
+                total += len(key) + len(value)
+                total += STRING_KEY_OVERHEAD
+            else:
+                resized.add(key)
+        self.used += total
+        self.stats.used += total
+
     # -- expiry ------------------------------------------------------------------
 
     def expire_now(self, key: bytes) -> None:
         """Remove a key whose deadline has passed (lazily or from the active cycle)."""
         value = self.data.pop(key, None)
         self.expires.pop(key, None)
+        if value is not None:
+            self._unaccount(key, value)
+            if self.access is not None:
+                self.access.forget(key)
         if self.lazy_expire and value is not None and self.lazyfree is not None:
             self.lazyfree.free_value(value)
         self.stats.expired_keys += 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
-from taipan.errors import ReplyError, err
+from taipan.errors import OOM_MESSAGE, ReplyError, err
 from taipan.keyspace.database import now_ms
 from taipan.scripting.functions import FunctionLibraries
 from taipan.scripting.lua_replies import ScriptError, script_error
@@ -130,6 +130,13 @@ class Scripting:
         """What Redis checks before a script with declared flags starts."""
         if flags.compat:
             return
+        run.allow_oom = flags.allow_oom or flags.no_writes
+        if not run.allow_oom:
+            # Declared flags make the script denyoom (Redis's scriptFlagsToCmdFlags),
+            # refused as such when memory is over the limit.
+            dispatcher = self.instance.dispatcher
+            if dispatcher.maxmemory and dispatcher.pre_command_oom:
+                raise ReplyError(OOM_MESSAGE)
         if not flags.no_writes:
             disk_error = self.instance.dispatcher.disk_error()
             if disk_error is not None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import lupa.lua51 as lupa
 from lupa.lua51 import LuaError
 
-from taipan.errors import ReplyError
+from taipan.errors import OOM_MESSAGE, ReplyError
 from taipan.net.client import Client
 from taipan.scripting.lua_replies import error_text, lua_number_text
 
@@ -81,7 +81,7 @@ class ScriptRun:
     """One running script or function, from start to reply."""
 
     __slots__ = ("caller", "caller_argv", "name", "is_eval", "read_only", "lua", "start", "write_dirty",
-                 "timed_out", "killed", "repl_flags", "loading")
+                 "timed_out", "killed", "repl_flags", "loading", "allow_oom")
 
     def __init__(self, caller: Client | None, name: str, lua: LuaState, is_eval: bool = True,
                  read_only: bool = False, loading: Any = None,
@@ -98,6 +98,7 @@ class ScriptRun:
         self.killed = False  # SCRIPT/FUNCTION KILL asked; the hook raises
         self.repl_flags = 3  # redis.set_repl: REPL_ALL
         self.loading = loading  # the library FUNCTION LOAD is building, if loading
+        self.allow_oom = False  # the allow-oom (or no-writes) flag: no OOM checks
 
     def elapsed_ms(self) -> int:
         return int((time.monotonic() - self.start) * 1000)
@@ -188,13 +189,24 @@ class ScriptHost:
             return b"ERR This Redis command is not allowed from script"
         if run.read_only and (command.is_write or command.may_replicate):
             return b"ERR Write commands are not allowed from read-only scripts."
+        if command.is_write and not run.write_dirty:
+            disk_error = self.instance.dispatcher.disk_error()
+            if disk_error is not None:
+                return disk_error.message.encode()
+        if command.denyoom and not run.write_dirty and not run.allow_oom:
+            # Memory was over maxmemory when the script started: its first write
+            # may not grow it (Redis's scriptVerifyOOM; later ones can't be stopped).
+            dispatcher = self.instance.dispatcher
+            if dispatcher.maxmemory and dispatcher.pre_command_oom and not self._obeyed(run):
+                return OOM_MESSAGE.encode()
         if command.is_write:
-            if not run.write_dirty:
-                disk_error = self.instance.dispatcher.disk_error()
-                if disk_error is not None:
-                    return disk_error.message.encode()
             run.write_dirty = True
         return None
+
+    def _obeyed(self, run: ScriptRun) -> bool:
+        """Run for the AOF loader, which must apply whatever it replays."""
+        caller = run.caller
+        return caller is not None and caller.kind == "aof"
 
     def _execute(self, run: ScriptRun, command: Command, argv: list[bytes]) -> tuple[int, Any]:
         dispatcher = self.instance.dispatcher

@@ -27,9 +27,7 @@ from taipan import memory
 # transport, the reader and their buffers when empty (measured: RSS growth per
 # idle connection).
 CLIENT_BASE = 8 * 1024
-_HEAP_ENTRY = 64  # an expiry heap entry: a (deadline, key) tuple
-_INT = 32  # a deadline or size int object
-_SIZE_ENTRY = 64 + 3 * _INT  # a measured value's (bytes, length, sampled) tuple
+_SIZE_ENTRY = 64 + 3 * 32  # a measured value's (bytes, length, sampled) tuple
 _SUBSCRIPTION = 2 * (3 * 8 + 8) + 48  # an entry in the channel's and the client's dicts
 _SLOWLOG_ENTRY = 512
 
@@ -52,6 +50,9 @@ class UsedMemory:
         self.peak = 0
         self.refresh()
         self.startup = self.used()
+        # The process before the server allocated anything: the interpreter, its
+        # modules, the command table (MEMORY DOCTOR weighs RSS beyond this).
+        self.baseline_rss = memory.rss_bytes()
 
     def refresh(self) -> None:
         """Measure every database's changed values and the server's structures."""
@@ -103,12 +104,9 @@ def _keyspace_tables(db: Any) -> int:
     if not db.data and not db.sizes:
         return sys.getsizeof(db.data)
     size = sys.getsizeof(db.data) + sys.getsizeof(db.sizes) + len(db.sizes) * _SIZE_ENTRY
-    expires = db.expires
-    if expires:
-        heap = len(db._expiry_heap)
-        size += sys.getsizeof(expires) + len(expires) * _INT
-        size += sys.getsizeof(db._expiry_heap) + heap * _HEAP_ENTRY
-        size += max(0, heap - len(expires)) * _INT
+    if db.expires:
+        # (the heap's entries and deadlines are counted with the data: EXPIRY_ENTRY)
+        size += sys.getsizeof(db.expires) + sys.getsizeof(db._expiry_heap)
     if db.access is not None:
         size += sys.getsizeof(db.access.meta)
     return size
@@ -125,4 +123,5 @@ def figures(instance: Any) -> dict[str, int]:
     return {"used": used, "rss": rss, "peak": accounting.peak, "startup": startup,
             "dataset": dataset, "overhead": used - dataset,
             "clients_normal": accounting.clients_normal,
+            "baseline_rss": accounting.baseline_rss,
             "aof_buffer": accounting.aof_buffer}

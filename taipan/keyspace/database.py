@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from taipan.errors import WrongType
 from taipan.keyspace import events as ev
 from taipan.keyspace.access import AccessTracker
-from taipan.keyspace.sizes import STRING_KEY_OVERHEAD, measure
+from taipan.keyspace.sizes import EXPIRY_ENTRY, STRING_KEY_OVERHEAD, measure
 
 
 def now_ms() -> int:
@@ -305,6 +305,8 @@ class Database:
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         self.expires[key] = deadline_ms
         heapq.heappush(self._expiry_heap, (deadline_ms, key))
+        self.used += EXPIRY_ENTRY  # (see _account_heap)
+        self.stats.used += EXPIRY_ENTRY
         if len(self._expiry_heap) > 2 * len(self.expires) + 1024:
             self._rebuild_expiry_heap()
         self.signal(key)
@@ -526,8 +528,19 @@ class Database:
             if expires.get(key) == deadline:
                 self.expire_now(key)
                 expired += 1
+        self._account_heap(-looked)
         return expired, looked
 
     def _rebuild_expiry_heap(self) -> None:
+        before = len(self._expiry_heap)
         self._expiry_heap = [(deadline, key) for key, deadline in self.expires.items()]
         heapq.heapify(self._expiry_heap)
+        self._account_heap(len(self._expiry_heap) - before)
+
+    def _account_heap(self, entries: int) -> None:
+        """The expiry heap grew or shrank by ``entries``. Its entries count as data:
+        one stays behind (stale) when its key is deleted, until the heap is rebuilt
+        or the entry is popped, so eviction must see it go."""
+        cost = entries * EXPIRY_ENTRY
+        self.used += cost
+        self.stats.used += cost

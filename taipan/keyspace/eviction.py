@@ -10,11 +10,9 @@ which the dispatcher refuses commands flagged ``denyoom`` with -OOM.
 The approximations are Redis's: each round samples ``maxmemory-samples`` keys of
 every database into a pool of the 16 best candidates so far (the longest idle for
 LRU, the least frequently used for LFU, the nearest expiry for volatile-ttl) and
-evicts the best that still exists. Python dicts have no random access (and walking
-one from its front skips every deleted slot), so samples come from a snapshot of the
-keys, walked in turn and retaken each time the walk wraps around: every key is
-looked at once per round, where Redis's random samples may miss some. The random
-policies draw from the same snapshot at random.
+evicts the best that still exists. Python dicts have no random access, so samples
+are drawn at random from a snapshot of the keys (a list), taken again once it has
+served about half its length in draws or its draws keep landing on deleted keys.
 """
 
 from __future__ import annotations
@@ -51,10 +49,10 @@ class Evictor:
         # (score, db index, key), ascending: the best candidate last.
         self.pool: list[tuple[int, int, bytes]] = []
         self.next_db = 0
-        # Per (db index, all keys?): a snapshot of the keys sampled, and the place
-        # the next sample starts (``_sample``).
+        # Per (db index, all keys?): a snapshot of the keys samples are drawn from,
+        # and how many more draws it serves before it is taken again (``_sample``).
         self._rings: dict[tuple[int, bool], list[bytes]] = {}
-        self._cursors: dict[tuple[int, bool], int] = {}
+        self._budgets: dict[tuple[int, bool], int] = {}
         self.evicted_keys = 0
         # INFO total/current_eviction_exceeded_time: since when used memory has been
         # over maxmemory (0.0: it isn't), and the total of past such periods (ms).
@@ -177,26 +175,31 @@ class Evictor:
             # Every pooled key had gone: sample again.
 
     def _sample(self, db: Any, source: dict[bytes, Any], count: int) -> list[bytes]:
-        """Up to ``count`` keys of ``source`` that still exist, taken from a
-        snapshot of its keys walked in turn; a new snapshot (with the keys added
-        since) is taken each time the walk wraps around. Amortised O(count)."""
+        """Up to ``count`` random keys of ``source`` that still exist, drawn from a
+        snapshot of its keys. The snapshot is taken again once it has served about
+        half its length in draws (so keys added since get their turn) or when draws
+        keep landing on deleted keys: amortised O(count)."""
         slot = (db.index, source is db.data)
         ring = self._rings.get(slot)
-        position = self._cursors.get(slot, 0)
+        budget = self._budgets.get(slot, 0)
+        if ring is None or budget <= 0:
+            ring = self._rings[slot] = list(source)
+            budget = len(ring) // 2 + count
         taken: list[bytes] = []
-        looked = 0
-        while len(taken) < count and looked < 4 * count:
-            if ring is None or position >= len(ring):
-                ring = self._rings[slot] = list(source)
-                position = 0
-                if not ring:
-                    break
-            key = ring[position]
-            position += 1
-            looked += 1
+        misses = 0
+        size = len(ring)
+        while len(taken) < count and size:
+            key = ring[random.randrange(size)]
             if key in source:
                 taken.append(key)
-        self._cursors[slot] = position
+            else:
+                misses += 1
+                if misses > count:
+                    ring = self._rings[slot] = list(source)
+                    size = len(ring)
+                    budget = size // 2 + count
+                    misses = -size  # no second snapshot in one call
+        self._budgets[slot] = budget - count
         return taken
 
     def _populate(self, db: Any, source: dict[bytes, Any], policy: str) -> None:
@@ -231,23 +234,14 @@ class Evictor:
             return None
         self.next_db += 1
         db, source = sources[self.next_db % len(sources)]
-        slot = (db.index, allkeys)
-        ring = self._rings.get(slot)
-        while True:
-            # A snapshot keeps the keys it was taken with: once draws keep landing
-            # on deleted ones, take a new one (amortised O(1) a draw).
-            for _ in range(4):
-                if ring:
-                    key = ring[random.randrange(len(ring))]
-                    if key in source:
-                        return db, key
-            ring = self._rings[slot] = list(source)
+        taken = self._sample(db, source, 1)
+        return (db, taken[0]) if taken else None
 
     def forget_pool(self) -> None:
         """Candidates are stale after FLUSHALL, SWAPDB or a policy change."""
         self.pool.clear()
         self._rings.clear()
-        self._cursors.clear()
+        self._budgets.clear()
 
 
 def _sources(databases: list[Any], allkeys: bool) -> list[tuple[Any, dict[bytes, Any]]]:

@@ -27,6 +27,8 @@ _BYTES_HEADER = sys.getsizeof(b"")  # 33 on 64-bit CPython
 # A string key's own cost besides its two byte strings' payloads: both objects'
 # headers, rounded up to the size class on average (8 bytes each).
 STRING_KEY_OVERHEAD = 2 * (_BYTES_HEADER + 8)
+# An expiry heap entry: its (deadline, key) tuple and the deadline int it holds.
+EXPIRY_ENTRY = 64 + 32
 # Samples when the keyspace measures a changed collection (MEMORY USAGE's default).
 ACCOUNTING_SAMPLES = 5
 # Below this length a changed collection is measured again instead of extrapolated.

@@ -114,43 +114,29 @@ def test_doctor(r: redis.Redis) -> None:
     assert text.endswith("\n")
 
 
-class _Scripting:
-    scripts_memory = 0
-    scripts: dict = {}
+def test_doctor_reports_from_real_figures() -> None:
+    from support.servers import start_taipan
 
-    class functions:  # noqa: N801  (stands in for the attribute)
-        @staticmethod
-        def overhead_bytes() -> int:
-            return 0
-
-
-class _Server:
-    def __init__(self, startup: int, peak: int) -> None:
-        self.startup_memory = startup
-        self.peak_memory = peak
-        self.clients: dict = {}
-        self.aof = None
-        self.scripting = _Scripting()
-        self.databases: list = []
-
-
-@pytest.mark.parametrize("used, peak, start", [
-    (1 << 20, 0, "Hi Sam, this instance is empty"),
-    (50 << 20, 0, "Hi Sam, I can't find any memory issue"),
-    (50 << 20, 200 << 20, "Sam, I detected a few issues"),
-])
-def test_doctor_reports(monkeypatch: pytest.MonkeyPatch, used: int, peak: int,
-                        start: str) -> None:
-    from taipan import memory
-    from taipan.commands import memory_cmd
-
-    monkeypatch.setattr(memory, "used_bytes", lambda: used)
-    monkeypatch.setattr(memory, "rss_bytes", lambda: used)
-    report = memory_cmd.doctor_report(_Server(used // 2, peak))
-    assert report.startswith(start)
-    if peak:
+    process = start_taipan()
+    try:
+        client = redis.Redis(port=process.port)
+        doctor = lambda: client.execute_command("MEMORY", "DOCTOR").decode()  # noqa: E731
+        assert doctor().startswith("Hi Sam, this instance is empty")
+        pipe = client.pipeline(transaction=False)
+        for i in range(20_000):
+            pipe.set(f"k:{i}", b"v" * 1000)
+        pipe.execute()
+        assert doctor() == ("Hi Sam, I can't find any memory issue in your instance. "
+                            "I can only account for what occurs on this base.\n")
+        # Back under two thirds of the peak: the peak is reported.
+        for i in range(0, 20_000, 1000):
+            client.delete(*[f"k:{j}" for j in range(i, i + 700)])
+        report = doctor()
+        assert report.startswith("Sam, I detected a few issues")
         assert " * Peak memory:" in report
         assert report.endswith("I'm here to keep you safe, Sam. I want to help you.\n")
+    finally:
+        process.stop()
 
 
 def test_purge_and_malloc_stats(r: redis.Redis) -> None:

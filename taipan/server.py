@@ -19,13 +19,12 @@ from taipan.instance import REDIS_VERSION, Instance
 from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
 from taipan.net.busy_scripts import BusyService
-from taipan.net.connection import Connection
+from taipan.net.connection import VERBOSE, Connection
 from taipan.net.group_commit import GroupCommit
 from taipan.net.output import OutputWriter
 from taipan.observability.histograms import FOLD_AT, fold_all
 
 log = logging.getLogger("taipan")
-VERBOSE = 15  # Redis's "verbose" level, between debug and notice
 logging.addLevelName(VERBOSE, "VERBOSE")
 
 

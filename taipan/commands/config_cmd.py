@@ -7,6 +7,7 @@ from typing import Any
 from taipan.commands.table import CommandGroup
 from taipan.config import ConfigError, Param, split_words
 from taipan.errors import ReplyError, SyntaxErr, err
+from taipan.messaging.monitor import redact
 from taipan.protocol.reply import OK, Status
 
 commands = CommandGroup("server")
@@ -56,6 +57,12 @@ def config_set(ctx: Any, argv: list[bytes]) -> Any:
     if len(argv) % 2:
         raise SyntaxErr()
     config = ctx.server.config
+    # Credentials never reach MONITOR or the slow log, even from a failing call.
+    original = list(argv)
+    for i in range(2, len(argv), 2):
+        if argv[i].lower() in _SENSITIVE:
+            redact(argv, i + 1)
+    argv = original
     # First every name: unknown, immutable, protected, duplicate (in argument order).
     pairs: list[tuple[str, Param, str]] = []
     seen: set[str] = set()
@@ -124,6 +131,9 @@ def config_rewrite(ctx: Any, argv: list[bytes]) -> Any:
         raise err(f"Rewriting config file: {exc.strerror}") from None
     return OK
 
+
+# Redis's SENSITIVE_CONFIG parameters: their CONFIG SET values are redacted.
+_SENSITIVE = frozenset({b"requirepass", b"masterauth", b"masteruser"})
 
 _HELP = (
     "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",

@@ -231,20 +231,28 @@ class Database:
         data = self.data
         old = data.get(key)
         data[key] = value
+        # Accounting inlined for strings, the hottest write (``string_key_cost``).
         if type(value) is bytes:
-            # Accounting inlined for strings, the hottest write (``string_key_cost``).
-            cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+            if type(old) is bytes:
+                cost = len(value) - len(old)
+            else:
+                cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+                if old is not None:
+                    self._unaccount(key, old)
+        else:
+            cost = 0
+            self.resized.add(key)
+            if old is not None:
+                self._unaccount(key, old)
+        if cost:
             self.used += cost
             self.stats.used += cost
-        else:
-            self.resized.add(key)
         if old is None:
             if self.event_mask & ev.NEW:
                 self.events.fire(ev.NEW, b"new", key, self.index)
             if self.access is not None:
                 self.access.created(key)
         else:
-            self._unaccount(key, old)
             if self.lazy_server_del and self.lazyfree is not None:
                 # An overwritten value is freed as a deleted one (Redis's dbOverwrite).
                 self.lazyfree.free_value(old)

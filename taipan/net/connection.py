@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from taipan.server import ServerRuntime
 
 log = logging.getLogger("taipan")
+VERBOSE = 15  # Redis's "verbose" log level, between debug and notice
 
 
 class Connection(asyncio.Protocol):
@@ -81,6 +82,9 @@ class Connection(asyncio.Protocol):
                 addr = laddr = f"{instance.config.unixsocket}:0"
         client = Client(instance.new_client_id(), instance, addr, laddr, fd, kind)
         client.transport = transport
+        if log.isEnabledFor(VERBOSE):
+            log.log(VERBOSE, "Accepted %s", addr if kind == "tcp"
+                    else f"connection to {instance.config.unixsocket}")
         client.connection = self
         client.set_authenticated(client.authenticated)  # arms the reader's pre-AUTH limits
         instance.clients[client.id] = client
@@ -91,6 +95,8 @@ class Connection(asyncio.Protocol):
         if client is None:
             return
         self.client = None
+        if not client.close_requested and log.isEnabledFor(VERBOSE):
+            log.log(VERBOSE, "Client closed connection %s", client.info_line())
         client.unwatch_all()
         blocking.discard(self.runtime, client)
         client.killed = True

@@ -131,3 +131,12 @@ def test_histogram_and_latencystats(rs: redis.Redis) -> None:
     rs.config_set("latency-tracking", "no")
     rs.get("nothing")
     assert not rs.execute_command("LATENCY", "HISTOGRAM", "get")
+
+
+def test_config_set_credentials_are_redacted(rs: redis.Redis) -> None:
+    rs.config_set("requirepass", "")
+    with pytest.raises(redis.ResponseError, match="Unknown option"):
+        rs.execute_command("CONFIG", "SET", "masterauth", "secret", "bogus", "1")
+    commands = [entry["command"] for entry in rs.slowlog_get(2)]
+    assert commands == [b"CONFIG SET masterauth (redacted) bogus 1",
+                        b"CONFIG SET requirepass (redacted)"]

@@ -146,3 +146,22 @@ def test_proto_max_bulk_len(real_redis: ServerProcess, taipan: ServerProcess) ->
                 admin.call("CONFIG", "SET", "proto-max-bulk-len", "512mb")
     assert results[2:] == results[:2]
     assert results[0] == (b"-ERR Protocol error: invalid bulk length\r\n", True)
+
+
+def test_verbose_log_has_connection_lines() -> None:
+    from support.servers import start_taipan
+
+    process = start_taipan("--loglevel", "verbose")
+    try:
+        with socket.create_connection(("127.0.0.1", process.port)) as sock:
+            sock.sendall(b"PING\r\n")
+            assert sock.recv(64) == b"+PONG\r\n"
+        deadline = time.monotonic() + 5
+        while "Client closed connection id=" not in process.output():
+            assert time.monotonic() < deadline, process.output()
+            time.sleep(0.02)
+        log = process.output()
+        assert " - Accepted 127.0.0.1:" in log
+        assert "cmd=ping" in log.split("Client closed connection", 1)[1]
+    finally:
+        process.stop()

@@ -1,0 +1,90 @@
+"""The keyspace's incremental memory figures never drift: after any mix of writes the
+running totals equal a recount from scratch, and deleting everything returns them to
+zero. Runs the real dispatch path in-process (no sockets needed for bookkeeping)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from taipan.dispatch import Dispatcher
+from taipan.instance import Instance
+from taipan.keyspace.sizes import EXPIRY_ENTRY, STRING_KEY_OVERHEAD
+from taipan.net.client import Client
+
+
+@pytest.fixture
+def server() -> tuple[Instance, Dispatcher, Client]:
+    instance = Instance()
+    dispatcher = Dispatcher(instance)
+    return instance, dispatcher, Client(1, instance)
+
+
+def recount(db) -> int:  # noqa: ANN001
+    """What ``db.used`` should be, from the values themselves."""
+    db.refresh_sizes()
+    total = len(db._expiry_heap) * EXPIRY_ENTRY
+    for key, value in db.data.items():
+        if type(value) is bytes:
+            total += STRING_KEY_OVERHEAD + len(key) + len(value)
+        else:
+            total += db.sizes[key][0] + STRING_KEY_OVERHEAD // 2 + len(key)
+    return total
+
+
+def random_command(rng: random.Random) -> list[bytes]:
+    key = b"k%d" % rng.randrange(12)
+    other = b"k%d" % rng.randrange(12)
+    value = b"x" * rng.randrange(0, 300)
+    number = b"%d" % rng.randrange(100)
+    choices = [
+        [b"SET", key, value], [b"SET", key, value, b"EX", b"100"], [b"APPEND", key, value],
+        [b"SETRANGE", key, number, value or b"y"], [b"SETBIT", key, number, b"1"],
+        [b"INCR", key], [b"GETDEL", key], [b"DEL", key, other], [b"UNLINK", key],
+        [b"PFADD", key, value, number], [b"LPUSH", key, value, number], [b"RPOP", key],
+        [b"HSET", key, number, value], [b"HDEL", key, number], [b"SADD", key, number],
+        [b"SADD", key, value], [b"SREM", key, number], [b"ZADD", key, number, value],
+        [b"ZREM", key, value], [b"XADD", key, b"*", b"f", value], [b"XTRIM", key, b"MAXLEN", b"2"],
+        [b"EXPIRE", key, b"100"], [b"PERSIST", key], [b"RENAME", key, other],
+        [b"COPY", key, other, b"REPLACE"], [b"MOVE", key, b"1"], [b"SWAPDB", b"0", b"1"],
+        [b"SELECT", rng.choice([b"0", b"1"])], [b"LMOVE", key, other, b"LEFT", b"RIGHT"],
+        [b"SINTERSTORE", other, key], [b"SUNIONSTORE", other, key, other],
+        [b"ZUNIONSTORE", other, b"2", key, other], [b"FLUSHDB"] if rng.random() < 0.05 else
+        [b"PING"],
+    ]
+    return rng.choice(choices)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_running_totals_equal_a_recount(server, seed: int) -> None:  # noqa: ANN001
+    instance, dispatcher, client = server
+    rng = random.Random(seed)
+    for _ in range(3000):
+        dispatcher.execute(client, random_command(rng))
+    databases = instance.databases
+    assert instance.keyspace_stats.used == sum(db.used for db in databases)
+    for db in databases:
+        expected = recount(db)  # (measures the changed values first)
+        assert db.used == expected, f"db {db.index} drifted"
+    # Deleting every key leaves only the expiry heap's stale entries ...
+    for db in databases:
+        for key in list(db.data):
+            db.delete(key)
+        assert db.used == len(db._expiry_heap) * EXPIRY_ENTRY
+    # ... and FLUSHALL nothing at all.
+    dispatcher.execute(client, [b"FLUSHALL"])
+    assert instance.keyspace_stats.used == 0
+
+
+def test_used_memory_tracks_big_changes(server) -> None:  # noqa: ANN001
+    instance, dispatcher, client = server
+    start = instance.used_memory.used()
+    dispatcher.execute(client, [b"SET", b"big", b"x" * 1_000_000])
+    assert 1_000_000 <= instance.used_memory.used() - start < 1_010_000
+    dispatcher.execute(client, [b"RPUSH", b"list", *[b"y" * 1000] * 1000])
+    instance.used_memory.refresh()
+    assert 2_000_000 <= instance.used_memory.used() - start < 2_200_000
+    dispatcher.execute(client, [b"DEL", b"big", b"list"])
+    instance.used_memory.refresh()
+    assert instance.used_memory.used() - start < 10_000

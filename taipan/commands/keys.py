@@ -169,8 +169,10 @@ def _rename(ctx: Any, argv: list[bytes], only_if_new: bool) -> Any:
     if only_if_new and replaced:
         return 0
     deadline = db.expires.get(source)
+    access = _access_word(db, source)
     db.delete(source)
     db.set(target, value)
+    _restore_access_word(db, target, access)
     if replaced:
         # Redis deletes an existing target and adds the key anew: ``new`` fires.
         db.notify(ev.NEW, b"new", target)
@@ -199,6 +201,16 @@ def rename(ctx: Any, argv: list[bytes]) -> Any:
 def renamenx(ctx: Any, argv: list[bytes]) -> Any:
     """RENAMENX key newkey"""
     return _rename(ctx, argv, only_if_new=True)
+
+
+def _access_word(db: Any, key: bytes) -> int | None:
+    """``key``'s LRU/LFU word, which RENAME and MOVE keep (the object moves as is)."""
+    return db.access.meta.get(key) if db.access is not None else None
+
+
+def _restore_access_word(db: Any, key: bytes, word: int | None) -> None:
+    if word is not None and db.access is not None:
+        db.access.meta[key] = word
 
 
 def database_at(ctx: Any, arg: bytes) -> Any:
@@ -259,8 +271,10 @@ def move(ctx: Any, argv: list[bytes]) -> int:
     if value is None or target_db.get(key) is not None:
         return 0
     deadline = source_db.expires.get(key)
+    access = _access_word(source_db, key)
     source_db.delete(key)
     target_db.set(key, value)
+    _restore_access_word(target_db, key, access)
     if deadline is not None:
         target_db.set_expire(key, deadline)
     source_db.notify(ev.GENERIC, b"move_from", key)
@@ -338,13 +352,12 @@ def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
                   complexity="O(1)")
 def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
     """OBJECT IDLETIME key"""
+    if _object_value(ctx, argv[2]) is None:
+        return None  # (Redis looks the key up before the policy)
     if "lfu" in ctx.server.config.maxmemory_policy:
         raise err("An LFU maxmemory policy is selected, idle time not tracked. Please note "
                   "that when switching between policies at runtime LRU and LFU data will "
                   "take some time to adjust.")
-    value = _object_value(ctx, argv[2])
-    if value is None:
-        return None
     return _tracker(ctx).idle_seconds(argv[2])
 
 
@@ -354,11 +367,10 @@ def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
                   since="4.0.0", complexity="O(1)")
 def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
     """OBJECT FREQ key"""
+    if _object_value(ctx, argv[2]) is None:
+        return None  # (Redis looks the key up before the policy)
     if "lfu" not in ctx.server.config.maxmemory_policy:
         raise err("An LFU maxmemory policy is not selected, access frequency not tracked. "
                   "Please note that when switching between policies at runtime LRU and "
                   "LFU data will take some time to adjust.")
-    value = _object_value(ctx, argv[2])
-    if value is None:
-        return None
     return _tracker(ctx).frequency(argv[2])

@@ -73,12 +73,12 @@ class AccessTracker:
     def forget(self, key: bytes) -> None:
         self.meta.pop(key, None)
 
-    def idle_ms(self, key: bytes, now: int | None = None) -> int:
-        """Milliseconds since the last access, at the clock's one-second resolution
-        (``now``: the LRU clock, when the caller read it already)."""
+    def idle_ms(self, key: bytes) -> int:
+        """Milliseconds since the last access, at the clock's one-second resolution.
+        Measured on the cached clock accesses are stamped with, as Redis's
+        estimateObjectIdleTime, so a key just written reads 0."""
         stamp = self.meta.get(key, self.started)
-        if now is None:
-            now = lru_clock()
+        now = self.clock
         elapsed = now - stamp if now >= stamp else now + (LRU_CLOCK_MAX - stamp)
         return elapsed * 1000
 
@@ -100,7 +100,7 @@ class AccessTracker:
 
     def set_idle(self, key: bytes, seconds: int) -> None:
         """RESTORE ... IDLETIME: the access time ``seconds`` ago."""
-        self.meta[key] = (lru_clock() - seconds) & LRU_CLOCK_MAX
+        self.meta[key] = (self.clock - seconds) & LRU_CLOCK_MAX
 
     def set_frequency(self, key: bytes, counter: int) -> None:
         """RESTORE ... FREQ: the counter as of now."""

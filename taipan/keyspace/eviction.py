@@ -24,7 +24,6 @@ from bisect import insort
 from typing import Any
 
 from taipan.keyspace import events as ev
-from taipan.keyspace.access import lru_clock
 
 EVICT_OK = 0
 EVICT_RUNNING = 1  # over the limit, time budget spent: continues on the loop
@@ -215,8 +214,7 @@ class Evictor:
             if lfu:
                 scores = [255 - access.frequency(key) for key in samples]
             else:
-                now = lru_clock()
-                scores = [access.idle_ms(key, now) for key in samples]
+                scores = [access.idle_ms(key) for key in samples]
         index = db.index
         for score, key in zip(scores, samples, strict=True):
             if len(pool) >= POOL_SIZE and score <= pool[0][0]:

@@ -677,8 +677,6 @@ def test_eval_ro(differ, script: str) -> None:
         differ.check("EVALSHA_RO", sha.split(b"\r\n")[1], "0")
 
 
-@pytest.mark.xfail(reason="Taipan does not enforce maxmemory (no -OOM refusals at all), so "
-                          "the allow-oom flag has nothing to lift", strict=True)
 def test_script_flags_against_maxmemory(differ) -> None:
     """No flags: the script runs, its writes are refused; a shebang without
     allow-oom is refused before it runs; no-writes and allow-oom may run."""

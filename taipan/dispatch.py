@@ -233,7 +233,7 @@ class Dispatcher:
         db = client.db
         if db.resized:
             db.refresh_sizes()
-        oom = self.pre_command_oom = self.instance.evictor.perform() == EVICT_FAIL
+        oom = self.pre_command_oom = self.instance.evictor.perform(db) == EVICT_FAIL
         if not oom:
             return None
         if command.denyoom:

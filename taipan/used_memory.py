@@ -47,6 +47,8 @@ class UsedMemory:
         self.clients_normal = 0
         self.aof_buffer = 0
         self._dataset_at_refresh = 0
+        # Each database's tables as last measured (part of ``structures``).
+        self._tables = [0] * len(instance.databases)
         self.peak = 0
         self.refresh()
         self.startup = self.used()
@@ -57,10 +59,10 @@ class UsedMemory:
     def refresh(self) -> None:
         """Measure every database's changed values and the server's structures."""
         instance = self.instance
-        tables = 0
         for db in instance.databases:
             db.refresh_sizes()
-            tables += _keyspace_tables(db)
+            self._tables[db.index] = _keyspace_tables(db)
+        tables = sum(self._tables)
         self.clients_normal = sum(client_memory(c) for c in instance.clients.values())
         aof = instance.aof
         self.aof_buffer = len(aof.buffer) if aof is not None else 0
@@ -86,13 +88,18 @@ class UsedMemory:
             self.peak = used
         return used
 
-    def for_eviction(self, maxmemory: int) -> int:
+    def for_eviction(self, maxmemory: int, db: Any = None) -> int:
         """used_memory as eviction counts it: the AOF buffer left out (Redis's
-        freeMemoryGetNotCountedMemory), the structures measured again once the
-        dataset moved by 1/32 of ``maxmemory``."""
+        freeMemoryGetNotCountedMemory). ``db``'s tables (the one the command at hand
+        uses) are measured again, since a dict's table jumps when it resizes; the
+        rest once the dataset moved by 1/32 of ``maxmemory`` (and by the cron)."""
         dataset = self.instance.keyspace_stats.used
         if abs(dataset - self._dataset_at_refresh) > maxmemory >> 5:
             self.refresh()
+        elif db is not None:
+            tables = _keyspace_tables(db)
+            self.structures += tables - self._tables[db.index]
+            self._tables[db.index] = tables
         return dataset + self.structures - self.aof_buffer
 
     def reset_peak(self) -> None:
@@ -100,13 +107,11 @@ class UsedMemory:
 
 
 def _keyspace_tables(db: Any) -> int:
-    """A database's dicts and heap, with the objects only they hold."""
-    if not db.data and not db.sizes:
-        return sys.getsizeof(db.data)
-    size = sys.getsizeof(db.data) + sys.getsizeof(db.sizes) + len(db.sizes) * _SIZE_ENTRY
-    if db.expires:
-        # (the heap's entries and deadlines are counted with the data: EXPIRY_ENTRY)
-        size += sys.getsizeof(db.expires) + sys.getsizeof(db._expiry_heap)
+    """A database's dicts and heap tables (which keep their size when emptied by
+    deletions), with the objects only they hold. The heap's entries are counted with
+    the data (``sizes.EXPIRY_ENTRY``)."""
+    size = (sys.getsizeof(db.data) + sys.getsizeof(db.sizes) + len(db.sizes) * _SIZE_ENTRY
+            + sys.getsizeof(db.expires) + sys.getsizeof(db._expiry_heap))
     if db.access is not None:
         size += sys.getsizeof(db.access.meta)
     return size

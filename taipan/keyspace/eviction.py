@@ -61,15 +61,16 @@ class Evictor:
 
     # -- the run before each command ---------------------------------------------
 
-    def perform(self) -> int:
-        """Evict until used memory is within maxmemory; EVICT_OK / RUNNING / FAIL."""
+    def perform(self, db: Any = None) -> int:
+        """Evict until used memory is within maxmemory; EVICT_OK / RUNNING / FAIL.
+        ``db``: the database of the command about to run, measured afresh."""
         instance = self.instance
         config = instance.config
         maxmemory = config.maxmemory
         if not maxmemory or instance.loading:
             return EVICT_OK
         accounting = instance.used_memory
-        used = accounting.for_eviction(maxmemory)
+        used = accounting.for_eviction(maxmemory, db)
         if used <= maxmemory:
             return self._metrics(EVICT_OK)
         for db in instance.databases:

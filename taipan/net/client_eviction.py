@@ -46,7 +46,7 @@ def evict_clients(instance: Any) -> int:
             continue
         log.info("Evicting client: %s", client.info_line())
         client.close_requested = True
-        client.transport.close()
+        client.transport.abort()  # (close() would wait for the output it holds)
         total -= size
         closed += 1
     if total >= limit and closed < len(sized):

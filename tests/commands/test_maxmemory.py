@@ -319,3 +319,33 @@ def test_config_file_policy_applies_at_start() -> None:
             client.set("k", "v")  # nothing to evict, and the server's own structures
     finally:
         process.stop()
+
+
+def test_maxmemory_clients_closes_the_biggest_evictable_client(m: redis.Redis,
+                                                               server: ServerProcess) -> None:
+    import socket
+
+    def subscriber(name: bytes, no_evict: bool) -> socket.socket:
+        sock = socket.create_connection(("127.0.0.1", server.port))
+        sock.sendall(b"CLIENT SETNAME " + name + b"\r\n")
+        if no_evict:
+            sock.sendall(b"CLIENT NO-EVICT on\r\n")
+        sock.sendall(b"SUBSCRIBE news\r\n")
+        time.sleep(0.2)
+        sock.recv(65536)  # the replies so far; from now on it never reads
+        return sock
+
+    m.config_set("maxmemory-clients", "1mb")
+    try:
+        kept = subscriber(b"kept", no_evict=True)
+        dropped = subscriber(b"dropped", no_evict=False)
+        deadline = time.monotonic() + 10
+        while m.info("stats")["evicted_clients"] == 0:
+            assert time.monotonic() < deadline, "no client was evicted"
+            m.publish("news", b"x" * 1_000_000)
+        names = {client["name"] for client in m.client_list()}
+        assert "kept" in names and "dropped" not in names
+        kept.close()
+        dropped.close()
+    finally:
+        m.config_set("maxmemory-clients", 0)

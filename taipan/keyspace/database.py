@@ -231,7 +231,7 @@ class Database:
         data = self.data
         old = data.get(key)
         data[key] = value
-        # Accounting inlined for strings, the hottest write (``string_key_cost``).
+        # Accounting inlined for strings, the hottest write (``sizes.py``).
         if type(value) is bytes:
             if type(old) is bytes:
                 cost = len(value) - len(old)
@@ -313,8 +313,7 @@ class Database:
     def set_expire(self, key: bytes, deadline_ms: int) -> None:
         self.expires[key] = deadline_ms
         heapq.heappush(self._expiry_heap, (deadline_ms, key))
-        self.used += EXPIRY_ENTRY  # (see _account_heap)
-        self.stats.used += EXPIRY_ENTRY
+        self._account_heap(1)
         if len(self._expiry_heap) > 2 * len(self.expires) + 1024:
             self._rebuild_expiry_heap()
         self.signal(key)

@@ -73,9 +73,9 @@ class Evictor:
         used = accounting.for_eviction(maxmemory, db)
         if used <= maxmemory:
             return self._metrics(EVICT_OK)
-        for db in instance.databases:
-            if db.resized:
-                db.refresh_sizes()  # values changed since the last measure count too
+        for database in instance.databases:
+            if database.resized:
+                database.refresh_sizes()  # values changed since the last measure count
         used = accounting.for_eviction(maxmemory)
         if used <= maxmemory:
             return self._metrics(EVICT_OK)

@@ -25,7 +25,8 @@ POINTER = 8
 DICT_ENTRY = 3 * POINTER + POINTER
 _BYTES_HEADER = sys.getsizeof(b"")  # 33 on 64-bit CPython
 # A string key's own cost besides its two byte strings' payloads: both objects'
-# headers, rounded up to the size class on average (8 bytes each).
+# headers, rounded up to the size class on average (8 bytes each). ``Database``
+# counts a string key as this plus the key's and the value's lengths, inline.
 STRING_KEY_OVERHEAD = 2 * (_BYTES_HEADER + 8)
 # An expiry heap entry: its (deadline, key) tuple and the deadline int it holds.
 EXPIRY_ENTRY = 64 + 32
@@ -38,11 +39,6 @@ _EXACT_BELOW = 8
 def obj(size: int) -> int:
     """``size`` rounded up to pymalloc's 16-byte size classes."""
     return (size + 15) & ~15
-
-
-def string_key_cost(key: bytes, value: bytes) -> int:
-    """A string key's key and value objects (the hot path's inline figure)."""
-    return STRING_KEY_OVERHEAD + len(key) + len(value)
 
 
 def value_size(value: Any, samples: int) -> int:

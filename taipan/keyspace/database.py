@@ -231,28 +231,26 @@ class Database:
         data = self.data
         old = data.get(key)
         data[key] = value
-        # Accounting inlined for strings, the hottest write (``sizes.py``).
-        if type(value) is bytes:
-            if type(old) is bytes:
-                cost = len(value) - len(old)
-            else:
-                cost = STRING_KEY_OVERHEAD + len(key) + len(value)
-                if old is not None:
-                    self._unaccount(key, old)
-        else:
-            cost = 0
-            self.resized.add(key)
-            if old is not None:
-                self._unaccount(key, old)
-        if cost:
-            self.used += cost
-            self.stats.used += cost
+        # Memory accounting inlined for strings, the hottest write (``sizes.py``).
         if old is None:
+            if type(value) is bytes:
+                cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+                self.used += cost
+                self.stats.used += cost
+            else:
+                self.resized.add(key)
             if self.event_mask & ev.NEW:
                 self.events.fire(ev.NEW, b"new", key, self.index)
             if self.access is not None:
                 self.access.created(key)
         else:
+            if type(value) is bytes and type(old) is bytes:
+                if len(value) != len(old):
+                    cost = len(value) - len(old)
+                    self.used += cost
+                    self.stats.used += cost
+            else:
+                self._replace_accounted(key, old, value)
             if self.lazy_server_del and self.lazyfree is not None:
                 # An overwritten value is freed as a deleted one (Redis's dbOverwrite).
                 self.lazyfree.free_value(old)
@@ -465,6 +463,16 @@ class Database:
             cost = entry[0] + _KEY_OBJECT + len(key)
         self.used -= cost
         self.stats.used -= cost
+
+    def _replace_accounted(self, key: bytes, old: Any, value: Any) -> None:
+        """``old`` replaced by ``value`` under ``key`` (not both strings)."""
+        self._unaccount(key, old)
+        if type(value) is bytes:
+            cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+            self.used += cost
+            self.stats.used += cost
+        else:
+            self.resized.add(key)
 
     def refresh_sizes(self) -> None:
         """Measure the values changed since the last call (``resized``)."""

@@ -231,7 +231,8 @@ class Database:
         data = self.data
         old = data.get(key)
         data[key] = value
-        # Memory accounting inlined for strings, the hottest write (``sizes.py``).
+        # Memory accounting inlined for strings, the hottest write (``sizes.py``):
+        # ``_account_added`` without the call, and a string overwritten by a string.
         if old is None:
             if type(value) is bytes:
                 cost = STRING_KEY_OVERHEAD + len(key) + len(value)
@@ -467,6 +468,10 @@ class Database:
     def _replace_accounted(self, key: bytes, old: Any, value: Any) -> None:
         """``old`` replaced by ``value`` under ``key`` (not both strings)."""
         self._unaccount(key, old)
+        self._account_added(key, value)
+
+    def _account_added(self, key: bytes, value: Any) -> None:
+        """``value`` stored under ``key``: a string counts now, others once measured."""
         if type(value) is bytes:
             cost = STRING_KEY_OVERHEAD + len(key) + len(value)
             self.used += cost

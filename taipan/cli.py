@@ -10,7 +10,7 @@ import sys
 from taipan import __version__
 from taipan.config import Config, ConfigFileError
 from taipan.config_values import quote_value
-from taipan.instance import REDIS_VERSION, Instance
+from taipan.instance import REDIS_VERSION, AclStartupError, Instance
 from taipan.server import (
     BindError,
     NowhereToListen,
@@ -172,13 +172,14 @@ def _run(config: Config) -> int:
     _install_uvloop()
     try:
         instance = Instance(config)
+        instance.load_acl_at_start()
         instance.executable = os.path.abspath(sys.argv[0])
         asyncio.run(serve(instance))
     except BindError as exc:
         log.warning(f"Warning: {exc}")
         log.warning(f"Failed listening on port {config.port} (tcp), aborting.")
         return 1
-    except NowhereToListen as exc:
+    except (NowhereToListen, AclStartupError) as exc:
         log.warning(str(exc))
         return 1
     except KeyboardInterrupt:

@@ -61,8 +61,10 @@ class Config:
         self.appliers: dict[str, Applier] = {}
         # ``rename-command old new`` lines, applied to the command table at start.
         self.renamed_commands: list[tuple[str, str]] = []
-        # ``user ...`` lines, kept for the ACL layer and for CONFIG REWRITE.
+        # ``user ...`` lines, kept for the ACL layer; CONFIG REWRITE writes the users
+        # the ACL layer has then (``current_users``, set by the Instance).
         self.user_lines: list[str] = []
+        self.current_users: Callable[[], list[str]] | None = None
         self._save_loaded = False  # the first ``save`` line of a file replaces defaults
         for name in ("activedefrag", "tls-port", "tls-cluster", "tls-replication"):
             self.appliers[name] = _refuse_unsupported(name)
@@ -202,6 +204,9 @@ class Config:
         if original and original[-1] == "":
             original.pop()
         wanted = {param.name: self.rewrite_lines(param) for param in PARAMS}
+        # As Redis: every user as ``user`` lines, unless an ACL file keeps them.
+        users = (self.current_users() if self.current_users is not None
+                 and not self.aclfile else [])
         out: list[str] = []
         done: set[str] = set()
         for raw in original:
@@ -209,6 +214,10 @@ class Config:
                 continue
             stripped = raw.strip()
             first = stripped.split(None, 1)[0].lower() if stripped else ""
+            if first == "user":
+                out.extend(users)  # the users go where the first user line was
+                users = []
+                continue
             param = self.params.get(first) if not stripped.startswith("#") else None
             if param is None:
                 out.append(raw)
@@ -220,6 +229,7 @@ class Config:
             out.extend(self.rewrite_lines(param, every=True))
         appended = [line for param in PARAMS if param.name not in done
                     for line in wanted[param.name] if self._differs(param)]
+        appended += users
         if appended:
             while out and out[-1] == "":
                 out.pop()

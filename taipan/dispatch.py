@@ -13,6 +13,9 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from taipan.acl.check import OK as ACL_OK
+from taipan.acl.check import check as acl_check
+from taipan.acl.users import DENIED_CHANNEL, DENIED_CMD, DENIED_KEY
 from taipan.commands.table import Command
 from taipan.errors import (
     NOAUTH,
@@ -55,6 +58,26 @@ _LOADING = ReplyError("LOADING Redis is loading the dataset in memory")
 _OOM = ReplyError(OOM_MESSAGE)
 # What a client inside MULTI may still send when memory is over the limit.
 _MULTI_EXEMPT_FROM_OOM = frozenset({"exec", "discard", "quit", "reset"})
+_ACL_DENIALS = {
+    DENIED_KEY: ReplyError("NOPERM this user has no permissions to access one of the keys "
+                           "used as arguments"),
+    DENIED_CHANNEL: ReplyError("NOPERM this user has no permissions to access one of the "
+                               "channels used as arguments"),
+}
+_SCRIPT_ACL_DENIALS = {
+    DENIED_CMD: ReplyError("ERR The user executing the script can't run this command or "
+                           "subcommand"),
+    DENIED_KEY: ReplyError("ERR The user executing the script can't access at least one of "
+                           "the keys mentioned in the command arguments"),
+    DENIED_CHANNEL: ReplyError("ERR The user executing the script can't publish to the "
+                               "channel mentioned in the command"),
+}
+# EXEC's wording when a queued command is no longer allowed, by the NOPERM it got.
+_EXEC_ACL_REASONS = {
+    _ACL_DENIALS[DENIED_KEY].message: "no permission to touch the specified keys",
+    _ACL_DENIALS[DENIED_CHANNEL].message: "no permission to access one of the channels "
+                                          "used as arguments",
+}
 _MONITOR_KEYSPACE = ReplyError("ERR Replica can't interact with the keyspace")
 _MISCONF = ReplyError(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -183,6 +206,10 @@ class Dispatcher:
                 return self._rejected(client, wrong_arity(command.name), command, argv)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command, argv)
+        if not client.user.unrestricted:
+            denial = self.acl_denial(client, command, argv)
+            if denial is not None:
+                return self._rejected(client, denial, command, argv)
         if client.subscribed and client.resp == 2 and not command.allowed_while_subscribed:
             return self._rejected(client, ReplyError(
                 f"ERR Can't execute '{command.fullname}': only (P|S)SUBSCRIBE / "
@@ -247,6 +274,25 @@ class Dispatcher:
             if command.name not in _MULTI_EXEMPT_FROM_OOM:
                 return _OOM
         return None
+
+    def acl_denial(self, client: Client, command: Command, argv: list[bytes],
+                   context: str | None = None) -> ReplyError | None:
+        """The NOPERM error when ``client``'s user may not run this request (for a
+        script's call, ``client`` is the script's caller), logged in the ACL LOG."""
+        result, position = acl_check(client.user, command, argv)
+        if result == ACL_OK:
+            return None
+        if context is None:
+            context = "multi" if client.multi is not None else "toplevel"
+            client.last_command = command.name  # (the log's client info shows it)
+        obj = command.name.encode() if result == DENIED_CMD else argv[position]
+        self.instance.acl.record(result, context, obj, client.user.name, client.info_line())
+        if context == "lua":
+            return _SCRIPT_ACL_DENIALS[result]
+        if result == DENIED_CMD:
+            return ReplyError(f"NOPERM this user has no permissions to run the "
+                              f"'{command.name}' command")
+        return _ACL_DENIALS[result]
 
     def disk_error(self) -> ReplyError | None:
         """MISCONF when writes must be refused because persisting failed."""
@@ -359,6 +405,17 @@ class Dispatcher:
         out = client.outbuf
         for command, argv in queued:
             mark = len(out)
+            if not client.user.unrestricted:
+                # ACLs may have changed since the command was queued.
+                denial = self.acl_denial(client, command, argv, context="multi")
+                if denial is not None:
+                    replies.append(self._counted(ReplyError(
+                        "NOPERM ACLs rules changed between the moment the transaction was "
+                        "accumulated and the EXEC call. This command is no longer allowed "
+                        "for the following reason: " + _EXEC_ACL_REASONS.get(
+                            denial.message, "no permission to execute the command or "
+                                            "subcommand"))))
+                    continue
             reply = self.call(client, command, argv)
             if len(out) > mark:
                 reply = self._inline_pushes(client, out, mark, reply)
@@ -448,6 +505,10 @@ class Dispatcher:
             command.rejected_calls += 1
         self._count_error(error)
         self._errors_seen = self.stats.error_replies
+
+    def _counted(self, error: ReplyError) -> ReplyError:
+        self._count_error(error)
+        return error
 
     def _count_error(self, error: ReplyError) -> None:
         self.stats.error_replies += 1

@@ -37,6 +37,7 @@ class AsyncServer:
     def __init__(self, port: int = 0, host: str = "127.0.0.1", **options: Any) -> None:
         self.config = _make_config({"port": port, "bind": host, "save": "", **options})
         self.instance = Instance(self.config)
+        self.instance.load_acl_at_start()
         self.runtime: ServerRuntime | None = None
         self.host = host
         self._ephemeral = port == 0

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from taipan import __version__
+from taipan.acl.check import user_channel_allowed
+from taipan.acl.users import AclUsers
 from taipan.commands.table import CommandTable, build_table
 from taipan.config import Config
 from taipan.keyspace.blocking import BlockingRegistry
@@ -61,10 +63,21 @@ class Stats:
         self.error_counts: dict[str, int] = {}  # errorstats: prefix -> count
 
 
+class AclStartupError(Exception):
+    """The configured ACL users can't be loaded: the server doesn't start."""
+
+
 class Instance:
     def __init__(self, config: Config | None = None, table: CommandTable | None = None) -> None:
         self.config = config or Config()
         self.table = table or build_table()
+        # ACL users (taipan/acl): rules refer to the table as it is before any
+        # rename-command, as Redis's do.
+        self.acl = AclUsers(self.table, self.config)
+        self.acl.kill_clients_of = self._kill_clients_of_user
+        self.acl.channels_changed = self._drop_unpermitted_subscribers
+        self.acl.set_default_password(self.config.requirepass)
+        self.config.current_users = self.acl.config_lines
         self._rename_commands()
         self.keyspace_stats = KeyspaceStats()
         self.databases = [Database(i, self.keyspace_stats) for i in range(self.config.databases)]
@@ -192,6 +205,50 @@ class Instance:
             verb = b"UNLINK" if self.config.lazyfree_lazy_expire else b"DEL"
             self.dispatcher.propagate(db_index, [verb, key])
 
+    def load_acl_at_start(self) -> None:
+        """``user`` directives or the ``aclfile``: the users to start with (Redis
+        refuses both at once). AclStartupError when they can't be loaded."""
+        config = self.config
+        if config.user_lines and config.aclfile:
+            raise AclStartupError(
+                "Configuring Redis with users defined in redis.conf and at the same "
+                "setting an ACL file path is invalid. This setup is very likely to lead "
+                "to configuration errors and security holes, please define either an ACL "
+                "file or declare users directly in your redis.conf, but not both.")
+        if config.user_lines:
+            lines = [line.encode("utf-8", "surrogateescape") for line in config.user_lines]
+            error = self.acl.load_lines(lines, config.config_file or "config")
+        elif config.aclfile:
+            error = self.acl.load_file(config.aclfile)
+        else:
+            return
+        if error is not None:
+            raise AclStartupError(f"Aborting Redis startup because of ACL errors: {error}")
+
+    def _kill_clients_of_user(self, user: Any) -> None:
+        """A deleted (or reloaded away) user's connections are closed."""
+        for client in list(self.clients.values()):
+            if client.user is user:
+                client.close_requested = True
+                if client.transport is not None:
+                    client.transport.close()
+
+    def _drop_unpermitted_subscribers(self, user: Any) -> None:
+        """A user lost channel permissions: its clients subscribed to a channel or
+        pattern it may no longer use are disconnected (Redis's
+        ACLKillPubsubClientsIfNeeded)."""
+        for client in list(self.clients.values()):
+            if client.user is not user or not client.subscribed:
+                continue
+            allowed = all(user_channel_allowed(user, channel, False)
+                          for channel in (*client.channels, *client.shard_channels))
+            allowed = allowed and all(user_channel_allowed(user, pattern, True)
+                                      for pattern in client.patterns)
+            if not allowed:
+                client.close_requested = True
+                if client.transport is not None:
+                    client.transport.close()
+
     def apply_memory_config(self, policy_changed: bool = False) -> None:
         """maxmemory and its policy: whether each command checks memory, and the
         access metadata LRU/LFU policies need on every database."""
@@ -208,6 +265,13 @@ class Instance:
         if policy_changed:
             self.evictor.forget_pool()
         self.refresh_restrictions()
+
+    def default_user_changed(self) -> None:
+        """Once the default user needs no password, its waiting clients are in."""
+        if not self.acl.auth_required():
+            for client in self.clients.values():
+                if not client.authenticated and client.user is self.acl.default:
+                    client.set_authenticated(True)
 
     def memory_cron(self) -> None:
         """The cron's memory work: the LRU/LFU clocks, used_memory's structures,
@@ -294,9 +358,9 @@ class Instance:
                     client.connection.reader.max_bulk_len = config.proto_max_bulk_len
         if any(name.startswith(("maxmemory", "lfu-")) for name in names):
             self.apply_memory_config("maxmemory-policy" in names)
-        if "requirepass" in names and not config.requirepass:
-            for client in self.clients.values():
-                client.set_authenticated(True)
+        if "requirepass" in names:
+            self.acl.set_default_password(config.requirepass)
+            self.default_user_changed()
 
     def prepare_shutdown(self, save: bool | None, force: bool = False) -> bool:
         """SHUTDOWN / SIGTERM: save if asked (or if save points exist); False on failure.

@@ -7,6 +7,7 @@ from taipan.commands.table import CommandGroup
 
 def all_groups() -> list[CommandGroup]:
     from taipan.commands import (
+        acl_cmd,
         bitfield,
         bitmaps,
         client_cmd,
@@ -78,6 +79,7 @@ def all_groups() -> list[CommandGroup]:
         geo.commands,
         geo_search.commands,
         expire.commands,
+        acl_cmd.commands,
         databases.commands,
         connection.commands,
         client_cmd.commands,

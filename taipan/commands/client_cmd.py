@@ -111,9 +111,9 @@ def _kill_filters(ctx: Any, argv: list[bytes]) -> tuple[dict[bytes, Any], bool]:
         elif name in (b"ADDR", b"LADDR"):
             filters[name] = value.decode("utf-8", "surrogateescape")
         elif name == b"USER":
-            user = value.decode("utf-8", "surrogateescape")
-            if not _user_exists(ctx.server, user):
-                raise err(f"No such user '{user}'")
+            user = ctx.server.acl.get(value)
+            if user is None:
+                raise err(f"No such user '{value.decode('utf-8', 'surrogateescape')}'")
             filters[name] = user
         elif name == b"SKIPME":
             if value.lower() not in (b"yes", b"no"):
@@ -122,11 +122,6 @@ def _kill_filters(ctx: Any, argv: list[bytes]) -> tuple[dict[bytes, Any], bool]:
         else:
             raise SyntaxErr()
     return filters, skip_me
-
-
-def _user_exists(server: Any, name: str) -> bool:
-    users = getattr(getattr(server, "acl", None), "users", None)
-    return name in users if users is not None else name == "default"
 
 
 def client_type(client: Any) -> str:

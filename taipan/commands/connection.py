@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Any
 
+from taipan.acl.users import DENIED_AUTH
 from taipan.commands.args import to_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import WRONGPASS, ReplyError, err, wrong_arity
@@ -48,15 +48,17 @@ def select(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def check_password(ctx: Any, username: bytes, password: bytes) -> None:
-    """Authenticate ``ctx`` or raise WRONGPASS (only the default user exists yet)."""
-    required = ctx.server.config.requirepass
-    if username.lower() == b"default" and (
-        not required or hmac.compare_digest(password, required.encode())
-    ):
-        ctx.set_authenticated(True)
-        return
-    raise ReplyError(WRONGPASS)
+def check_password(ctx: Any, username: bytes, password: bytes, argv0: bytes) -> None:
+    """Authenticate ``ctx`` as ``username`` or raise WRONGPASS (and log it in the ACL
+    LOG, the request's name as the object)."""
+    acl = ctx.server.acl
+    user = acl.check_credentials(username, password)
+    if user is None:
+        context = "multi" if ctx.multi is not None else "toplevel"
+        acl.record(DENIED_AUTH, context, argv0, username, ctx.info_line())
+        raise ReplyError(WRONGPASS)
+    ctx.user = user
+    ctx.set_authenticated(True)
 
 
 @commands.command("AUTH", arity=-2, flags="noscript loading stale fast no_auth allow_busy",
@@ -71,12 +73,12 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
     for index in range(1, len(argv)):  # MONITOR shows "(redacted)", even on errors
         redact(argv, index)
     if len(credentials) == 1:
-        if not ctx.server.config.requirepass:
+        if ctx.server.acl.default.nopass:
             raise err("AUTH <password> called without any password configured for the "
                       "default user. Are you sure your configuration is correct?")
-        check_password(ctx, b"default", credentials[0])
+        check_password(ctx, b"default", credentials[0], argv[0])
     else:
-        check_password(ctx, credentials[0], credentials[1])
+        check_password(ctx, credentials[0], credentials[1], argv[0])
     return OK
 
 
@@ -104,7 +106,7 @@ def hello(ctx: Any, argv: list[bytes]) -> Any:
             username, password = argv[i + 1], argv[i + 2]
             redact(argv, i + 1)  # hidden from MONITOR, even when they are wrong
             redact(argv, i + 2)
-            check_password(ctx, username, password)
+            check_password(ctx, username, password, argv[0])
             i += 3
         elif option == b"SETNAME" and remaining >= 1:
             name = argv[i + 1]
@@ -165,5 +167,7 @@ def reset(ctx: Any, argv: list[bytes]) -> Status:
     ctx.name = b""
     ctx.reply_mode = "on"
     ctx.no_evict = False
-    ctx.set_authenticated(not ctx.server.config.requirepass)
+    acl = ctx.server.acl
+    ctx.user = acl.default
+    ctx.set_authenticated(not acl.auth_required())
     return Status("RESET")

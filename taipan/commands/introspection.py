@@ -206,6 +206,20 @@ _GETKEYS_PROCS: dict[str, Callable[[list[bytes]], KeyRefs | None]] = {
 }
 
 
+def keys_for(command: Any, args: list[bytes]) -> KeyRefs | None:
+    """The keys ``args`` (a request for ``command``) names, with their flags: from
+    the key specs, or the command's own procedure where the specs can't tell
+    (Redis's getKeysFromCommandWithSpecs; ACL checks use it too)."""
+    proc = _GETKEYS_PROCS.get(command.name)
+    found = None
+    variable = any("variable_flags" in spec["flags"] for spec in command.key_specs)
+    if command.has_keys() and not (variable and proc):
+        found = command.key_references(args)
+    if found is None and proc is not None:
+        found = proc(args)
+    return found
+
+
 def _keys_of(ctx: Any, argv: list[bytes]) -> KeyRefs:
     """The keys of the command in ``argv[2:]`` with their flags, or Redis's error."""
     args = argv[2:]
@@ -215,18 +229,12 @@ def _keys_of(ctx: Any, argv: list[bytes]) -> KeyRefs:
         command = command.subcommands.get(args[1].lower())
     if command is None:
         raise err("Invalid command specified")
-    proc = _GETKEYS_PROCS.get(command.name)
-    if proc is None and not command.has_keys():
+    if command.name not in _GETKEYS_PROCS and not command.has_keys():
         raise err("The command has no key arguments")
     arity = command.arity
     if (arity > 0 and len(args) != arity) or len(args) < -arity:
         raise err("Invalid number of arguments specified for command")
-    found = None
-    variable = any("variable_flags" in spec["flags"] for spec in command.key_specs)
-    if command.has_keys() and not (variable and proc):
-        found = command.key_references(args)
-    if found is None and proc is not None:
-        found = proc(args)
+    found = keys_for(command, args)
     if not found:
         if "no_mandatory_keys" in command.flags:
             return []

@@ -30,8 +30,9 @@ class Client:
         self.db: Database = server.databases[0]
         self.resp = 2
         self.name = b""
-        self.authenticated = not server.config.requirepass
-        self.user = "default"
+        acl = server.acl
+        self.authenticated = not acl.auth_required()
+        self.user = acl.default  # the ACL user (taipan/acl/rules.User)
         self.addr = addr
         self.laddr = laddr
         self.fd = fd
@@ -186,5 +187,5 @@ class Client:
             f"multi-mem=0 rbs=1024 rbp=0 obl=0 oll={len(self.outbuf)} omem={omem} "
             f"tot-mem={22400 + omem} "
             f"events={'rw' if omem else 'r'} "
-            f"cmd={self.last_command} user={self.user} redir={redirect} resp={self.resp}"
+            f"cmd={self.last_command} user={self.user.name.decode('utf-8', 'replace')} redir={redirect} resp={self.resp}"
         )

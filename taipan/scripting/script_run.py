@@ -160,7 +160,7 @@ class ScriptHost:
         command, refusal = self._command(argv)
         if refusal is None:
             assert command is not None
-            refusal = self._refusal(run, command)
+            refusal = self._refusal(run, command, argv)
             if refusal is None:
                 return self._execute(run, command, argv)
         # Charged to the command when one was found (a bad arity, say), as in Redis.
@@ -184,9 +184,15 @@ class ScriptHost:
             return command, b"ERR Wrong number of args calling Redis command from script"
         return command, None
 
-    def _refusal(self, run: ScriptRun, command: Command) -> bytes | None:
+    def _refusal(self, run: ScriptRun, command: Command, argv: list[bytes]) -> bytes | None:
         if command.denied_in_scripts:
             return b"ERR This Redis command is not allowed from script"
+        caller = run.caller
+        if caller is not None and not caller.user.unrestricted:
+            # redis.call runs under the caller's ACL user.
+            denial = self.instance.dispatcher.acl_denial(caller, command, argv, "lua")
+            if denial is not None:
+                return denial.message.encode()
         if run.read_only and (command.is_write or command.may_replicate):
             return b"ERR Write commands are not allowed from read-only scripts."
         if command.is_write and not run.write_dirty:

@@ -11,7 +11,7 @@ from typing import Any
 
 from taipan.acl.rules import READ, WRITE, Selector, User
 from taipan.acl.users import DENIED_CHANNEL, DENIED_CMD, DENIED_KEY
-from taipan.commands.introspection import keys_for
+from taipan.commands.introspection import getkeys_proc, keys_for
 from taipan.glob import glob_match
 
 OK = 0
@@ -22,8 +22,12 @@ _PUBLISH = frozenset({"publish", "spublish"})
 
 def check(user: User, command: Any, argv: list[bytes]) -> tuple[int, int]:
     """(OK, 0) or (the denial, the position of the key or channel refused)."""
+    selectors = user.selectors
+    if len(selectors) == 1:  # the usual user: one selector, nothing to rank
+        result, position, _ = _check_selector(selectors[0], command, argv, None)
+        return result, position
     relevant, last = DENIED_CMD, 0
-    keys: list[Any] | None = None
+    keys: list[tuple[int, int]] | None = None
     for selector in user.selectors:
         result, position, keys = _check_selector(selector, command, argv, keys)
         if result == OK:
@@ -34,20 +38,23 @@ def check(user: User, command: Any, argv: list[bytes]) -> tuple[int, int]:
 
 
 def _check_selector(selector: Selector, command: Any, argv: list[bytes],
-                    keys: list[Any] | None) -> tuple[int, int, list[Any] | None]:
+                    keys: list[tuple[int, int]] | None,
+                    ) -> tuple[int, int, list[tuple[int, int]] | None]:
     name = command.name
-    if (not selector.all_commands and not command.allowed_unauthenticated
-            and name not in selector.allowed):
-        firsts = selector.firstargs.get(name)
-        position = 2 if "|" in name else 1
-        if not firsts or len(argv) <= position or not any(
-                argv[position].lower() == first.lower() for first in firsts):
-            return DENIED_CMD, 0, keys
+    if (not selector.all_commands and name not in selector.allowed
+            and not command.allowed_unauthenticated
+            and not _first_arg_allowed(selector, name, argv)):
+        return DENIED_CMD, 0, keys
     if not selector.all_keys:
         if keys is None:
-            keys = keys_for(command, argv) or []
-        for position, flags in keys:
-            if not key_allowed(selector, argv[position], flags):
+            keys = keys_needed(command, argv)
+        matchers = selector.key_matchers
+        for position, needed in keys:
+            key = argv[position]
+            for flags, matches in matchers:
+                if flags & needed == needed and matches(key):
+                    break
+            else:
                 return DENIED_KEY, position, keys
     if not selector.all_channels:
         for position, pattern in channels_of(name, argv):
@@ -56,18 +63,98 @@ def _check_selector(selector: Selector, command: Any, argv: list[bytes],
     return OK, 0, keys
 
 
-def key_allowed(selector: Selector, key: bytes, spec_flags: tuple[str, ...]) -> bool:
-    if selector.all_keys:
-        return True
-    needed = 0
-    if "access" in spec_flags:
-        needed |= READ
-    if "insert" in spec_flags or "delete" in spec_flags or "update" in spec_flags:
+def _first_arg_allowed(selector: Selector, name: str, argv: list[bytes]) -> bool:
+    """``+select|0``: the command is denied but this first argument allowed."""
+    firsts = selector.firstargs.get(name)
+    position = 2 if "|" in name else 1
+    if not firsts or len(argv) <= position:
+        return False
+    wanted = argv[position].lower()
+    return any(wanted == first.lower() for first in firsts)
+
+
+def keys_needed(command: Any, argv: list[bytes]) -> list[tuple[int, int]]:
+    """(position, READ|WRITE needed) of each key of the request. The way to find them
+    is worked out once per command: fixed positions (GET, HSET ...) or the command's
+    own procedure (SET, SORT ...) straight away."""
+    plan = _PLANS.get(command.name)
+    if plan is None:
+        plan = _PLANS[command.name] = _plan(command)
+    fixed, reach, finder = plan
+    if fixed is not None:
+        if len(argv) > reach:
+            return fixed
+        return [entry for entry in fixed if entry[0] < len(argv)]
+    if finder is _set_keys:
+        return _set_keys(argv)
+    return [(position, _needed(flags)) for position, flags in finder(argv) or ()]
+
+
+_SET_WRITES = [(1, WRITE)]
+_SET_READS_TOO = [(1, READ | WRITE)]  # SET ... GET reads the old value
+
+
+def _set_keys(argv: list[bytes]) -> list[tuple[int, int]]:
+    for arg in argv[3:]:
+        if arg.lower() == b"get":
+            return _SET_READS_TOO
+    return _SET_WRITES
+
+
+# Per command: (fixed (position, needed) list or None, its highest position, finder).
+_PLANS: dict[str, tuple[list[tuple[int, int]] | None, int, Any]] = {}
+
+
+def _plan(command: Any) -> tuple[list[tuple[int, int]] | None, int, Any]:
+    fixed = _fixed_positions(command)
+    if fixed is not None:
+        return fixed, max((p for p, _ in fixed), default=0), None
+    if command.name == "set":
+        return None, 0, _set_keys  # the hottest write: no conversion per call
+    proc = getkeys_proc(command)
+    variable = any("variable_flags" in spec["flags"] for spec in command.key_specs)
+    if proc is not None and (variable or not command.has_keys()):
+        return None, 0, proc
+    return None, 0, lambda argv: keys_for(command, argv)
+
+
+def _fixed_positions(command: Any) -> list[tuple[int, int]] | None:
+    """The key positions when the key specs alone fix them: index begin-search and a
+    range of known length, no variable flags, no procedure of its own."""
+    if getkeys_proc(command) is not None:
+        return None
+    plan = []
+    for spec in command.key_specs:
+        flags = spec["flags"]
+        if "not_key" in flags:
+            continue
+        begin, find = spec["begin_search"], spec["find_keys"]
+        if (begin["type"] != "index" or find["type"] != "range" or "variable_flags" in flags
+                or "incomplete" in flags or find["spec"]["lastkey"] < 0):
+            return None
+        first = begin["spec"]["index"]
+        last = first + find["spec"]["lastkey"]
+        plan.extend((i, needed_for(flags)) for i in range(first, last + 1,
+                                                          find["spec"]["keystep"]))
+    return plan
+
+
+_NEEDED: dict[tuple[str, ...], int] = {}
+
+
+def _needed(flags: tuple[str, ...]) -> int:
+    needed = _NEEDED.get(flags)
+    if needed is None:
+        needed = _NEEDED[flags] = needed_for(flags)
+    return needed
+
+
+def needed_for(flags: tuple[str, ...]) -> int:
+    """The permissions a key-spec's flags ask for (Redis's ACLSelectorCheckKey)."""
+    needed = READ if "access" in flags else 0
+    if "insert" in flags or "delete" in flags or "update" in flags:
         needed |= WRITE
-    for pattern, flags in selector.keys:
-        if flags & needed == needed and glob_match(pattern, key):
-            return True
-    return False
+    return needed
 
 
 def channels_of(name: str, argv: list[bytes]) -> list[tuple[int, bool]]:

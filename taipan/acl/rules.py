@@ -13,10 +13,11 @@ follow Redis's acl.c, including the way descriptions pick categories.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from taipan.commands.table import ACL_CATEGORIES
+from taipan.glob import glob_match
 
 READ = 1
 WRITE = 2
@@ -91,7 +92,7 @@ class CommandIndex:
 
 class Selector:
     __slots__ = ("allowed", "future", "all_commands", "firstargs", "all_keys", "keys",
-                 "all_channels", "channels")
+                 "all_channels", "channels", "key_matchers")
 
     def __init__(self, all_channels: bool = False) -> None:
         self.allowed: set[str] = set()
@@ -100,6 +101,8 @@ class Selector:
         self.firstargs: dict[str, list[bytes]] = {}  # command -> allowed first arguments
         self.all_keys = False
         self.keys: list[list[Any]] = []  # [pattern, READ|WRITE]
+        # (READ|WRITE, a predicate on the key) per pattern, for the checks.
+        self.key_matchers: list[tuple[int, Callable[[bytes], bool]]] = []
         self.all_channels = all_channels
         self.channels: list[bytes] = []
 
@@ -111,8 +114,12 @@ class Selector:
         twin.firstargs = {name: list(args) for name, args in self.firstargs.items()}
         twin.all_keys = self.all_keys
         twin.keys = [list(pattern) for pattern in self.keys]
+        twin.key_matchers = list(self.key_matchers)
         twin.channels = list(self.channels)
         return twin
+
+    def _keys_changed(self) -> None:
+        self.key_matchers = [(flags, key_matcher(pattern)) for pattern, flags in self.keys]
 
     # -- commands --------------------------------------------------------------------
 
@@ -148,9 +155,11 @@ class Selector:
         if lower in (b"allkeys", b"~*"):
             self.all_keys = True
             self.keys = []
+            self.key_matchers = []
         elif lower == b"resetkeys":
             self.all_keys = False
             self.keys = []
+            self.key_matchers = []
         elif lower in (b"allchannels", b"&*"):
             self.all_channels = True
             self.channels = []
@@ -215,6 +224,7 @@ class Selector:
                 break
         else:
             self.keys.append([pattern, flags])
+        self._keys_changed()
         self.all_keys = False
 
     def _allow_command(self, index: CommandIndex, spec: str) -> None:
@@ -307,6 +317,19 @@ class Selector:
             parts.extend(self.describe_channels())
         parts.append(self.describe_commands(index))
         return " ".join(parts)
+
+
+def key_matcher(pattern: bytes) -> Callable[[bytes], bool]:
+    """A predicate for keys matching ``pattern`` (Redis's stringmatchlen), with the
+    common shapes (``*``, ``prefix*``, a literal) spared the glob engine."""
+    if pattern == b"*":
+        return lambda key: True
+    body = pattern[:-1] if pattern.endswith(b"*") else pattern
+    if not any(char in body for char in b"*?[\\"):
+        if body is pattern:
+            return pattern.__eq__
+        return lambda key: key.startswith(body)
+    return lambda key: glob_match(pattern, key)
 
 
 def _change_set(names: set[str], index: CommandIndex, name: str, allow: bool) -> None:

@@ -206,6 +206,11 @@ _GETKEYS_PROCS: dict[str, Callable[[list[bytes]], KeyRefs | None]] = {
 }
 
 
+def getkeys_proc(command: Any) -> Callable[[list[bytes]], KeyRefs | None] | None:
+    """The command's own key procedure, where its key specs can't tell everything."""
+    return _GETKEYS_PROCS.get(command.name)
+
+
 def keys_for(command: Any, args: list[bytes]) -> KeyRefs | None:
     """The keys ``args`` (a request for ``command``) names, with their flags: from
     the key specs, or the command's own procedure where the specs can't tell

@@ -14,13 +14,13 @@ from collections import deque
 from typing import Any
 
 from taipan.acl.rules import (
+    ENOENT,
     CommandIndex,
     RuleError,
     User,
     has_spaces,
     hash_password,
     merge_selector_args,
-    split_args,
 )
 
 # ACL LOG reasons and contexts, as Redis names them.
@@ -50,9 +50,7 @@ class AclUsers:
         self.index = CommandIndex(table)
         self.config = config
         self.users: dict[bytes, User] = {}
-        self.default = User(b"default")
-        for rule in (b"+@all", b"~*", b"&*", b"on", b"nopass"):
-            self.default.apply(self.index, rule, False)
+        self.default = self._fresh_default()
         self.users[b"default"] = self.default
         self.log: deque[LogEntry] = deque()
         # INFO stats: acl_access_denied_auth / _cmd / _key / _channel.
@@ -172,61 +170,63 @@ class AclUsers:
     # -- the ACL file ------------------------------------------------------------------
 
     def load_lines(self, lines: list[bytes], origin: str) -> str | None:
-        """Users from ``user ...`` lines, all or nothing; the error text otherwise."""
+        """Users from ``user ...`` lines, all or nothing (Redis's ACLLoadFromFile,
+        texts included); the error text otherwise. The users loaded replace all
+        others, whose connections are closed; a missing ``default`` is reset."""
         staged: dict[bytes, User] = {}
-        errors: list[str] = []
+        errors = ""
         for number, raw in enumerate(lines, 1):
-            line = raw.strip()
+            line = raw.strip(b" \t\r\n")
             if not line:
                 continue
-            try:
-                argv = split_args(line)
-            except Exception:
-                errors.append(f"{origin}:{number}: unbalanced quotes in acl line. ")
-                continue
-            if not argv:
-                continue
-            if argv[0].lower() != b"user" or len(argv) < 2:
-                errors.append(f"{origin}:{number} should start with user keyword. ")
+            argv = [word for word in line.split(b" ")]
+            if argv[0] != b"user" or len(argv) < 2:
+                errors += (f"{origin}:{number} should start with user keyword followed by "
+                           "the username. ")
                 continue
             name = argv[1]
             if has_spaces(name):
-                errors.append(f"{origin}:{number}: username '{_text(name)}' contains "
-                              "invalid characters. ")
+                errors += (f"'{origin}:{number}: username '{_text(name)}' contains invalid "
+                           "characters. ")
                 continue
             if name in staged:
-                errors.append(f"{origin}:{number}: Duplicate user '{_text(name)}' found. ")
+                errors += f"WARNING: Duplicate user '{_text(name)}' found on line {number}. "
                 continue
+            user = staged[name] = User(name, self.pubsub_all)
             merged = merge_selector_args(argv[2:])
             if isinstance(merged, int):
-                errors.append(f"{origin}:{number}: Unmatched parenthesis in acl selector "
-                              f"starting at '{_text(argv[2 + merged])}'. ")
+                errors += f"{origin}:{number}: Unmatched parenthesis in selector definition."
                 continue
-            user = User(name, self.pubsub_all)
-            failed = False
+            syntax_error = False
             for op in merged:
+                op = op.strip(b"\t\r\n")
                 try:
                     user.apply(self.index, op, self.pubsub_all)
                 except RuleError as error:
-                    errors.append(f"{origin}:{number}: {error.reason}. ")
-                    failed = True
-                    break
-            if not failed:
-                staged[name] = user
+                    if error.reason == ENOENT:
+                        errors += (f"{origin}:{number}: Error in applying operation "
+                                   f"'{_text(op)}': {error.reason}. ")
+                    elif not syntax_error:
+                        errors += f"{origin}:{number}: {error.reason}. "
+                        syntax_error = True
         if errors:
-            return "".join(errors).rstrip()
-        if b"default" not in staged:
-            staged[b"default"] = self.default
-        for name in list(self.users):
-            if name not in staged and self.kill_clients_of is not None:
-                self.kill_clients_of(self.users[name])
-        self.users = staged
-        default = staged[b"default"]
-        if default is not self.default:
-            self.default.replace_with(default)
-            staged[b"default"] = self.default
+            return errors + ("WARNING: ACL errors detected, no change to the previously "
+                             "active ACL rules was performed")
+        fresh_default = staged.pop(b"default", None) or self._fresh_default()
+        self.default.replace_with(fresh_default)
+        old = [user for user in self.users.values() if user is not self.default]
+        self.users = {b"default": self.default, **staged}
+        if self.kill_clients_of is not None:
+            for user in old:  # (Redis frees every old user, killing its clients)
+                self.kill_clients_of(user)
         self.refresh_restrictions()
         return None
+
+    def _fresh_default(self) -> User:
+        user = User(b"default")
+        for rule in (b"+@all", b"~*", b"&*", b"on", b"nopass"):
+            user.apply(self.index, rule, False)
+        return user
 
     def load_file(self, path: str) -> str | None:
         try:

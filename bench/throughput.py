@@ -52,14 +52,15 @@ def _lines(proc: subprocess.Popen, deadline: float) -> Iterator[str]:
 
 
 def run_one(server: Server, test: str, pipeline: int, requests: int, clients: int,
-            keyspace: int, timeout: float) -> dict:
-    """One redis-benchmark run of one test; returns the run record.
+            keyspace: int, timeout: float, extra: tuple[str, ...] = ()) -> dict:
+    """One redis-benchmark run of one test; returns the run record (``extra``: more
+    redis-benchmark options).
 
     ``cpu_s`` is the server's CPU time for the test's own phase; an LRANGE run's LPUSH
     warm-up is recorded under ``warmup`` (split by when each CSV row arrived).
     """
     cmd = ["redis-benchmark", "-p", str(server.port), "-c", str(clients), "-n", str(requests),
-           "-P", str(pipeline), "--csv"]
+           "-P", str(pipeline), "--csv", *extra]  # (extra: --user/-a, --tls ...)
     if keyspace:
         cmd += ["-r", str(keyspace)]
     if test in SCRIPTS:  # a custom command: EVALSHA of a script loaded first

@@ -215,8 +215,9 @@ class Config:
             stripped = raw.strip()
             first = stripped.split(None, 1)[0].lower() if stripped else ""
             if first == "user":
-                out.extend(users)  # the users go where the first user line was
-                users = []
+                # Each old user line takes the next user (in name order), as Redis
+                # rewrites a repeated directive; spare old lines are blanked.
+                out.append(users.pop(0) if users else "")
                 continue
             param = self.params.get(first) if not stripped.startswith("#") else None
             if param is None:

@@ -217,8 +217,13 @@ class Instance:
                 "file or declare users directly in your redis.conf, but not both.")
         if config.user_lines:
             lines = [line.encode("utf-8", "surrogateescape") for line in config.user_lines]
-            error = self.acl.load_lines(lines, config.config_file or "config")
-        elif config.aclfile:
+            for note in self.acl.load_config_users(lines):
+                disabled = note.startswith("The user '")  # (a notice; others are fatal)
+                log.log(logging.INFO if disabled else logging.WARNING, note)
+                if not disabled:
+                    raise AclStartupError("Critical error while loading ACLs. Exiting.")
+            return
+        if config.aclfile:
             error = self.acl.load_file(config.aclfile)
         else:
             return

@@ -157,6 +157,21 @@ def needed_for(flags: tuple[str, ...]) -> int:
     return needed
 
 
+def unrestricted_key_access(user: User, command: Any, argv: list[bytes],
+                            needed: int = READ) -> bool:
+    """Some selector allows the request and every key for ``needed`` (``~*``,
+    ``%R~*``): SORT's BY and GET patterns need it (ACLUserCheckCmdWithUnrestrictedKeyAccess)."""
+    if user.unrestricted:
+        return True
+    for selector in user.selectors:
+        if _check_selector(selector, command, argv, None)[0] != OK:
+            continue
+        if selector.all_keys or any(pattern == b"*" and flags & needed == needed
+                                    for pattern, flags in selector.keys):
+            return True
+    return False
+
+
 def channels_of(name: str, argv: list[bytes]) -> list[tuple[int, bool]]:
     """(position, is a pattern) of the channels a command publishes or subscribes to."""
     if name in _PUBLISH:

@@ -213,6 +213,8 @@ class Selector:
                 else:
                     raise RuleError(EINVAL)
                 offset += 1
+            if not flags and offset < len(op):
+                raise RuleError(EINVAL)  # "%~x": a pattern allowing nothing
         else:
             flags = ALL_PERMISSIONS
         pattern = op[offset:]

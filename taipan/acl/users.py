@@ -21,6 +21,7 @@ from taipan.acl.rules import (
     has_spaces,
     hash_password,
     merge_selector_args,
+    split_args,
 )
 
 # ACL LOG reasons and contexts, as Redis names them.
@@ -221,6 +222,38 @@ class AclUsers:
                 self.kill_clients_of(user)
         self.refresh_restrictions()
         return None
+
+    def load_config_users(self, lines: list[bytes]) -> list[str]:
+        """``user`` directives of the config file, applied in order (Redis's
+        ACLLoadConfiguredUsers): the log lines to write, the last one an error when
+        a rule is refused (the server then doesn't start)."""
+        notes: list[str] = []
+        for line in lines:
+            argv = split_args(line)[1:]
+            name = argv[0] if argv else b""
+            if has_spaces(name):
+                return [*notes, "Spaces not allowed in ACL usernames"]
+            user = self.users.get(name)
+            if user is None:
+                user = self.users[name] = User(name, self.pubsub_all)
+            else:
+                user.apply(self.index, b"reset", self.pubsub_all)
+            merged = merge_selector_args(argv[1:])
+            if isinstance(merged, int):
+                return [*notes, f"Unmatched parenthesis in acl selector starting at "
+                                f"'{_text(argv[1 + merged])}'."]
+            for op in merged:
+                try:
+                    user.apply(self.index, op, self.pubsub_all)
+                except RuleError as error:
+                    return [*notes, f"Error loading ACL rule '{_text(op)}' for the user "
+                                    f"named '{_text(name)}': {error.reason}"]
+            if not user.enabled:
+                notes.append(f"The user '{_text(name)}' is disabled (there is no 'on' "
+                             "modifier in the user description). Make sure this is not a "
+                             "configuration error.")
+        self.refresh_restrictions()
+        return notes
 
     def _fresh_default(self) -> User:
         user = User(b"default")

@@ -14,7 +14,7 @@ from taipan.acl.rules import USER_FLAGS, Selector, has_spaces
 from taipan.acl.users import DENIED_CMD, DENIED_KEY, REASONS
 from taipan.commands.args import to_int
 from taipan.commands.table import ACL_CATEGORIES, CommandGroup
-from taipan.errors import ReplyError, err, wrong_arity
+from taipan.errors import ReplyError, err
 from taipan.messaging.monitor import redact
 from taipan.protocol.reply import OK, SetReply, Status
 
@@ -33,6 +33,12 @@ _GENPASS_MAX_BITS = 4096
 
 def _text(value: bytes) -> str:
     return value.decode("utf-8", "surrogateescape")
+
+
+def _syntax(argv: list[bytes]) -> ReplyError:
+    """Redis's answer to a subcommand with arguments it takes no such number of."""
+    return err(f"unknown subcommand or wrong number of arguments for '{_text(argv[1])}'. "
+               "Try ACL HELP.")
 
 
 @commands.command("ACL SETUSER", arity=-3, flags=_ADMIN,
@@ -129,7 +135,7 @@ def acl_whoami(ctx: Any, argv: list[bytes]) -> bytes:
 def acl_cat(ctx: Any, argv: list[bytes]) -> list[bytes]:
     """ACL CAT [categoryname]"""
     if len(argv) > 3:
-        raise wrong_arity("acl|cat")
+        raise _syntax(argv)
     if len(argv) == 2:
         return [category.encode() for category in ACL_CATEGORIES]
     category = _text(argv[2]).lower()
@@ -145,7 +151,7 @@ def acl_cat(ctx: Any, argv: list[bytes]) -> list[bytes]:
 def acl_genpass(ctx: Any, argv: list[bytes]) -> bytes:
     """ACL GENPASS [bits]"""
     if len(argv) > 3:
-        raise wrong_arity("acl|genpass")
+        raise _syntax(argv)
     bits = to_int(argv[2]) if len(argv) == 3 else 256
     if bits <= 0 or bits > _GENPASS_MAX_BITS:
         raise err("ACL GENPASS argument must be the number of bits for the output password, "
@@ -160,7 +166,7 @@ def acl_genpass(ctx: Any, argv: list[bytes]) -> bytes:
 def acl_log(ctx: Any, argv: list[bytes]) -> Any:
     """ACL LOG [count | RESET]"""
     if len(argv) > 3:
-        raise wrong_arity("acl|log")
+        raise _syntax(argv)
     acl = ctx.server.acl
     count = 10
     if len(argv) == 3:
@@ -168,7 +174,7 @@ def acl_log(ctx: Any, argv: list[bytes]) -> Any:
             acl.log.clear()
             return OK
         count = max(to_int(argv[2]), 0)
-    now = time.time() * 1000
+    now = int(time.time() * 1000)  # (whole milliseconds, as Redis's mstime)
     return [{
         b"count": entry.count,
         b"reason": REASONS[entry.reason].encode(),

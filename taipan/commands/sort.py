@@ -229,6 +229,18 @@ def _has_ties(keyed: list[tuple[Any, bytes]]) -> bool:
     return len({key for key, _ in keyed}) != len(set(keyed))
 
 
+def _reads_any_key(ctx: Any, argv: list[bytes], readonly: bool) -> bool:
+    """BY and GET patterns read keys the key specs can't name: only a user who may
+    read every key can use them (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess)."""
+    user = ctx.user
+    if user.unrestricted:
+        return True
+    from taipan.acl.check import unrestricted_key_access  # (acl imports commands)
+
+    command = ctx.server.acl.index.by_name["sort_ro" if readonly else "sort"]
+    return unrestricted_key_access(user, command, argv)
+
+
 def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> list | int:
     desc = alpha = dontsort = False
     limit_start, limit_count = 0, -1
@@ -254,8 +266,12 @@ def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> list | int:
             by = argv[i + 1]
             if b"*" not in _c_text(by):
                 dontsort = True  # sticks even if a later BY has a '*', as in Redis
+            elif not _reads_any_key(ctx, argv, readonly):
+                raise err("BY option of SORT denied due to insufficient ACL permissions.")
             i += 1
         elif word == b"get" and left >= 1:
+            if not _reads_any_key(ctx, argv, readonly):
+                raise err("GET option of SORT denied due to insufficient ACL permissions.")
             gets.append(argv[i + 1])
             i += 1
         else:

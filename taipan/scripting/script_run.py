@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 import lupa.lua51 as lupa
 from lupa.lua51 import LuaError
 
+from taipan.acl.check import OK as ACL_OK
+from taipan.acl.check import check as acl_check
 from taipan.errors import OOM_MESSAGE, ReplyError
 from taipan.net.client import Client
 from taipan.scripting.lua_replies import error_text, lua_number_text
@@ -219,6 +221,8 @@ class ScriptHost:
         client = self.client
         writes = dispatcher.pending_writes
         mark = len(writes) if writes is not None else 0
+        caller = run.caller
+        client.user = caller.user if caller is not None else self.instance.acl.default
         reply = dispatcher.call(client, command, argv)
         if not run.repl_flags & REPL_AOF and writes is not None:
             del writes[mark:]  # redis.set_repl(REPL_NONE/REPL_REPLICA): not in the AOF
@@ -344,9 +348,13 @@ class ScriptHost:
         argv = _to_argv(args)
         if argv is None:
             raise self._raise(b"ERR Lua redis lib command arguments must be strings or integers")
-        if self._command(argv)[1] is not None:
+        command, refusal = self._command(argv)
+        if refusal is not None or command is None:
             raise self._raise(b"ERR Invalid command passed to redis.acl_check_cmd()")
-        return True  # every client is the default user, who may run everything
+        caller = self.run.caller
+        if caller is None or caller.user.unrestricted:
+            return True
+        return acl_check(caller.user, command, argv)[0] == ACL_OK
 
     def register_function(self, *args: Any) -> tuple[int, Any]:
         run = self.run

@@ -66,7 +66,8 @@ class Config:
         self.user_lines: list[str] = []
         self.current_users: Callable[[], list[str]] | None = None
         self._save_loaded = False  # the first ``save`` line of a file replaces defaults
-        for name in ("activedefrag", "tls-port", "tls-cluster", "tls-replication"):
+        # (tls-port is applied by the running server: it opens the TLS listener.)
+        for name in ("activedefrag", "tls-cluster", "tls-replication"):
             self.appliers[name] = _refuse_unsupported(name)
         for name, value in (overrides or {}).items():
             self.set_value(name.replace("_", "-"), value)

@@ -35,6 +35,9 @@ class Param:
     hidden: bool = False
     # Applied after parsing, as Redis's apply functions do (hz is kept in 1..500).
     normalize: Callable[[Any], Any] | None = None
+    # Redis's VOLATILE_CONFIG: applied again even when set to its current value (a
+    # certificate file rewritten in place is reloaded by setting the same path).
+    volatile: bool = False
 
     @property
     def attr(self) -> str:
@@ -308,15 +311,15 @@ PARAMS: tuple[Param, ...] = (
     _mem("cluster-link-sendbuf-limit", 0, 0, ULONG_MAX),
     # TLS (declared for compatibility; Taipan speaks plain TCP).
     _int("tls-port", 0, 0, 65535),
-    _str("tls-cert-file"),
-    _str("tls-key-file"),
+    _str("tls-cert-file", volatile=True),
+    _str("tls-key-file", volatile=True),
     _str("tls-key-file-pass"),
-    _str("tls-client-cert-file"),
-    _str("tls-client-key-file"),
+    _str("tls-client-cert-file", volatile=True),
+    _str("tls-client-key-file", volatile=True),
     _str("tls-client-key-file-pass"),
-    _str("tls-dh-params-file"),
-    _str("tls-ca-cert-file"),
-    _str("tls-ca-cert-dir"),
+    _str("tls-dh-params-file", volatile=True),
+    _str("tls-ca-cert-file", volatile=True),
+    _str("tls-ca-cert-dir", volatile=True),
     _str("tls-protocols"),
     _str("tls-ciphers"),
     _str("tls-ciphersuites"),

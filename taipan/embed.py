@@ -34,8 +34,12 @@ def _make_config(options: dict[str, Any]) -> Config:
 class AsyncServer:
     """A Taipan server on the running asyncio loop."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", **options: Any) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", tls: bool = False,
+                 **options: Any) -> None:
         self.config = _make_config({"port": port, "bind": host, "save": "", **options})
+        # ``tls=True``: also listen with TLS (the tls_* options), on a free port unless
+        # ``tls_port`` names one.
+        self._ephemeral_tls = tls and not self.config.tls_port
         self.instance = Instance(self.config)
         self.instance.load_acl_at_start()
         self.runtime: ServerRuntime | None = None
@@ -52,9 +56,19 @@ class AsyncServer:
     def url(self) -> str:
         return f"redis://{self.host}:{self.port}/0"
 
+    @property
+    def tls_port(self) -> int:
+        """The TLS port (0: no TLS listener)."""
+        return self.config.tls_port
+
+    @property
+    def tls_url(self) -> str:
+        return f"rediss://{self.host}:{self.tls_port}/0"
+
     async def start(self) -> AsyncServer:
         self.runtime = ServerRuntime(self.instance, ephemeral_port=self._ephemeral,
-                                     load_snapshot=self._load_snapshot)
+                                     load_snapshot=self._load_snapshot,
+                                     ephemeral_tls_port=self._ephemeral_tls)
         await self.runtime.start()
         return self
 
@@ -73,8 +87,9 @@ class AsyncServer:
 class Server:
     """A Taipan server on a background thread with its own event loop."""
 
-    def __init__(self, port: int = 0, host: str = "127.0.0.1", **options: Any) -> None:
-        self._async = AsyncServer(port=port, host=host, **options)
+    def __init__(self, port: int = 0, host: str = "127.0.0.1", tls: bool = False,
+                 **options: Any) -> None:
+        self._async = AsyncServer(port=port, host=host, tls=tls, **options)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._ready = threading.Event()
@@ -96,6 +111,14 @@ class Server:
     @property
     def url(self) -> str:
         return self._async.url
+
+    @property
+    def tls_port(self) -> int:
+        return self._async.tls_port
+
+    @property
+    def tls_url(self) -> str:
+        return self._async.tls_url
 
     def start(self) -> Server:
         self._thread = threading.Thread(target=self._run, name="taipan-server", daemon=True)

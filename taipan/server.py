@@ -22,6 +22,7 @@ from taipan.net.busy_scripts import BusyService
 from taipan.net.connection import VERBOSE, Connection
 from taipan.net.group_commit import GroupCommit
 from taipan.net.output import OutputWriter
+from taipan.net.tls import RELOAD_PARAMS, TlsState, tls_protocol_factory
 from taipan.observability.histograms import FOLD_AT, fold_all
 
 log = logging.getLogger("taipan")
@@ -69,6 +70,11 @@ class BindError(OSError):
 
 class NowhereToListen(OSError):
     """Neither a TCP address nor a unix socket is configured."""
+
+
+class TlsStartupError(NowhereToListen):
+    """TLS can't be configured, or its port can't be listened on, at startup: the
+    server exits after logging this text (the details are logged before it)."""
 
 
 # Errors an optional ('-' prefixed) bind address may fail with and be skipped.
@@ -136,7 +142,7 @@ class ServerRuntime:
 
     def __init__(self, instance: Instance, prefer_hiredis: bool = True,
                  ephemeral_port: bool = False, owns_process: bool = False,
-                 load_snapshot: bool | None = None) -> None:
+                 load_snapshot: bool | None = None, ephemeral_tls_port: bool = False) -> None:
         self.instance = instance
         self.dispatcher = Dispatcher(instance)
         # Other clients are served while a script is busy (SCRIPT KILL, -BUSY).
@@ -155,6 +161,11 @@ class ServerRuntime:
         self.tcp_servers: list[asyncio.AbstractServer] = []
         self.unix_server: asyncio.AbstractServer | None = None
         self.bound_port = instance.config.port
+        # TLS (net/tls.py): its own listeners beside the plain ones, on ``tls-port``.
+        self.tls = TlsState(instance.config)
+        self.tls_servers: list[asyncio.AbstractServer] = []
+        self.bound_tls_port = instance.config.tls_port
+        self.ephemeral_tls_port = ephemeral_tls_port
         self._cron_task: asyncio.Task | None = None
         self._stopped = asyncio.Event()
         instance.shutdown_requested = self.request_shutdown
@@ -167,6 +178,10 @@ class ServerRuntime:
         appliers = instance.config.appliers
         appliers["port"] = self._apply_port
         appliers["bind"] = self._apply_bind
+        appliers["tls-port"] = self._apply_tls_port
+        appliers["tls-auth-clients"] = self.tls.auth_clients_changed
+        for name in RELOAD_PARAMS:
+            appliers[name] = self.tls.reload
         appliers["loglevel"] = lambda old, new: log.setLevel(LOG_LEVELS[new])
         if owns_process:
             appliers["dir"] = lambda old, new: self._change_dir(new)
@@ -181,7 +196,13 @@ class ServerRuntime:
 
     @property
     def servers(self) -> list[asyncio.AbstractServer]:
+        """The plain listeners (those a busy script's stand-in loop accepts on)."""
         return self.tcp_servers + ([self.unix_server] if self.unix_server else [])
+
+    @property
+    def all_servers(self) -> list[asyncio.AbstractServer]:
+        return self.servers + self.tls_servers
+
 
     def _connection(self) -> Connection:
         return Connection(self)
@@ -195,8 +216,22 @@ class ServerRuntime:
         config = self.instance.config
         if config.dir and self.owns_process:
             self._change_dir(config.dir)
+        if self.tls.wanted or self.ephemeral_tls_port:
+            try:
+                self.tls.configure()
+            except ConfigError:
+                raise TlsStartupError("Failed to configure TLS. Check logs for more info.") \
+                    from None
         if config.port or self.ephemeral_port:
             await self._serve_tcp(bind_tcp(config.bind, config.port, config.tcp_backlog))
+        if config.tls_port or self.ephemeral_tls_port:
+            try:
+                sockets = bind_tcp(config.bind, config.tls_port, config.tcp_backlog)
+            except BindError as exc:
+                log.warning(f"Warning: {exc}")
+                raise TlsStartupError(f"Failed listening on port {config.tls_port} (TLS), "
+                                      "aborting.") from None
+            await self._serve_tls(sockets)
         if config.unixsocket:
             if os.path.exists(config.unixsocket):
                 os.unlink(config.unixsocket)
@@ -204,9 +239,9 @@ class ServerRuntime:
             self.unix_server = await loop.create_unix_server(self._connection, config.unixsocket)
             if config.unixsocketperm:
                 os.chmod(config.unixsocket, config.unixsocketperm)
-        if not self.servers:
+        if not self.all_servers:
             raise NowhereToListen("Configured to not listen anywhere, exiting.")
-        self.instance.tcp_port = self.bound_port
+        self.instance.tcp_port = self.bound_port or self.bound_tls_port
         _warn_unsupported(config)
         log.info("Server initialized")
         await self.durability.load_dataset(self._stopped)
@@ -215,7 +250,7 @@ class ServerRuntime:
 
     def _close_listeners_in_child(self) -> None:
         """A forked BGSAVE child must not hold the listening sockets open."""
-        for server in self.servers:
+        for server in self.all_servers:
             for sock in server.sockets or ():
                 try:
                     os.close(sock.fileno())
@@ -233,30 +268,63 @@ class ServerRuntime:
             if self.ephemeral_port:
                 self.instance.config.port = self.bound_port
 
-    def _rebind(self, bind: str, port: int, failure: str) -> None:
-        """CONFIG SET port/bind: listen on the new addresses, then close the old ones."""
-        config = self.instance.config
-        sockets: list[socket.socket] = []
-        if port:
-            try:
-                sockets = bind_tcp(bind, port, config.tcp_backlog)
-            except BindError as exc:
-                log.warning(str(exc))
-                raise ConfigError(failure) from None
-        for server in self.tcp_servers:
-            server.close()
-        self.tcp_servers = []
-        self.bound_port = port
-        self.instance.tcp_port = port
+    async def _serve_tls(self, sockets: list[socket.socket]) -> None:
+        loop = asyncio.get_running_loop()
+        for sock in sockets:
+            server = await loop.create_server(tls_protocol_factory(self), sock=sock)
+            self.tls_servers.append(server)
         if sockets:
-            asyncio.get_running_loop().create_task(self._serve_tcp(sockets))
+            self.bound_tls_port = sockets[0].getsockname()[1]
+            if self.ephemeral_tls_port:
+                self.instance.config.tls_port = self.bound_tls_port
+            self.instance.tcp_port = self.bound_port or self.bound_tls_port
+
+    def _rebind(self, bind: str, port: int | None, tls_port: int | None, failure: str) -> None:
+        """CONFIG SET port/tls-port/bind: listen on the new addresses, then close the
+        old ones (``None``: that kind of listener stays as it is). All or nothing."""
+        config = self.instance.config
+        plain: list[socket.socket] = []
+        secure: list[socket.socket] = []
+        try:
+            if port:
+                plain = bind_tcp(bind, port, config.tcp_backlog)
+            if tls_port:
+                secure = bind_tcp(bind, tls_port, config.tcp_backlog)
+        except BindError as exc:
+            for sock in plain:
+                sock.close()
+            log.warning(str(exc))
+            raise ConfigError(failure) from None
+        loop = asyncio.get_running_loop()
+        if port is not None:
+            for server in self.tcp_servers:
+                server.close()
+            self.tcp_servers = []
+            self.bound_port = port
+            if plain:
+                loop.create_task(self._serve_tcp(plain))
+        if tls_port is not None:
+            for server in self.tls_servers:
+                server.close()
+            self.tls_servers = []
+            self.bound_tls_port = tls_port
+            if secure:
+                loop.create_task(self._serve_tls(secure))
+        self.instance.tcp_port = self.bound_port or self.bound_tls_port
 
     def _apply_port(self, old: int, new: int) -> None:
-        self._rebind(self.instance.config.bind, new,
+        self._rebind(self.instance.config.bind, new, None,
+                     "Unable to listen on this port. Check server logs.")
+
+    def _apply_tls_port(self, old: int, new: int) -> None:
+        if self.tls.context is None:
+            self.tls.configure()  # Redis's applyTLSPort: configure TLS if it wasn't
+        self._rebind(self.instance.config.bind, None, new,
                      "Unable to listen on this port. Check server logs.")
 
     def _apply_bind(self, old: str, new: str) -> None:
-        self._rebind(new, self.instance.config.port, "Failed to bind to specified addresses.")
+        config = self.instance.config
+        self._rebind(new, config.port, config.tls_port, "Failed to bind to specified addresses.")
 
     def request_shutdown(self) -> None:
         self._stopped.set()
@@ -268,7 +336,7 @@ class ServerRuntime:
         """Close listeners and every client connection."""
         if self._cron_task is not None:
             self._cron_task.cancel()
-        servers = self.servers
+        servers = self.all_servers
         for server in servers:
             server.close()
         for client in list(self.instance.clients.values()):
@@ -279,7 +347,7 @@ class ServerRuntime:
                 await asyncio.wait_for(server.wait_closed(), 1.0)
             except (TimeoutError, Exception):
                 pass
-        self.tcp_servers, self.unix_server = [], None
+        self.tcp_servers, self.tls_servers, self.unix_server = [], [], None
         self.durability.stop()
         unixsocket = self.instance.config.unixsocket
         if unixsocket and os.path.exists(unixsocket):

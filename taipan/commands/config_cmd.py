@@ -39,8 +39,12 @@ def _protected_allowed(ctx: Any) -> bool:
 
 
 def is_local_client(ctx: Any) -> bool:
-    """A unix-socket or loopback connection (for the ``local`` settings)."""
-    return ctx.kind == "unix" or ctx.addr.startswith(("127.", "::1", "[::1]"))
+    """A unix-socket connection or one from exactly 127.0.0.1 or ::1 (Redis's
+    islocalClient, for the ``local`` settings)."""
+    if ctx.kind == "unix":
+        return True
+    host = ctx.addr.rpartition(":")[0].strip("[]")
+    return host in ("127.0.0.1", "::1")
 
 
 def _failed(name: str, reason: str) -> ReplyError:
@@ -93,7 +97,7 @@ def config_set(ctx: Any, argv: list[bytes]) -> Any:
     applied: list[tuple[Param, Any, Any]] = []
     for (name, param, value), (_, old) in zip(parsed, previous, strict=True):
         applier = config.appliers.get(param.name)
-        if applier is None or old == value:
+        if applier is None or (old == value and not param.volatile):
             continue
         try:
             applier(old, value)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from taipan.commands.table import Command
 from taipan.errors import MAX_CLIENTS, ProtocolError
 from taipan.keyspace.blocking import Blocked
-from taipan.net import blocking
+from taipan.net import blocking, protection
 from taipan.net.client import Client
 from taipan.net.output import over_output_limit
 from taipan.protocol import make_reader
@@ -58,14 +58,16 @@ class Connection(asyncio.Protocol):
             return
         self.transport = transport  # type: ignore[assignment]
         instance = self.runtime.instance
-        instance.stats.connections_received += 1
-        if len(instance.clients) >= instance.config.maxclients:
+        # (a TLS connection was admitted against maxclients before its handshake)
+        if (len(instance.clients) >= instance.config.maxclients
+                and transport.get_extra_info("ssl_object") is None):
             instance.stats.rejected_connections += 1
             transport.write(b"-" + MAX_CLIENTS.encode() + b"\r\n")
             transport.close()
             return
         sock = transport.get_extra_info("socket")
         addr, laddr, fd, kind = "", "", -1, "tcp"
+        peer_host: str | None = None
         if sock is not None:
             fd = sock.fileno()
             if sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -77,9 +79,17 @@ class Connection(asyncio.Protocol):
                 local = transport.get_extra_info("sockname")
                 addr = _format_addr(peer)
                 laddr = _format_addr(local)
+                peer_host = peer[0] if isinstance(peer, tuple) else ""
             else:
                 kind = "unix"
                 addr = laddr = f"{instance.config.unixsocket}:0"
+        if peer_host is not None and protection.refuses(instance, peer_host):
+            instance.new_client_id()  # Redis had created the client already
+            instance.stats.rejected_connections += 1
+            transport.write(protection.DENIED)
+            transport.close()
+            return
+        instance.stats.connections_received += 1
         client = Client(instance.new_client_id(), instance, addr, laddr, fd, kind)
         client.transport = transport
         if log.isEnabledFor(VERBOSE):

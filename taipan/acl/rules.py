@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from taipan.commands.table import ACL_CATEGORIES
+from taipan.errors import ReplyError
 from taipan.glob import glob_match
+from taipan.protocol.reader import split_inline
 
 READ = 1
 WRITE = 2
@@ -447,10 +449,12 @@ def _checked_hash(text: bytes) -> str:
 
 
 def split_args(text: bytes) -> list[bytes]:
-    """Redis's sdssplitargs for a selector's inner rules (quotes allowed)."""
-    from taipan.protocol.reader import split_inline
-
-    return split_inline(text)
+    """Redis's sdssplitargs for a selector's inner rules (quotes allowed); unbalanced
+    quotes give no rules at all, as there."""
+    try:
+        return split_inline(text)
+    except ReplyError:
+        return []
 
 
 def merge_selector_args(args: Sequence[bytes]) -> list[bytes] | int:

@@ -199,7 +199,9 @@ def test_volatile_ttl_evicts_the_nearest_expiry_first(m: redis.Redis) -> None:
     wait_under(m, limit_to(m, -150_000))  # about 100 keys too many
     late = sum(1 for _ in m.scan_iter("late:*"))
     soon = sum(1 for _ in m.scan_iter("soon:*"))
-    assert late == 200 and soon < 200
+    # Sampling is approximate (as in Redis): a sample of only late keys, with the pool
+    # empty, evicts a late key now and then; the near expiries go first overall.
+    assert late >= 190 and soon <= 150
 
 
 def test_lru_keeps_recently_used_keys(m: redis.Redis) -> None:

@@ -340,6 +340,7 @@ class Instance:
         keyspace = self.keyspace_stats
         keyspace.expired_keys = keyspace.keyspace_hits = keyspace.keyspace_misses = 0
         self.lazyfree.freed = 0
+        self.acl.reset_denied()
         for command in self.table:
             for item in [command, *command.subcommands.values()]:
                 item.calls = item.usec = item.failed_calls = item.rejected_calls = 0

@@ -55,7 +55,8 @@ class AclUsers:
         self.users[b"default"] = self.default
         self.log: deque[LogEntry] = deque()
         # INFO stats: acl_access_denied_auth / _cmd / _key / _channel.
-        self.denied = {DENIED_AUTH: 0, DENIED_CMD: 0, DENIED_KEY: 0, DENIED_CHANNEL: 0}
+        self.denied: dict[int, int] = {}
+        self.reset_denied()
         # Set by the Instance: disconnect a user's clients when it goes away, and
         # its subscribers whose subscriptions it may no longer have.
         self.kill_clients_of: Any = None
@@ -147,6 +148,18 @@ class AclUsers:
         return None
 
     # -- ACL LOG -----------------------------------------------------------------------
+
+    def reset_denied(self) -> None:
+        """Zero the INFO acl_access_denied_* counters (CONFIG RESETSTAT)."""
+        self.denied = {DENIED_AUTH: 0, DENIED_CMD: 0, DENIED_KEY: 0, DENIED_CHANNEL: 0}
+
+    def denied_stats(self) -> dict[str, int]:
+        """INFO's acl_access_denied_* fields, in Redis 7.2's order."""
+        denied = self.denied
+        return {"acl_access_denied_auth": denied[DENIED_AUTH],
+                "acl_access_denied_cmd": denied[DENIED_CMD],
+                "acl_access_denied_key": denied[DENIED_KEY],
+                "acl_access_denied_channel": denied[DENIED_CHANNEL]}
 
     def record(self, reason: int, context: str, obj: bytes, username: bytes,
                client_info: str) -> None:

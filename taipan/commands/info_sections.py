@@ -241,6 +241,8 @@ def _stats(server: Any) -> dict[str, Any]:
         "io_threaded_writes_processed": 0,
         "reply_buffer_shrinks": 0,
         "reply_buffer_expands": 0,
+        # Redis 7.2's ACL denial counters (7.0 lacks them; extra fields harm no client).
+        **server.acl.denied_stats(),
     }
 
 

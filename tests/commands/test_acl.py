@@ -178,6 +178,34 @@ def test_cat_genpass_dryrun_log(taipan: ServerProcess, rd: redis.Redis,
     assert rd.acl_log() == []
 
 
+def test_info_counts_denials_by_kind(taipan: ServerProcess, rd: redis.Redis,
+                                     users: list[str]) -> None:
+    """INFO stats acl_access_denied_* (Redis 7.2's fields), cleared by CONFIG RESETSTAT."""
+    rd.config_resetstat()
+    rd.acl_log_reset()
+    users.append("py_counted")
+    rd.acl_setuser("py_counted", enabled=True, passwords=["+pw"], commands=["+get", "+publish"],
+                   keys=["k"], channels=["ch"])
+    client = redis.Redis(port=taipan.port, decode_responses=True, username="py_counted",
+                         password="pw")
+    try:
+        for call in (lambda: client.set("k", "v"), lambda: client.get("x"),
+                     lambda: client.get("y"), lambda: client.publish("other", "m")):
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                call()
+        with pytest.raises(redis.exceptions.AuthenticationError):
+            client.auth("wrong", "py_counted")
+    finally:
+        client.close()
+    stats = rd.info("stats")
+    assert [stats[f"acl_access_denied_{kind}"] for kind in ("cmd", "key", "channel")] == [1, 2, 1]
+    # redis-py retries a failed AUTH on its own, so count the tries the log saw.
+    auth_tries = sum(entry["count"] for entry in rd.acl_log() if entry["reason"] == "auth")
+    assert stats["acl_access_denied_auth"] == auth_tries >= 1
+    rd.config_resetstat()
+    assert rd.info("stats")["acl_access_denied_key"] == 0
+
+
 def test_requirepass_sets_default_password(taipan: ServerProcess, rd: redis.Redis) -> None:
     rd.config_set("requirepass", "topsecret")
     try:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from taipan.acl.check import ALLOWED as ACL_ALLOWED
 from taipan.acl.check import OK as ACL_OK
 from taipan.acl.check import check as acl_check
 from taipan.acl.users import DENIED_CHANNEL, DENIED_CMD, DENIED_KEY
@@ -206,10 +207,14 @@ class Dispatcher:
                 return self._rejected(client, wrong_arity(command.name), command, argv)
         if not client.authenticated and not command.allowed_unauthenticated:
             return self._rejected(client, _NOAUTH_ERROR, command, argv)
-        if not client.user.unrestricted:
-            denial = self.acl_denial(client, command, argv)
-            if denial is not None:
-                return self._rejected(client, denial, command, argv)
+        user = client.user
+        if not user.unrestricted:
+            # (the user's check for this command, built by acl_check on first use)
+            checker = user.checkers.get(command)
+            verdict = acl_check(user, command, argv) if checker is None else checker(argv)
+            if verdict is not ACL_ALLOWED:
+                return self._rejected(client, self.acl_refusal(client, command, argv, verdict),
+                                      command, argv)
         if client.subscribed and client.resp == 2 and not command.allowed_while_subscribed:
             return self._rejected(client, ReplyError(
                 f"ERR Can't execute '{command.fullname}': only (P|S)SUBSCRIBE / "
@@ -279,9 +284,15 @@ class Dispatcher:
                    context: str | None = None) -> ReplyError | None:
         """The NOPERM error when ``client``'s user may not run this request (for a
         script's call, ``client`` is the script's caller), logged in the ACL LOG."""
-        result, position = acl_check(client.user, command, argv)
-        if result == ACL_OK:
+        verdict = acl_check(client.user, command, argv)
+        if verdict[0] == ACL_OK:
             return None
+        return self.acl_refusal(client, command, argv, verdict, context)
+
+    def acl_refusal(self, client: Client, command: Command, argv: list[bytes],
+                    verdict: tuple[int, int], context: str | None = None) -> ReplyError:
+        """Log a denial ``acl_check`` gave and return its NOPERM error."""
+        result, position = verdict
         if context is None:
             context = "multi" if client.multi is not None else "toplevel"
             client.last_command = command.name  # (the log's client info shows it)

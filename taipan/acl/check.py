@@ -7,6 +7,7 @@ user is restricted; the default user with every permission costs one attribute t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from taipan.acl.rules import READ, WRITE, Selector, User
@@ -20,18 +21,124 @@ _SUBSCRIBE = {"subscribe": False, "ssubscribe": False, "psubscribe": True}
 _PUBLISH = frozenset({"publish", "spublish"})
 
 
+ALLOWED = (OK, 0)  # the one verdict object for "allowed" (tested with ``is``)
+Checker = Callable[[list[bytes]], tuple[int, int]]
+
+
 def check(user: User, command: Any, argv: list[bytes]) -> tuple[int, int]:
-    """(OK, 0) or (the denial, the position of the key or channel refused)."""
-    selectors = user.selectors
-    if len(selectors) == 1:  # the usual user: one selector, nothing to rank
-        result, position, _ = _check_selector(selectors[0], command, argv, None)
-        return result, position
+    """(OK, 0) or (the denial, the position of the key or channel refused).
+
+    What a user's rules mean for one command is worked out on its first use and kept
+    on the user (cleared whenever a rule changes), so a restricted user's usual
+    request costs a dict lookup and a key-pattern test."""
+    checker = user.checkers.get(command)
+    if checker is None:
+        checker = user.checkers[command] = _checker_for(user, command)
+    return checker(argv)
+
+
+def _checker_for(user: User, command: Any) -> Checker:
+    """A check specialised to ``command`` for the common case (one selector, the
+    command allowed, keys at fixed positions, no channels), else the general walk."""
+    general: Checker = lambda argv: _check_all(user, command, argv)  # noqa: E731
+    if len(user.selectors) != 1:
+        return general
+    selector = user.root
+    name = command.name
+    if not (selector.all_commands or name in selector.allowed
+            or command.allowed_unauthenticated):
+        if selector.firstargs.get(name):
+            return general
+        return lambda argv: (DENIED_CMD, 0)
+    if not selector.all_channels and (name in _PUBLISH or name in _SUBSCRIBE):
+        return general
+    if selector.all_keys:
+        return lambda argv: ALLOWED
+    plan = _PLANS.get(name)
+    if plan is None:
+        plan = _PLANS[name] = _plan(command)
+    fixed, reach, finder = plan
+    if finder is _set_keys:
+        return _set_checker(selector)
+    if fixed is None:
+        return general
+    if not fixed:
+        return lambda argv: ALLOWED
+    if len(fixed) == 1:
+        position, needed = fixed[0]
+        prefix = _sole_prefix(selector, needed)
+        if prefix is not None:
+            def one_prefixed_key(argv: list[bytes]) -> tuple[int, int]:
+                if len(argv) > position and not argv[position].startswith(prefix):
+                    return DENIED_KEY, position
+                return ALLOWED
+            return one_prefixed_key
+    positions = [(position, _matchers(selector, needed)) for position, needed in fixed]
+    if len(positions) == 1 and len(positions[0][1]) == 1:
+        position, (matches,) = positions[0]
+
+        def one_key(argv: list[bytes]) -> tuple[int, int]:
+            if len(argv) > position and not matches(argv[position]):
+                return DENIED_KEY, position
+            return ALLOWED
+        return one_key
+
+    def fixed_keys(argv: list[bytes]) -> tuple[int, int]:
+        count = len(argv)
+        for position, matchers in positions:
+            if position < count:
+                key = argv[position]
+                for matches in matchers:
+                    if matches(key):
+                        break
+                else:
+                    return DENIED_KEY, position
+        return ALLOWED
+    return fixed_keys
+
+
+def _matchers(selector: Selector, needed: int) -> tuple[Callable[[bytes], bool], ...]:
+    """The key predicates of the patterns granting ``needed`` (READ, WRITE or both)."""
+    return tuple(matches for flags, matches in selector.key_matchers
+                 if flags & needed == needed)
+
+
+def _sole_prefix(selector: Selector, needed: int) -> bytes | None:
+    """The prefix when one pattern alone grants ``needed`` and it is ``prefix*``
+    (the usual tenant rule), so the check is one ``startswith``."""
+    granting = [pattern for pattern, flags in selector.keys if flags & needed == needed]
+    if len(granting) != 1 or not granting[0].endswith(b"*"):
+        return None
+    prefix = granting[0][:-1]
+    if any(char in prefix for char in b"*?[\\"):
+        return None
+    return prefix
+
+
+def _set_checker(selector: Selector) -> Checker:
+    writable, readable = _matchers(selector, WRITE), _matchers(selector, READ | WRITE)
+    prefix = _sole_prefix(selector, WRITE)
+
+    def set_key(argv: list[bytes]) -> tuple[int, int]:
+        if len(argv) == 3 and prefix is not None:  # a plain SET key value
+            return ALLOWED if argv[1].startswith(prefix) else (DENIED_KEY, 1)
+        matchers = readable if _set_keys(argv) is _SET_READS_TOO else writable
+        key = argv[1]
+        for matches in matchers:
+            if matches(key):
+                return ALLOWED
+        return DENIED_KEY, 1
+    return set_key
+
+
+def _check_all(user: User, command: Any, argv: list[bytes]) -> tuple[int, int]:
+    """Every selector in turn; the most relevant denial when none allows the request."""
     relevant, last = DENIED_CMD, 0
     keys: list[tuple[int, int]] | None = None
     for selector in user.selectors:
         result, position, keys = _check_selector(selector, command, argv, keys)
         if result == OK:
-            return OK, 0
+            return ALLOWED
         if result > relevant or (result == relevant and position > last):
             relevant, last = result, position
     return relevant, last

@@ -350,7 +350,7 @@ def _pattern_text(pattern: bytes, flags: int) -> str:
 
 
 class User:
-    __slots__ = ("name", "flags", "passwords", "selectors", "unrestricted")
+    __slots__ = ("name", "flags", "passwords", "selectors", "unrestricted", "checkers")
 
     def __init__(self, name: bytes, pubsub_all: bool = False) -> None:
         self.name = name
@@ -359,6 +359,9 @@ class User:
         self.selectors: list[Selector] = [Selector(pubsub_all)]  # the root first
         # May run anything on any key and channel: dispatch skips the checks.
         self.unrestricted = False
+        # command -> its permission check for this user, built on first use
+        # (taipan/acl/check.py); emptied whenever a rule changes.
+        self.checkers: dict[Any, Callable[[list[bytes]], tuple[int, int]]] = {}
 
     @property
     def root(self) -> Selector:
@@ -380,6 +383,7 @@ class User:
         return twin
 
     def replace_with(self, other: User) -> None:
+        self.checkers = {}
         self.flags = other.flags
         self.passwords = other.passwords
         self.selectors = other.selectors
@@ -388,6 +392,7 @@ class User:
         """One rule (Redis's ACLSetUser); RuleError when refused."""
         if not op:
             return
+        self.checkers = {}
         lower = op.lower()
         if lower in (b"on", b"off"):
             self.flags.discard("off" if lower == b"on" else "on")

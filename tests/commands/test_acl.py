@@ -178,6 +178,40 @@ def test_cat_genpass_dryrun_log(taipan: ServerProcess, rd: redis.Redis,
     assert rd.acl_log() == []
 
 
+def test_rule_changes_reach_connected_clients(taipan: ServerProcess, rd: redis.Redis,
+                                              users: list[str]) -> None:
+    """Checks are specialised per user and command on first use; every rule change
+    must still apply to the next request of clients already logged in."""
+    users.append("py_live")
+    rd.acl_setuser("py_live", enabled=True, nopass=True, commands=["+@all"], keys=["a:*"])
+    client = redis.Redis(port=taipan.port, decode_responses=True, username="py_live",
+                         password="")
+    try:
+        client.set("a:1", "v")
+        assert client.get("a:1") == "v"
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("b:1")
+        rd.acl_setuser("py_live", keys=["%R~b:*"])
+        assert client.get("b:1") is None
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.set("b:1", "v")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.set("b:1", "v", get=True)  # SET ... GET needs both
+        rd.acl_setuser("py_live", keys=["%W~b:*"])
+        client.set("b:1", "v")
+        assert client.set("b:1", "w", get=True) == "v"
+        rd.acl_setuser("py_live", reset_keys=True, keys=["c:*"])
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("a:1")
+        rd.acl_setuser("py_live", commands=["-get"])
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("c:1")
+        rd.execute_command("ACL", "SETUSER", "py_live", "(~d:* +get)")
+        assert client.get("d:1") is None  # allowed by the selector
+    finally:
+        client.close()
+
+
 def test_info_counts_denials_by_kind(taipan: ServerProcess, rd: redis.Redis,
                                      users: list[str]) -> None:
     """INFO stats acl_access_denied_* (Redis 7.2's fields), cleared by CONFIG RESETSTAT."""

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from taipan.acl.check import ALLOWED as ACL_ALLOWED
 from taipan.acl.check import OK as ACL_OK
 from taipan.acl.check import check as acl_check
 from taipan.acl.users import DENIED_CHANNEL, DENIED_CMD, DENIED_KEY
@@ -196,11 +195,12 @@ class Dispatcher:
         command = self.commands.get(argv[0])
         if command is None or command.subcommands:
             # Lower-case lookup, subcommands and every error go the long way.
-            command = self.resolve(argv)
-            if type(command) is not Command:
+            resolved = self.resolve(argv)
+            if not isinstance(resolved, Command):
                 if argv[0].lower() in _CROSS_PROTOCOL:
                     return _cross_protocol_attack(client)
-                return self._rejected(client, command, self._refused_command(argv), argv)
+                return self._rejected(client, resolved, self._refused_command(argv), argv)
+            command = resolved
         else:
             arity = command.arity
             if (arity > 0 and len(argv) != arity) or len(argv) < -arity:
@@ -212,7 +212,7 @@ class Dispatcher:
             # (the user's check for this command, built by acl_check on first use)
             checker = user.checkers.get(command)
             verdict = acl_check(user, command, argv) if checker is None else checker(argv)
-            if verdict is not ACL_ALLOWED:
+            if verdict[0] != ACL_OK:
                 return self._rejected(client, self.acl_refusal(client, command, argv, verdict),
                                       command, argv)
         if client.subscribed and client.resp == 2 and not command.allowed_while_subscribed:
@@ -333,7 +333,7 @@ class Dispatcher:
             feed_script_start(self.monitors, client, command, argv)
         started = perf_counter_ns()
         try:
-            reply = command.handler(client, argv)
+            reply = command.handler(client, argv)  # type: ignore[misc]  # (never a container)
         except ReplyError as error:
             reply = error
             self.count_reply_error(error)

@@ -147,7 +147,9 @@ class Instance:
         # Set by the network layer: runs when a busy script ends.
         self.on_busy_end: Callable[[], None] | None = None
         # True while the dataset loads at startup: most commands answer -LOADING.
-        self.loading = False
+        self.loading: bool = False
+        # DEBUG QUICKLIST-PACKED-THRESHOLD: recorded only (lists aren't split into nodes).
+        self.quicklist_packed_threshold = 1 << 30
         self.loading_progress = LoadingProgress()
         self.executable = ""
         self.dispatcher: Any = None  # set by the Dispatcher built for this instance
@@ -155,7 +157,7 @@ class Instance:
         self.dirty_at_last_save = 0
         # maxmemory: used_memory's figures, and the eviction they drive.
         self.used_memory = UsedMemory(self)
-        self.evictor = Evictor(self)
+        self.evictor: Evictor = Evictor(self)
         self.apply_memory_config()
         # Fields other subsystems add to INFO sections: {"persistence": {...}}.
         self.extra_info: dict[str, dict[str, Any]] = {}

@@ -149,10 +149,11 @@ class ServerRuntime:
         self.busy_service = BusyService(self)
         instance.scripting.host.serve_while_busy = self.busy_service.serve
         instance.on_busy_end = self.busy_service.script_ended
-        self.group_commit = GroupCommit()  # appendfsync always: one fsync per loop turn
+        # appendfsync always: one fsync per loop turn
+        self.group_commit: GroupCommit = GroupCommit()
         # Writes what clients send each other (pub/sub, invalidations, MONITOR).
         self.output_writer = OutputWriter(instance)
-        self.prefer_hiredis = prefer_hiredis
+        self.prefer_hiredis: bool = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
         self.ephemeral_port = ephemeral_port
         # A server run by the CLI may change the process's working directory (``dir``);

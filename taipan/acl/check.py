@@ -21,7 +21,7 @@ _SUBSCRIBE = {"subscribe": False, "ssubscribe": False, "psubscribe": True}
 _PUBLISH = frozenset({"publish", "spublish"})
 
 
-ALLOWED = (OK, 0)  # the one verdict object for "allowed" (tested with ``is``)
+ALLOWED = (OK, 0)
 Checker = Callable[[list[bytes]], tuple[int, int]]
 
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from fractions import Fraction
 
 from taipan.errors import NotFloat, NotInteger, ReplyError, SyntaxErr
 
 LLONG_MIN = -(2**63)
 LLONG_MAX = 2**63 - 1
+# Computed at import: as a literal, mypyc would store its 6,021 digits as text, which
+# int() then refuses to read back (Python's 4,300-digit conversion limit).
+_BEYOND_LONG_DOUBLE = pow(2, 20000)
 
 _INT_RE = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
 # The whole of what C's strtod/strtold accept (decimal, hex with a binary exponent,
@@ -24,13 +28,13 @@ _STRTOD_RE = re.compile(
 _FLOAT_RE = _STRTOD_RE
 
 
-def to_int(arg: bytes | bytearray, error: type[ReplyError] | ReplyError = NotInteger) -> int:
+def to_int(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError = NotInteger) -> int:
     """Redis's string2ll: no spaces, no '+', no leading zeros, within 64 bits."""
     if _INT_RE.match(arg):
         value = int(arg)
         if LLONG_MIN <= value <= LLONG_MAX:
             return value
-    raise error() if isinstance(error, type) else error
+    raise error if isinstance(error, ReplyError) else error()
 
 
 def try_int(arg: bytes | bytearray) -> int | None:
@@ -45,7 +49,7 @@ def try_int(arg: bytes | bytearray) -> int | None:
     return None
 
 
-def to_float(arg: bytes | bytearray, error: type[ReplyError] | ReplyError = NotFloat) -> float:
+def to_float(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError = NotFloat) -> float:
     """Redis's strtod-based parse (string2d): decimal or hex; refuses NaN, spaces,
     trailing bytes, and overflow or underflow to zero (strtod's ERANGE)."""
     match = _STRTOD_RE.match(arg)
@@ -58,7 +62,7 @@ def to_float(arg: bytes | bytearray, error: type[ReplyError] | ReplyError = NotF
             value = math.inf
         if not math.isinf(value) and (value != 0.0 or not _has_nonzero_digit(match)):
             return value
-    raise error() if isinstance(error, type) else error
+    raise error if isinstance(error, ReplyError) else error()
 
 
 def _has_nonzero_digit(match: re.Match[bytes]) -> bool:
@@ -116,9 +120,9 @@ def parse_exact_float(arg: bytes) -> Fraction | float | None:
     magnitude_digits = len(digits) * (4 if base == 2 else 1) + shift
     limit = 20000 if base == 2 else 6000
     if magnitude_digits > limit:
-        return Fraction(sign * 2**20000)
+        return Fraction(sign * _BEYOND_LONG_DOUBLE)
     if magnitude_digits < -limit:
-        return Fraction(sign, 2**20000)
+        return Fraction(sign, _BEYOND_LONG_DOUBLE)
     return sign * mantissa * Fraction(base) ** shift
 
 

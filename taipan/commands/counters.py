@@ -29,9 +29,10 @@ def _increment(ctx: Any, key: bytes, delta: int) -> int:
     if value is None:
         current = 0
     else:
-        current = try_int(value)
-        if current is None:
+        parsed = try_int(value)
+        if parsed is None:
             raise NotInteger()
+        current = parsed
     result = current + delta
     if not LLONG_MIN <= result <= LLONG_MAX:
         raise _OVERFLOW

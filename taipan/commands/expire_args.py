@@ -18,7 +18,7 @@ class SetOptions(NamedTuple):
     keep_ttl: bool
     persist: bool
     expire_option: bytes | None  # b"EX", b"PX", b"EXAT", b"PXAT" or None
-    expire_arg: bytes | None
+    expire_arg: bytes  # (b"" when there is no expire option)
 
 
 def parse_set_options(argv: list[bytes], start: int, for_set: bool) -> SetOptions:
@@ -27,7 +27,9 @@ def parse_set_options(argv: list[bytes], start: int, for_set: bool) -> SetOption
     As Redis, repeating an option is fine (``EX 1 EX 2``: the last value wins, and
     only that one is validated); only contradicting options are a syntax error.
     """
-    condition = expire_option = expire_arg = None
+    condition: bytes | None = None
+    expire_option: bytes | None = None
+    expire_arg = b""
     want_get = keep_ttl = persist = False
     i, argc = start, len(argv)
     while i < argc:

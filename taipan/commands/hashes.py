@@ -79,7 +79,7 @@ def _set_pairs(ctx: Any, argv: list[bytes]) -> int:
     if not value.hashtable:
         value.fit(argv[2:] if size > 4 else (argv[2], argv[3]), config.hash_max_listpack_value)
     if size == 4 and value.sampler is None:  # the common single pair, inlined
-        added = argv[2] not in value
+        added: int = argv[2] not in value
         value[argv[2]] = argv[3]
     else:
         added = value.store_pairs(argv, 2)

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from taipan import memory, used_memory
+from taipan import hot_path, memory, used_memory
 from taipan.instance import REDIS_VERSION
 from taipan.observability import histograms
 
@@ -27,6 +27,7 @@ def _server(server: Any) -> dict[str, Any]:
         "redis_build_id": "0",
         "redis_mode": "standalone",
         "taipan_version": server.version,
+        "taipan_build": hot_path.build_kind(),  # mypyc or pure-python
         "os": f"{platform.system()} {platform.release()} {platform.machine()}",
         "arch_bits": 64 if sys.maxsize > 2**32 else 32,
         "monotonic_clock": "POSIX clock_gettime",

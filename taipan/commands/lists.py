@@ -56,12 +56,14 @@ def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
     db = ctx.db
     key = argv[1]
     elements = argv[2:]
-    items = get_list(ctx, key)
-    created = items is None
-    if created:
+    found = get_list(ctx, key)
+    created = found is None
+    if found is None:
         if only_existing:
             return 0
         items = RedisList()
+    else:
+        items = found
     if left:
         items.extendleft(elements)
     else:
@@ -431,7 +433,7 @@ def parse_mpop(argv: list[bytes], first: int) -> tuple[list[bytes], bool, int]:
         raise SyntaxErr()
     keys = argv[first + 1:keys_end]
     left = parse_side(argv[keys_end])
-    count = None
+    count: int | None = None
     # Options are read in order, so a bad COUNT value is reported before any
     # trailing junk; a second COUNT is a syntax error.
     for i in range(keys_end + 1, len(argv), 2):

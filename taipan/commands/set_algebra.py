@@ -43,7 +43,7 @@ def intersect(sets: list[RedisSet]) -> list[bytes] | set[bytes]:
     ordered = sorted(sets, key=len)
     first, others = ordered[0], ordered[1:]
     if not first.is_intset and not any(other.is_intset for other in others):
-        return first.members.intersection(*(other.members for other in others))  # type: ignore[union-attr]
+        return first.members.intersection(*(other.members for other in others))  # type: ignore[union-attr,arg-type]
     found = first.listed()
     for other in others:
         lookup = other if other.is_intset else other.members
@@ -132,7 +132,7 @@ def _store(ctx: Any, destination: bytes, result: RedisSet, event: bytes) -> int:
     return len(result)
 
 
-def _intersection_reply(found: list[bytes] | set[bytes] | None) -> frozenset | set:
+def _intersection_reply(found: list[bytes] | set[bytes] | None) -> Any:
     if not found:
         return EMPTY_SET
     if isinstance(found, list):
@@ -149,7 +149,7 @@ _STORE_KEYS = ("OW update", "RO access")
 @commands.command("SINTER", arity=-2, flags="readonly", keys=(1, -1, 1),
                   tips="nondeterministic_output_order", summary="Intersect multiple sets",
                   since="1.0.0", complexity=_INTER_COMPLEXITY)
-def sinter(ctx: Any, argv: list[bytes]) -> frozenset | set:
+def sinter(ctx: Any, argv: list[bytes]) -> Any:
     """SINTER key [key ...]"""
     return _intersection_reply(_sinter(ctx, argv[1:]))
 
@@ -157,7 +157,7 @@ def sinter(ctx: Any, argv: list[bytes]) -> frozenset | set:
 @commands.command("SUNION", arity=-2, flags="readonly", keys=(1, -1, 1),
                   tips="nondeterministic_output_order", summary="Add multiple sets",
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
-def sunion(ctx: Any, argv: list[bytes]) -> frozenset | set:
+def sunion(ctx: Any, argv: list[bytes]) -> Any:
     """SUNION key [key ...]"""
     result = _combine(ctx, argv[1:], diff=False)
     return set_reply(result) if len(result) else EMPTY_SET
@@ -166,7 +166,7 @@ def sunion(ctx: Any, argv: list[bytes]) -> frozenset | set:
 @commands.command("SDIFF", arity=-2, flags="readonly", keys=(1, -1, 1),
                   tips="nondeterministic_output_order", summary="Subtract multiple sets",
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
-def sdiff(ctx: Any, argv: list[bytes]) -> frozenset | set:
+def sdiff(ctx: Any, argv: list[bytes]) -> Any:
     """SDIFF key [key ...]"""
     result = _combine(ctx, argv[1:], diff=True)
     return set_reply(result) if len(result) else EMPTY_SET

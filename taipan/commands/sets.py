@@ -25,7 +25,7 @@ _COUNT_RANGE = ReplyError("ERR value is out of range, value must between "
                           "-9223372036854775807 and 9223372036854775807")
 
 
-EMPTY_SET = frozenset()
+EMPTY_SET: frozenset[bytes] = frozenset()
 
 
 # -- shared helpers ---------------------------------------------------------------------
@@ -48,7 +48,7 @@ def intset_entries(ctx: Any) -> int:
     return ctx.server.config.set_max_intset_entries
 
 
-def set_reply(members: RedisSet) -> frozenset | set:
+def set_reply(members: RedisSet) -> SetReply | set[bytes]:
     """The whole set as a set reply, in Redis's iteration order for an intset."""
     if members.is_intset:
         return SetReply(members.listed())
@@ -177,7 +177,7 @@ def smismember(ctx: Any, argv: list[bytes]) -> list[int]:
 @commands.command("SMEMBERS", arity=2, flags="readonly", keys=(1, 1, 1),
                   tips="nondeterministic_output_order", summary="Get all the members in a set",
                   since="1.0.0", complexity="O(N) where N is the set cardinality.")
-def smembers(ctx: Any, argv: list[bytes]) -> frozenset | set:
+def smembers(ctx: Any, argv: list[bytes]) -> Any:
     """SMEMBERS key"""
     members = read_set(ctx, argv[1])
     return EMPTY_SET if members is None else set_reply(members)
@@ -276,7 +276,7 @@ def spop(ctx: Any, argv: list[bytes]) -> Any:
         ctx.db.stats.dirty += size - 1
         ctx.propagate_argv = [b"DEL", key]
         return reply
-    popped = members.pop_random_many(count)
+    several = members.pop_random_many(count)
     changed(ctx, key, members, count, b"spop")
-    ctx.propagate_argv = [b"SREM", key, *popped]
-    return set(popped)
+    ctx.propagate_argv = [b"SREM", key, *several]
+    return set(several)

@@ -100,7 +100,7 @@ def _derive_categories(
     flags = tuple(flags)
     categories: set[str] = set()
     group_category = _GROUP_CATEGORIES.get(group) if group else None
-    if group_category:
+    if group_category is not None:
         categories.add(group_category)
     removed = set()
     for category in extra:
@@ -111,11 +111,11 @@ def _derive_categories(
         else:
             raise ValueError(f"unknown ACL category {category!r}")
     for flag in flags:
-        category = _FLAG_CATEGORIES.get(flag)
-        if category == "read" and "scripting" in categories:
+        flag_category = _FLAG_CATEGORIES.get(flag)
+        if flag_category == "read" and "scripting" in categories:
             continue  # Redis keeps scripting commands out of @read
-        if category:
-            categories.add(category)
+        if flag_category:
+            categories.add(flag_category)
     if "admin" in flags:
         categories.add("dangerous")
     if "fast" not in categories:

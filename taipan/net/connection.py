@@ -44,11 +44,11 @@ class Connection(asyncio.Protocol):
 
     # -- lifecycle ---------------------------------------------------------------
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         if self.client is not None:
             # Accepted while a script was busy (net/busy_scripts.py): the event loop
             # now takes over the socket; the client and its state carry on.
-            self.transport = transport  # type: ignore[assignment]
+            self.transport = transport
             self.client.transport = transport
             sock = transport.get_extra_info("socket")
             if sock is not None:
@@ -56,7 +56,7 @@ class Connection(asyncio.Protocol):
             if self.reader.pending():
                 asyncio.get_running_loop().call_soon(self._drain_if_free)
             return
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport
         instance = self.runtime.instance
         # (a TLS connection was admitted against maxclients before its handshake)
         if (len(instance.clients) >= instance.config.maxclients

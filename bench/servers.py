@@ -16,6 +16,9 @@ import redis
 from bench.parsing import proc_stat_cpu_seconds, proc_status_rss_bytes
 
 REPO = Path(__file__).resolve().parent.parent
+# The tree Taipan runs from: this checkout (pure Python), or TAIPAN_BENCH_TREE, e.g. a
+# copy with the compiled modules built in place (``--tree build/compiled``).
+TREE = os.environ.get("TAIPAN_BENCH_TREE") or str(REPO)
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -36,7 +39,7 @@ class Server:
         self.final_log = ""
         env = dict(os.environ)
         if kind == "taipan":  # run this checkout's Taipan, installed or not
-            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [TREE, env.get("PYTHONPATH")]))
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=log,
                                          stderr=subprocess.STDOUT)
@@ -130,7 +133,7 @@ def versions() -> dict[str, str]:
         except (OSError, IndexError, subprocess.SubprocessError):
             return "unknown"
 
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ, PYTHONPATH=TREE)
     try:
         import uvloop  # noqa: F401
         loop = "uvloop"

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import redis  # noqa: E402
 
-from bench.servers import Server, free_port  # noqa: E402
+from bench.servers import TREE, Server, free_port  # noqa: E402
 
 BATCH = 5000
 
@@ -67,8 +67,7 @@ def start(kind: str, workdir: str, log_name: str,
     server.final_log = ""
     env = dict(os.environ)
     if kind == "taipan":
-        repo = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo, env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [TREE, env.get("PYTHONPATH")]))
     started = time.monotonic()
     with open(server.log_path, "wb") as log:
         server.proc = subprocess.Popen([*COMMANDS[kind](port, workdir), *extra], cwd=workdir,

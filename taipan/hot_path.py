@@ -38,6 +38,19 @@ COMPILED_MODULES: tuple[str, ...] = (
     "taipan/keyspace/blocking.py",
     "taipan/net/connection.py",
     "taipan/instance.py",
+    "taipan/protocol/reader.py",
+    "taipan/commands/zset_ranges.py",
+    "taipan/commands/zset_pops.py",
+    "taipan/commands/transactions.py",
+    "taipan/keyspace/expiry.py",
+    "taipan/keyspace/events.py",
+    "taipan/net/output.py",
+    # persistence codecs: RDB values and files, LZF (SAVE, load, DUMP/RESTORE)
+    "taipan/persistence/lzf.py",
+    "taipan/persistence/rdb_format.py",
+    "taipan/persistence/rdb_packed.py",
+    "taipan/persistence/rdb_values.py",
+    "taipan/persistence/rdb_file.py",
 )
 
 PURE_ENV = "TAIPAN_PURE_PYTHON"

@@ -72,9 +72,9 @@ class Client:
         # Encoded bytes waiting to be written: this client's replies while its
         # requests run, and what others send it (messages, invalidations, MONITOR).
         self.outbuf: list[bytes] = []
-        self.output_queued = False  # in the server's queue of clients to write
+        self.output_queued: bool = False  # in the server's queue of clients to write
         # When the output buffer went over its soft limit (0.0: it is not over).
-        self.soft_limit_since = 0.0
+        self.soft_limit_since: float = 0.0
         # Client-side caching state (messaging/tracking.py) while tracking is on.
         self.tracking: Any = None
         self.monitor = False  # MONITOR: receives every command the server runs

@@ -157,8 +157,8 @@ def write_snapshot(out: BinaryIO, databases: Iterable[Any], config: Any,
     _write_aux(buf, b"redis-ver", REDIS_VERSION, compress)
     _write_aux(buf, b"redis-bits", b"64", compress)
     _write_aux(buf, b"ctime", b"%d" % int(time.time()), compress)
-    for name, value in aux:
-        _write_aux(buf, name, value, compress)
+    for name, text in aux:  # (not ``value``: compiled, that name would be bytes below)
+        _write_aux(buf, name, text, compress)
     for code in functions:  # before the databases, as rdbSaveRio
         write_library(buf, code, compress)
     crc = 0
@@ -281,6 +281,7 @@ def _read_rdb(data: bytes, config: Any, load_function: FunctionLoader | None,
     freq: int | None = None
     pending = False  # an expiry, idle or freq opcode waits for its key
     record = pos
+    value: Any  # bytes or any collection (compiled, a first bytes binding would stick)
     try:
         while True:
             record = pos  # for error messages

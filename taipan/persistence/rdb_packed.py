@@ -157,7 +157,7 @@ def listpack_entries(values: Iterable[bytes | bytearray]) -> list[bytes]:
     hash fields, list items and zset members): a function call per element is a
     large part of encoding them."""
     head, tail, int_first = _SHORT_HEAD, _SHORT_BACKLEN, INT_FIRST_BYTES
-    entries = []
+    entries: list[bytes] = []
     append = entries.append
     for value in values:
         size = len(value)

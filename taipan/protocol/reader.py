@@ -286,7 +286,8 @@ class PyRequestReader:
         end = self._header_end(buf, pos, too_big)
         if end < 0:
             return None
-        count = parse_length(buf[pos + 1:end])
+        # (never a reversed slice: mypyc's bytes slicing refuses one)
+        count = parse_length(buf[pos + 1:end]) if end > pos else None
         if count is None or count > MULTIBULK_MAX:
             if self._hidden_by_nul(buf, pos, end, too_big):
                 return None
@@ -306,7 +307,7 @@ class PyRequestReader:
                 end = self._header_end(buf, pos, too_big)
                 if end < 0:
                     break
-                length = parse_length(buf[pos + 1:end])
+                length = parse_length(buf[pos + 1:end]) if end > pos else None
                 if buf[pos] != _DOLLAR:
                     if self._hidden_by_nul(buf, pos, end, too_big):
                         break

@@ -41,6 +41,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "taipan/protocol/reader.py",
     "taipan/commands/zset_ranges.py",
     "taipan/commands/zset_pops.py",
+    "taipan/types/zset.py",
     "taipan/commands/transactions.py",
     "taipan/keyspace/expiry.py",
     "taipan/keyspace/events.py",

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import math
 import struct
-from bisect import bisect_left, bisect_right, insort
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from operator import itemgetter
 from typing import Any
 
 from sortedcontainers import SortedList
+
+from taipan.types.small_sorted import SmallSorted
 
 _SIGN = 1 << 63
 _ALL = (1 << 64) - 1
@@ -102,29 +103,6 @@ def lex_range_empty(low: LexBound, high: LexBound) -> bool:
     return low[0] == LEX_EXCLUSIVE or high[0] == LEX_EXCLUSIVE
 
 
-class _SmallSorted(list):
-    """The ordered index of a small set: a sorted list with SortedList's methods."""
-
-    __slots__ = ()
-
-    def add(self, key: bytes) -> None:
-        insort(self, key)
-
-    def remove(self, key: bytes) -> None:
-        del self[bisect_left(self, key)]
-
-    def bisect_left(self, key: bytes) -> int:
-        return bisect_left(self, key)
-
-    def bisect_right(self, key: bytes) -> int:
-        return bisect_right(self, key)
-
-    def islice(self, start: int, stop: int, reverse: bool = False) -> Iterator[bytes]:
-        if reverse:
-            return reversed(self[start:stop])
-        return islice(self, start, stop)
-
-
 class ZSet:
     """A Redis sorted set. ``listpack`` is the encoding Redis would report."""
 
@@ -133,7 +111,7 @@ class ZSet:
 
     def __init__(self, listpack: bool = True) -> None:
         self._keys: dict[bytes, bytes] = {}  # member -> sort key
-        self._order: _SmallSorted | SortedList = _SmallSorted() if listpack else SortedList()
+        self._order: SmallSorted | SortedList = SmallSorted() if listpack else SortedList()
         self._negzero: set[bytes] | None = None  # members scored -0.0 (skiplist only)
         self.listpack = listpack
 
@@ -147,7 +125,7 @@ class ZSet:
             if not listpack and _is_negative_zero(score):
                 zset._note_negative_zero(member)
         ordered = sorted(keys.values())
-        zset._order = _SmallSorted(ordered) if listpack else SortedList(ordered)
+        zset._order = SmallSorted(ordered) if listpack else SortedList(ordered)
         zset.listpack = listpack
         return zset
 
@@ -159,7 +137,7 @@ class ZSet:
     def copy(self) -> ZSet:
         twin = ZSet(self.listpack)
         twin._keys = self._keys.copy()
-        twin._order = _SmallSorted(self._order) if self.listpack else self._order.copy()
+        twin._order = SmallSorted(self._order) if self.listpack else self._order.copy()
         twin._negzero = set(self._negzero) if self._negzero else None
         return twin
 
@@ -344,7 +322,7 @@ class ZSet:
         search = bisect_right if after else bisect_left
         value = bound[1]
         order = self._order
-        if type(order) is _SmallSorted:
+        if isinstance(order, SmallSorted):
             return search(order, value, key=_member_of)
         sublists = order._lists  # SortedList internals: bisect the sublists, then one
         if not sublists:

@@ -34,8 +34,8 @@ class OptionalBuildExt(build_ext):
             super().run()
         except Exception as error:  # compiler missing or failing, headers missing ...
             self._remove_outputs()
-            _say(f"could not compile the hot path ({error}); installing the pure-Python "
-                 "build")
+            _say(f"could not compile the hot path ({_brief(error)}); installing the "
+                 "pure-Python build")
         else:
             if self.extensions:
                 _say(f"hot path compiled with mypyc ({len(HOT_PATH['COMPILED_MODULES'])} "
@@ -46,6 +46,13 @@ class OptionalBuildExt(build_ext):
             path = self.get_ext_fullpath(extension.name)
             if os.path.exists(path):
                 os.remove(path)
+
+
+def _brief(error: Exception) -> str:
+    """One short line: a failing compiler's message holds its whole command line."""
+    text = str(error).splitlines()[0] if str(error) else ""
+    text = f"{type(error).__name__}: {text}"
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def _extensions() -> list[Any]:
@@ -72,7 +79,7 @@ def _extensions() -> list[Any]:
             opt_level="3",
         ))
     except Exception as error:  # a type error mypyc refuses, or mypy itself failing
-        _say(f"mypyc could not translate the hot path ({error}); installing the "
+        _say(f"mypyc could not translate the hot path ({_brief(error)}); installing the "
              "pure-Python build")
         return []
     finally:

@@ -11,7 +11,7 @@ import socket
 import sys
 import time
 
-from taipan import __version__
+from taipan import __version__, hot_path
 from taipan.config import Config, ConfigError
 from taipan.dispatch import Dispatcher
 from taipan.durability import Durability
@@ -400,7 +400,8 @@ def startup_banner() -> list[str]:
     return [
         "oO0OoO0OoO0Oo Taipan is starting oO0OoO0OoO0Oo",
         f"Taipan version={__version__} (Redis {REDIS_VERSION} compatible), "
-        f"bits={64 if sys.maxsize > 2**32 else 32}, pid={os.getpid()}, just started",
+        f"bits={64 if sys.maxsize > 2**32 else 32}, build={hot_path.build_kind()}, "
+        f"pid={os.getpid()}, just started",
     ]
 
 

@@ -3,7 +3,7 @@ modules) when a C compiler and Python's headers are there; otherwise, or with
 ``TAIPAN_PURE_PYTHON=1``, installs the pure-Python package and says so in one line.
 
 Editable installs stay pure: a compiled module beside its source would hide every
-edit of that source. ``.ci/run`` builds the compiled modules in a copy of the tree
+edit of that source. ``run-tests`` builds the compiled modules in a copy of the tree
 to run the test suite on both builds.
 """
 

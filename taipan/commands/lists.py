@@ -143,8 +143,10 @@ def _pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
     items = get_list(ctx, key)
     if items is None:
         return None if count is None else NULL_ARRAY
-    if count is None:
-        return pop_items(ctx, key, items, left, 1)[0]
+    if count is None:  # LPOP/RPOP key, the usual form: one item, no list built
+        value = items.popleft() if left else items.pop()
+        written(ctx, key, items, 1, b"lpop" if left else b"rpop")
+        return value
     if count == 0:
         return []
     return pop_items(ctx, key, items, left, count)

@@ -343,6 +343,10 @@ def test_maxmemory_clients_closes_the_biggest_evictable_client(m: redis.Redis,
 
     m.execute_command("CLIENT", "NO-EVICT", "on")  # the test's own connection stays
     m.config_set("maxmemory-clients", "1mb")
+    # Only client eviction may close the subscriber: a fast server would otherwise
+    # reach the pubsub output limit (32mb) before the next eviction check.
+    limits = m.config_get("client-output-buffer-limit")["client-output-buffer-limit"]
+    m.config_set("client-output-buffer-limit", "pubsub 0 0 0")
     try:
         kept = subscriber(b"kept", no_evict=True)
         dropped = subscriber(b"dropped", no_evict=False)
@@ -356,3 +360,4 @@ def test_maxmemory_clients_closes_the_biggest_evictable_client(m: redis.Redis,
         dropped.close()
     finally:
         m.config_set("maxmemory-clients", 0)
+        m.config_set("client-output-buffer-limit", limits)

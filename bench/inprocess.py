@@ -27,6 +27,7 @@ from typing import Any
 
 PIPELINE = 16
 KEYS = 1000
+SMALL_KEYS = 5000
 
 # name -> a request generator (i -> argv) and the set-up requests it needs.
 WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
@@ -41,6 +42,13 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
     "HSET": (lambda i: [b"HSET", b"myhash", b"element:%d" % (i % KEYS), b"xxx"], []),
     "ZADD": (lambda i: [b"ZADD", b"myzset", b"%d" % (i % 997), b"element:%d" % (i % KEYS)],
              []),
+    # Many small hashes (packed at rest, ``types/packed.py``): each command opens one.
+    "HGET_SMALL": (lambda i: [b"HGET", b"small:%d" % (i * 7 % SMALL_KEYS), b"field:3"],
+                   [[b"HSET", b"small:%d" % k, *[part for f in range(10)
+                                                 for part in (b"field:%d" % f, b"xxx")]]
+                    for k in range(SMALL_KEYS)]),
+    "HSET_SMALL": (lambda i: [b"HSET", b"small:%d" % (i * 7 % SMALL_KEYS),
+                              b"field:%d" % (i % 10), b"yyy"], []),
     "LRANGE_100": (lambda i: [b"LRANGE", b"biglist", b"0", b"99"],
                    [[b"RPUSH", b"biglist", *[b"xxx"] * 600]]),
     "LRANGE_600": (lambda i: [b"LRANGE", b"biglist", b"0", b"599"],

@@ -55,7 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                              "collections; 0: no -r)")
     parser.add_argument("--memory-kind", default="strings",
                         help="memory data sets: strings (N keys), hash (one key, N fields), "
-                             "zset (one key, N members), a comma list or all (default strings)")
+                             "zset (one key, N members), small-hash, small-set, small-zset, "
+                             "small-list (N keys of 10 elements), a comma list or all "
+                             "(default strings)")
     parser.add_argument("--keys", type=int, default=None,
                         help="N, keys or fields or members for the memory test (default "
                              "1000000, 100000 with --quick)")

@@ -281,11 +281,12 @@ class Instance:
                     client.set_authenticated(True)
 
     def memory_cron(self) -> None:
-        """The cron's memory work: the LRU/LFU clocks, used_memory's structures,
-        and maxmemory-clients."""
+        """The cron's memory work: the LRU/LFU clocks, packing small collections,
+        used_memory's structures, and maxmemory-clients."""
         for db in self.databases:
             if db.access is not None:
                 db.access.tick()
+            db.pack_loose()  # small collections the last tick's commands opened
         self.used_memory.refresh()
         if self.config.maxmemory_clients:
             evict_clients(self)

@@ -16,7 +16,10 @@ from support.servers import ServerProcess, redis_server_path, start_redis, start
 
 @pytest.fixture(scope="session")
 def taipan() -> Iterator[ServerProcess]:
-    server = start_taipan()
+    """The shared Taipan packs small collections after every request it reads
+    (``TAIPAN_PACK_EAGERLY``), so the differential and integration tests see every
+    command run on packed values; servers tests start themselves pack as users' do."""
+    server = start_taipan(env={"TAIPAN_PACK_EAGERLY": "1"})
     yield server
     server.stop()
 

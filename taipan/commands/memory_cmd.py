@@ -17,6 +17,7 @@ from taipan.commands.table import CommandGroup
 from taipan.errors import NotInteger, SyntaxErr
 from taipan.keyspace.sizes import DICT_ENTRY, key_size, value_size
 from taipan.protocol.reply import OK, Status, Verbatim
+from taipan.types.packed import pack
 
 commands = CommandGroup("server")
 commands.container("MEMORY", summary="A container for memory diagnostics commands",
@@ -51,6 +52,11 @@ def memory_usage(ctx: Any, argv: list[bytes]) -> int | None:
     value = ctx.db.data.get(key)
     if value is None:
         return None
+    # A small collection a command just opened is packed again at the next cron
+    # tick: report what it occupies at rest, so the figure doesn't depend on timing.
+    packed = pack(value)
+    if packed is not None:
+        value = packed
     return value_size(value, samples) + key_size(key) + DICT_ENTRY
 
 

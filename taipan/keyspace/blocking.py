@@ -100,7 +100,7 @@ class BlockingRegistry:
         queue = self.waiting.get((db.index, key))
         if not queue:
             return []
-        value = db.data.get(key)
+        value = db.live(key)
         return [w for w in queue if serves(w, key, value)]
 
 

@@ -2,6 +2,18 @@
 
 Values are ``bytes`` (strings; ``bytearray`` once modified in place, which Redis
 calls the "raw" encoding) or one of the collection types in ``taipan.types``.
+Small collections rest packed into one blob (``types/packed.py``): every lookup
+(``get``, ``peek``, ``live``) opens one into its live type first, so command code
+never sees a packed value, and the cron (or a connection after a burst) packs them
+again (``pack_loose``): an opened value nobody wrote gets its old blob back, a
+written one is packed anew. A key is in one of four states for the accounting:
+
+- a string: counted exactly as stored;
+- packed: counted as its blob (``packed_size``), no ``sizes`` entry;
+- opened and not written since: still counted as its blob, kept in ``opened``;
+- live (opened and written, or stored live): counted as ``sizes`` says once
+  ``refresh_sizes`` measured it (until then it is in ``resized``, uncounted).
+
 Every mutation goes through ``set``/``delete`` or calls ``signal`` itself, so WATCH,
 the dirty counter, blocked clients and client-side caching see every write;
 ``notify`` is the hook for keyspace notifications (``keyspace/events.py``).
@@ -10,6 +22,7 @@ the dirty counter, blocked clients and client-side caching see every write;
 from __future__ import annotations
 
 import heapq
+import os
 import time
 from collections.abc import Iterator
 from typing import Any, Protocol
@@ -17,7 +30,8 @@ from typing import Any, Protocol
 from taipan.errors import WrongType
 from taipan.keyspace import events as ev
 from taipan.keyspace.access import AccessTracker
-from taipan.keyspace.sizes import EXPIRY_ENTRY, STRING_KEY_OVERHEAD, measure
+from taipan.keyspace.sizes import EXPIRY_ENTRY, STRING_KEY_OVERHEAD, measure, packed_size
+from taipan.types.packed import PACKED_TYPES, pack, unpack
 
 
 def now_ms() -> int:
@@ -54,6 +68,11 @@ class KeyspaceStats:
 
 
 STRING_TYPES = (bytes, bytearray)
+# Opened small collections a connection lets pile up before packing them itself
+# (``Database.pack_loose``) instead of waiting for the cron. TAIPAN_PACK_EAGERLY=1
+# packs after every read from a connection: the test suite's shared server runs so,
+# so that every command is tried on packed values.
+LOOSE_LIMIT = 0 if os.environ.get("TAIPAN_PACK_EAGERLY") == "1" else 512
 # The key object of a non-string value, besides its payload (``sizes.py``).
 _KEY_OBJECT = STRING_KEY_OVERHEAD // 2
 
@@ -73,7 +92,7 @@ class Database:
                  "avg_ttl", "access", "blocked_keys", "blocking", "on_expired", "events",
                  "event_mask",
                  "tracking", "lazyfree", "lazy_server_del", "lazy_expire",
-                 "used", "sizes", "resized")
+                 "used", "sizes", "resized", "opened", "loose")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
         self.index = index
@@ -116,6 +135,12 @@ class Database:
         self.used = 0
         self.sizes: dict[bytes, tuple[int, int, int]] = {}
         self.resized: set[bytes] = set()
+        # Packed values opened by a lookup: key -> the blob, which ``pack_loose``
+        # puts back unless the key was written since (see the module's note).
+        self.opened: dict[bytes, bytes] = {}
+        # Keys of live collections stored or written since opened, which
+        # ``pack_loose`` packs when they qualify.
+        self.loose: set[bytes] = set()
 
     def notify(self, kind: int, event: bytes, key: bytes) -> None:
         """A keyspace event of class ``kind`` (``keyspace/events.py``) for ``key``."""
@@ -140,6 +165,8 @@ class Database:
                     return None
             if self.access is not None:
                 self.access.touch(key)
+            if type(value) in PACKED_TYPES:
+                value = self._open(key, value)
         return value
 
     def get_read(self, key: bytes) -> Any:
@@ -169,12 +196,75 @@ class Database:
     def peek(self, key: bytes) -> Any:
         """Like ``get`` but without counting as an access (OBJECT, DEBUG, SCAN)."""
         value = self.data.get(key)
-        if value is not None and self.expires:
-            deadline = self.expires.get(key)
-            if deadline is not None and deadline <= self.expiry_now():
-                self.expire_now(key)
-                return None
+        if value is not None:
+            if self.expires:
+                deadline = self.expires.get(key)
+                if deadline is not None and deadline <= self.expiry_now():
+                    self.expire_now(key)
+                    return None
+            if type(value) in PACKED_TYPES:
+                value = self._open(key, value)
         return value
+
+    def live(self, key: bytes) -> Any:
+        """The value stored at ``key`` (None: no key), opened if packed; no expiry,
+        access or statistics (the blocking machinery's look at a key)."""
+        value = self.data.get(key)
+        if type(value) in PACKED_TYPES:
+            value = self._open(key, value)
+        return value
+
+    def _open(self, key: bytes, packed: Any) -> Any:
+        """Replace ``key``'s packed value by its live form, keeping the blob for
+        ``pack_loose``. Not a write; the accounting still counts the blob."""
+        value = self.data[key] = unpack(packed)
+        self.opened[key] = packed
+        return value
+
+    def pack_loose(self) -> int:
+        """Pack the small collections opened or stored since the last call (the
+        cron's work); returns how many went back to rest packed."""
+        opened, loose = self.opened, self.loose
+        if not opened and not loose:
+            return 0
+        self.opened, self.loose = {}, set()
+        data, sizes, resized = self.data, self.sizes, self.resized
+        packed_count = delta = 0
+        for key, blob in opened.items():
+            if key not in resized:
+                data[key] = blob  # only read since opened: the blob is still right
+                packed_count += 1
+                continue
+            # Written since opened and not measured yet, so still counted as the blob.
+            resized.discard(key)
+            delta -= packed_size(blob)
+            packed = pack(data[key])
+            if packed is None:  # grown out of packing: measured as a live value
+                resized.add(key)
+                delta -= _KEY_OBJECT + len(key)
+                continue
+            data[key] = packed
+            delta += packed_size(packed)
+            packed_count += 1
+        for key in loose:
+            value = data.get(key)
+            if value is None or type(value) is bytes or type(value) in PACKED_TYPES:
+                continue
+            packed = pack(value)
+            if packed is None:
+                continue
+            entry = sizes.pop(key, None)
+            if entry is not None:
+                delta -= entry[0]
+            else:
+                resized.discard(key)  # never measured: it isn't counted yet
+                delta += _KEY_OBJECT + len(key)
+            data[key] = packed
+            delta += packed_size(packed)
+            packed_count += 1
+        self.used += delta
+        self.stats.used += delta
+        return packed_count
 
     def track_access(self, lfu: bool = False, log_factor: int = 10,
                      decay_minutes: int = 1) -> AccessTracker:
@@ -240,6 +330,7 @@ class Database:
                 self.stats.used += cost
             else:
                 self.resized.add(key)
+                self.loose.add(key)
             if self.event_mask & ev.NEW:
                 self.events.fire(ev.NEW, b"new", key, self.index)
             if self.access is not None:
@@ -413,6 +504,8 @@ class Database:
         self.used = 0
         self.sizes = {}
         self.resized = set()
+        self.opened = {}
+        self.loose = set()
         if self.access is not None:
             access = self.access
             self.access = AccessTracker(access.lfu, access.log_factor, access.decay_minutes)
@@ -434,6 +527,8 @@ class Database:
         self.used, other.used = other.used, self.used
         self.sizes, other.sizes = other.sizes, self.sizes
         self.resized, other.resized = other.resized, self.resized
+        self.opened, other.opened = other.opened, self.opened
+        self.loose, other.loose = other.loose, self.loose
         # Clients blocked on a key the swap brought in can be served now (and a
         # blocked XREADGROUP whose stream the swap took away fails).
         for db, before in ((self, other.data), (other, self.data)):
@@ -457,6 +552,10 @@ class Database:
         """``value`` left ``key``: its bytes leave the figures."""
         if type(value) is bytes:
             cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+        elif type(value) in PACKED_TYPES:
+            cost = packed_size(value) + _KEY_OBJECT + len(key)
+        elif self.opened and key in self.opened:
+            cost = packed_size(self.opened.pop(key)) + _KEY_OBJECT + len(key)
         else:
             entry = self.sizes.pop(key, None)
             if entry is None:
@@ -478,6 +577,7 @@ class Database:
             self.stats.used += cost
         else:
             self.resized.add(key)
+            self.loose.add(key)
 
     def refresh_sizes(self) -> None:
         """Measure the values changed since the last call (``resized``)."""
@@ -485,13 +585,16 @@ class Database:
         if not resized:
             return
         self.resized = set()
-        data = self.data
-        sizes = self.sizes
+        data, sizes, opened = self.data, self.sizes, self.opened
         delta = 0
         for key in resized:
             value = data.get(key)
-            if value is None or type(value) is bytes:
-                continue  # gone, or a string (counted exactly when stored)
+            if value is None or type(value) is bytes or type(value) in PACKED_TYPES:
+                continue  # gone, or counted exactly when stored or packed
+            if opened and key in opened:
+                # Opened, then written: from its blob's figure to a measured one.
+                delta -= packed_size(opened.pop(key)) + _KEY_OBJECT + len(key)
+                self.loose.add(key)
             previous = sizes.get(key)
             entry = sizes[key] = measure(value, previous)
             if previous is None:
@@ -502,16 +605,24 @@ class Database:
         self.stats.used += delta
 
     def _account_bulk(self, values: dict[bytes, Any]) -> None:
-        """Values loaded in bulk (startup, DEBUG RELOAD): strings counted, the others
-        left for ``refresh_sizes``."""
+        """Values loaded in bulk (startup, DEBUG RELOAD): strings counted, small
+        collections packed and counted, the others left for ``refresh_sizes``."""
         total = 0
         resized = self.resized
+        data = self.data
         for key, value in values.items():
             if type(value) is bytes:
                 total += len(key) + len(value)
                 total += STRING_KEY_OVERHEAD
+            elif type(value) in PACKED_TYPES:
+                total += packed_size(value) + _KEY_OBJECT + len(key)
             else:
-                resized.add(key)
+                packed = pack(value)
+                if packed is None:
+                    resized.add(key)
+                else:
+                    data[key] = packed
+                    total += packed_size(packed) + _KEY_OBJECT + len(key)
         self.used += total
         self.stats.used += total
 

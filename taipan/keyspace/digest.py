@@ -15,6 +15,7 @@ from typing import Any
 
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
+from taipan.types.packed import PACKED_TYPES, unpack
 from taipan.types.sets import RedisSet
 from taipan.types.stream import MAX_ID, MIN_ID, Stream
 from taipan.types.zset import ZSet
@@ -62,6 +63,8 @@ def _score_text(score: float) -> bytes:
 
 def value_digest(digest: bytes, value: Any, has_expire: bool) -> bytes:
     """Fold one value (its type, contents and whether it expires) into ``digest``."""
+    if type(value) in PACKED_TYPES:
+        value = unpack(value)
     kind = type(value)
     tag = _TYPE_TAGS.get(kind)
     if tag is None:

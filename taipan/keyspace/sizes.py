@@ -16,6 +16,7 @@ from typing import Any
 
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
+from taipan.types.packed_types import PACKED_TYPES
 from taipan.types.sets import RedisSet
 from taipan.types.stream import Stream
 from taipan.types.zset import ZSet
@@ -41,12 +42,20 @@ def obj(size: int) -> int:
     return (size + 15) & ~15
 
 
+def packed_size(value: bytes) -> int:
+    """Bytes a packed small collection occupies (``types/packed.py``): its blob, with
+    the 16-byte GC header a ``bytes`` subclass carries."""
+    return obj(sys.getsizeof(value))
+
+
 def value_size(value: Any, samples: int) -> int:
     """Bytes ``value`` occupies: containers' elements sampled ``samples`` at a time
     and extrapolated to their length, as Redis's objectComputeSize."""
     kind = type(value)
     if kind is bytes or kind is bytearray:
         return obj(sys.getsizeof(value))
+    if kind in PACKED_TYPES:
+        return packed_size(value)
     if kind is RedisList:
         return sys.getsizeof(value) + _sampled(value, len(value), samples, _bytes_size)
     if kind is RedisHash:

@@ -65,7 +65,7 @@ def serve_ready(runtime: ServerRuntime) -> None:
     while registry.ready:
         for db, key in registry.take_ready():
             for waiter in registry.candidates(db, key):
-                if waiter.done or not serves(waiter, key, db.data.get(key)):
+                if waiter.done or not serves(waiter, key, db.live(key)):
                     continue  # (drained or moved on by an earlier waiter)
                 waiter.ready_key = key
                 try:

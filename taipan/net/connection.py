@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from taipan.commands.table import Command
 from taipan.errors import MAX_CLIENTS, ProtocolError
 from taipan.keyspace.blocking import Blocked
+from taipan.keyspace.database import LOOSE_LIMIT
 from taipan.net import blocking, protection
 from taipan.net.client import Client
 from taipan.net.output import over_output_limit
@@ -182,6 +183,12 @@ class Connection(asyncio.Protocol):
             if client.close_requested:
                 closing = True
                 break
+        db = client.db
+        if len(db.opened) + len(db.loose) > LOOSE_LIMIT:
+            # A burst of writes to small collections: pack them now rather than at
+            # the next cron tick, which a busy loop delays (fewer big live values
+            # at once, less heap left fragmented by them).
+            db.pack_loose()
         if out:
             payload = b"".join(out)
             out.clear()

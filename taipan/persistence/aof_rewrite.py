@@ -20,6 +20,7 @@ from taipan.persistence.functions_link import library_codes
 from taipan.persistence.rdb_file import write_snapshot
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
+from taipan.types.packed import PACKED_TYPES, unpack
 from taipan.types.sets import RedisSet
 from taipan.types.stream import DELETED, Stream
 from taipan.types.zset import ZSet
@@ -56,6 +57,8 @@ def _chunks(items: Iterable[Any], size: int = ITEMS_PER_COMMAND) -> Iterator[lis
 
 def key_commands(key: bytes, value: Any) -> Iterator[list[bytes]]:
     """The commands that rebuild ``key`` holding ``value`` (without its expiry)."""
+    if type(value) in PACKED_TYPES:
+        value = unpack(value)
     if isinstance(value, (bytes, bytearray)):
         yield [b"SET", key, bytes(value)]
     elif isinstance(value, RedisList):

@@ -57,6 +57,7 @@ from taipan.persistence.rdb_packed import (
 from taipan.persistence.rdb_stream import STREAM_TYPES, read_stream, write_stream
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
+from taipan.types.packed import PACKED_TYPES, unpack
 from taipan.types.sets import RedisSet
 from taipan.types.stream import Stream
 from taipan.types.zset import ZSet
@@ -82,6 +83,8 @@ def write_value(out: bytearray, value: Any, config: Any) -> None:
 def write_body(out: bytearray, value: Any, config: Any, compress: bool) -> int:
     """Append the body of ``value``; return its RDB type (the byte that goes before the
     key in a file, or before the body in a DUMP payload)."""
+    if type(value) in PACKED_TYPES:
+        value = unpack(value)
     writer = _BODY_WRITERS.get(type(value))
     if writer is not None:
         return writer(out, value, config, compress)

@@ -14,7 +14,8 @@ EMBSTR_LIMIT = 44  # Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT
 
 
 def type_name(value: Any) -> str:
-    if isinstance(value, (bytes, bytearray)):
+    # Exact types: a packed collection (``types/packed_types.py``) is a bytes subclass.
+    if type(value) is bytes or type(value) is bytearray:
         return "string"
     return value.TYPE_NAME
 

@@ -129,6 +129,18 @@ class ZSet:
         zset.listpack = listpack
         return zset
 
+    @classmethod
+    def from_sort_keys(cls, keys: list[bytes]) -> ZSet:
+        """A listpack-encoded set from its sort keys in order (``types/packed.py``)."""
+        zset = cls(listpack=True)
+        zset._keys = {key[8:]: key for key in keys}
+        zset._order = SmallSorted(keys)
+        return zset
+
+    def sort_keys(self) -> list[bytes]:
+        """The sort keys in order: all a listpack-encoded set needs to be rebuilt."""
+        return list(self._order)
+
     # -- what TYPE, OBJECT ENCODING and COPY see ----------------------------------------
 
     def encoding(self, config: Any) -> str:

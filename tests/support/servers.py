@@ -69,9 +69,11 @@ class ServerProcess:
             return ""
 
 
-def _spawn(cmd: list[str], port: int, workdir: str, kind: str) -> ServerProcess:
+def _spawn(cmd: list[str], port: int, workdir: str, kind: str,
+           env: dict[str, str] | None = None) -> ServerProcess:
     log = open(os.path.join(workdir, "server.log"), "wb")
-    proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+                            env=None if env is None else {**os.environ, **env})
     server = ServerProcess(port, proc, workdir, kind, cmd)
     try:
         wait_for_port(port, proc)
@@ -81,12 +83,13 @@ def _spawn(cmd: list[str], port: int, workdir: str, kind: str) -> ServerProcess:
     return server
 
 
-def start_taipan(*extra: str, port: int | None = None) -> ServerProcess:
+def start_taipan(*extra: str, port: int | None = None,
+                 env: dict[str, str] | None = None) -> ServerProcess:
     port = port or free_port()
     workdir = tempfile.mkdtemp(prefix="taipan-test-")
     cmd = [sys.executable, "-m", "taipan", "--port", str(port), "--bind", "127.0.0.1",
            "--enable-debug-command", "yes", "--save", "", *extra]
-    return _spawn(cmd, port, workdir, "taipan")
+    return _spawn(cmd, port, workdir, "taipan", env)
 
 
 def redis_server_path() -> str | None:

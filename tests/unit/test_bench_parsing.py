@@ -150,7 +150,8 @@ def test_describe_plan() -> None:
 def test_memory_kinds() -> None:
     assert loads.kinds("strings") == ["strings"]
     assert loads.kinds("zset,hash") == ["hash", "zset"]
-    assert loads.kinds("all") == ["strings", "hash", "zset"]
+    assert loads.kinds("all") == ["strings", "hash", "zset", "small-hash", "small-set",
+                                  "small-zset", "small-list"]
     with pytest.raises(ValueError):
         loads.kinds("list")
 
@@ -164,9 +165,19 @@ def test_load_batches(kind: str, first: bytes, reply: bytes) -> None:
     items = list(loads.batches(kind, 5, 2))
     assert len(items) == 3
     command, expected = items[0]
-    assert command.startswith(first) and expected == reply
-    assert items[-1][1] == (b"+OK" if kind == "strings" else b":1")  # the short last batch
+    assert command.startswith(first) and expected == [reply]
+    assert items[-1][1] == [b"+OK" if kind == "strings" else b":1"]  # the short last batch
     assert b"4" in items[-1][0]
+
+
+def test_small_kind_batches() -> None:
+    """One command a key, each filling it with SMALL_SIZE elements."""
+    items = list(loads.batches("small-hash", 5, 2))
+    assert [len(expected) for _, expected in items] == [2, 2, 1]
+    assert items[0][1] == [b":%d" % loads.SMALL_SIZE] * 2
+    first = b"*22\r\n$4\r\nHSET\r\n$20\r\nsmall-hash:000000000\r\n$7\r\nfield:0\r\n"
+    assert items[0][0].startswith(first)
+    assert items[0][0].count(b"HSET") == 2
 
 
 def test_per_element_and_memory_usage_reply() -> None:

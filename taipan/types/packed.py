@@ -1,0 +1,124 @@
+"""Small collections packed into one blob at rest, and opened again for a command.
+
+Redis keeps a small hash, sorted set or set in one contiguous allocation (listpack,
+intset); Python's natural forms (a dict of byte strings, a set) cost ten times that.
+So an idle small collection is kept as one of the ``bytes`` subclasses of
+``types/packed_types.py``, and a command that looks its key up gets the live type
+back (``unpack``): the command code never sees a packed value. The keyspace packs
+the collections commands touched once per cron tick (``Database.pack_loose``), so a
+busy key is opened once per tick, not once per command.
+
+Layout of a blob of items (all kinds but the intset): the item count as two bytes
+(little-endian), one length byte per item, then the items back to back. So an item
+is at most 255 bytes and a blob holds at most 65,535 items; larger collections stay
+live. An intset is its ``array('q')``'s machine bytes.
+
+What qualifies is chosen so that opening a value stays a few microseconds: hashes
+and sorted sets while Redis would keep them a listpack (and no more than
+``MAX_PAIRS`` entries however the thresholds are set), lists of at most
+``MAX_ITEMS`` items, hashtable sets of at most ``MAX_ITEMS`` members, intsets of at
+most ``MAX_INTS`` members. Packing never changes what OBJECT ENCODING reports.
+"""
+
+from __future__ import annotations
+
+from array import array
+from itertools import chain
+from typing import Any
+
+from taipan.types.hashes import RedisHash
+from taipan.types.lists import RedisList
+from taipan.types.packed_types import (
+    PACKED_TYPES,
+    PackedHash,
+    PackedIntSet,
+    PackedList,
+    PackedSet,
+    PackedZSet,
+)
+from taipan.types.sets import RedisSet
+from taipan.types.zset import ZSet
+
+__all__ = ["PACKED_TYPES", "pack", "unpack", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS"]
+
+MAX_ITEMS = 128  # list items, hashtable-set members
+MAX_PAIRS = 256  # hash fields, sorted-set members (Redis's default listpack limit is 128)
+MAX_INTS = 512  # intset members (set-max-intset-entries' default)
+_MAX_ITEM_BYTES = 255
+
+
+def _blob(items: list[bytes]) -> bytes | None:
+    """``items`` laid out as one blob, or None when an item is too long for it."""
+    try:
+        lengths = bytes(map(len, items))
+    except ValueError:  # an item longer than 255 bytes
+        return None
+    count = len(items)
+    parts = [bytes((count & 255, count >> 8)), lengths]
+    parts.extend(items)
+    return b"".join(parts)
+
+
+def _items(blob: bytes) -> list[bytes]:
+    """The items of a blob laid out by ``_blob``."""
+    count = blob[0] | (blob[1] << 8)
+    position = 2 + count
+    items = []
+    for index in range(2, 2 + count):
+        end = position + blob[index]
+        items.append(blob[position:end])
+        position = end
+    return items
+
+
+def pack(value: Any) -> bytes | None:
+    """``value`` packed, or None when it doesn't qualify (see the module's note)."""
+    kind = type(value)
+    blob: bytes | None
+    if kind is RedisHash:
+        if value.hashtable or not 0 < len(value) <= MAX_PAIRS:
+            return None
+        blob = _blob(list(chain.from_iterable(value.items())))
+        return None if blob is None else PackedHash(blob)
+    if kind is RedisList:
+        if not 0 < len(value) <= MAX_ITEMS:
+            return None
+        blob = _blob(list(value))
+        return None if blob is None else PackedList(blob)
+    if kind is RedisSet:
+        ints = value.ints
+        if ints is not None:
+            return PackedIntSet(ints.tobytes()) if 0 < len(ints) <= MAX_INTS else None
+        members = value.members
+        if not 0 < len(members) <= MAX_ITEMS:
+            return None
+        blob = _blob(list(members))
+        return None if blob is None else PackedSet(blob)
+    if kind is ZSet:
+        if not value.listpack or not 0 < len(value) <= MAX_PAIRS:
+            return None
+        blob = _blob(value.sort_keys())
+        return None if blob is None else PackedZSet(blob)
+    return None
+
+
+def unpack(value: Any) -> Any:
+    """The live collection a packed value stands for (a new object each call)."""
+    kind = type(value)
+    if kind is PackedHash:
+        pairs = iter(_items(value))
+        # (an even count by construction; strict=True would cost a third more)
+        return RedisHash(zip(pairs, pairs))  # noqa: B905
+    if kind is PackedList:
+        return RedisList(_items(value))
+    if kind is PackedZSet:
+        return ZSet.from_sort_keys(_items(value))
+    result = RedisSet()
+    if kind is PackedIntSet:
+        ints = array("q")
+        ints.frombytes(value)
+        result.ints = ints
+        return result
+    result.ints = None
+    result.members = set(_items(value))
+    return result

@@ -329,8 +329,7 @@ class Database:
                 self.used += cost
                 self.stats.used += cost
             else:
-                self.resized.add(key)
-                self.loose.add(key)
+                self._account_added(key, value)
             if self.event_mask & ev.NEW:
                 self.events.fire(ev.NEW, b"new", key, self.index)
             if self.access is not None:
@@ -573,11 +572,14 @@ class Database:
         """``value`` stored under ``key``: a string counts now, others once measured."""
         if type(value) is bytes:
             cost = STRING_KEY_OVERHEAD + len(key) + len(value)
-            self.used += cost
-            self.stats.used += cost
+        elif type(value) in PACKED_TYPES:  # (RESTORE stores a small value packed)
+            cost = packed_size(value) + _KEY_OBJECT + len(key)
         else:
             self.resized.add(key)
             self.loose.add(key)
+            return
+        self.used += cost
+        self.stats.used += cost
 
     def refresh_sizes(self) -> None:
         """Measure the values changed since the last call (``resized``)."""

@@ -11,7 +11,8 @@ loading it (by size and element length).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -57,10 +58,24 @@ from taipan.persistence.rdb_packed import (
 from taipan.persistence.rdb_stream import STREAM_TYPES, read_stream, write_stream
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
-from taipan.types.packed import PACKED_TYPES, unpack
-from taipan.types.sets import RedisSet
+from taipan.types.packed import (
+    hash_from_flat,
+    intset_from_values,
+    list_from_items,
+    packed_items,
+    unpack,
+    zset_from_sort_keys,
+)
+from taipan.types.packed_types import (
+    PackedHash,
+    PackedIntSet,
+    PackedList,
+    PackedSet,
+    PackedZSet,
+)
+from taipan.types.sets import RedisSet, intset_limit
 from taipan.types.stream import Stream
-from taipan.types.zset import ZSet
+from taipan.types.zset import ZSet, score_prefix
 
 # Redis's quicklist "fill" sizes for negative list-max-listpack-size (bytes per node).
 _NODE_BYTES = (4096, 8192, 16384, 32768, 65536)
@@ -83,8 +98,6 @@ def write_value(out: bytearray, value: Any, config: Any) -> None:
 def write_body(out: bytearray, value: Any, config: Any, compress: bool) -> int:
     """Append the body of ``value``; return its RDB type (the byte that goes before the
     key in a file, or before the body in a DUMP payload)."""
-    if type(value) in PACKED_TYPES:
-        value = unpack(value)
     writer = _BODY_WRITERS.get(type(value))
     if writer is not None:
         return writer(out, value, config, compress)
@@ -99,7 +112,7 @@ def _write_string(out: bytearray, value: bytes, config: Any, compress: bool) -> 
     return TYPE_STRING
 
 
-def _write_list(out: bytearray, items: RedisList, config: Any, compress: bool) -> int:
+def _write_list(out: bytearray, items: Sequence[bytes], config: Any, compress: bool) -> int:
     fill = int(getattr(config, "list_max_listpack_size", -2))
     if fill < 0:
         byte_limit = _NODE_BYTES[min(-fill, len(_NODE_BYTES)) - 1]
@@ -204,9 +217,42 @@ def _write_hash(out: bytearray, fields: RedisHash, config: Any, compress: bool) 
     return TYPE_HASH
 
 
+# -- packed small collections (``types/packed.py``), written without opening them --
+
+def _write_packed_hash(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+    write_string(out, listpack_from_entries(listpack_entries(packed_items(value))), compress)
+    return TYPE_HASH_LISTPACK
+
+
+def _write_packed_list(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+    return _write_list(out, packed_items(value), config, compress)
+
+
+def _write_packed_intset(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+    ints = array("q")
+    ints.frombytes(value)
+    write_string(out, intset_encode(ints.tolist()), compress)
+    return TYPE_SET_INTSET
+
+
+def _write_packed_set(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+    members = packed_items(value)
+    write_length(out, len(members))
+    for member in members:
+        write_string(out, member, compress)
+    return TYPE_SET
+
+
+def _write_packed_zset(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+    return _write_zset(out, unpack(value), config, compress)
+
+
 _BODY_WRITERS: dict[type, Callable[[bytearray, Any, Any, bool], int]] = {
     bytes: _write_string, bytearray: _write_string, RedisList: _write_list,
     RedisSet: _write_set, ZSet: _write_zset, RedisHash: _write_hash, Stream: write_stream,
+    PackedHash: _write_packed_hash, PackedList: _write_packed_list,
+    PackedIntSet: _write_packed_intset, PackedSet: _write_packed_set,
+    PackedZSet: _write_packed_zset,
 }
 
 
@@ -229,11 +275,13 @@ def _unsupported_type(kind: int) -> str:
     return f"unknown RDB object type {kind}"
 
 
-def _read_list(reader: RdbReader, kind: int, config: Any) -> RedisList:
-    items = RedisList(_list_elements(reader, kind))
-    if not items:
+def _read_list(reader: RdbReader, kind: int, config: Any) -> Any:
+    elements = _list_elements(reader, kind)
+    if not elements:
         raise RdbError("empty list")
-    return items
+    # A short list goes straight to its packed form (``types/packed.py``).
+    packed = list_from_items(elements)
+    return packed if packed is not None else RedisList(elements)
 
 
 def _list_elements(reader: RdbReader, kind: int) -> list[bytes]:
@@ -269,12 +317,16 @@ def _count(reader: RdbReader) -> int:
     return count
 
 
-def _read_set(reader: RdbReader, kind: int, config: Any) -> RedisSet:
+def _read_set(reader: RdbReader, kind: int, config: Any) -> Any:
     max_intset = int(config.set_max_intset_entries)
     if kind == TYPE_SET_INTSET:
         values = intset_decode(reader.string())
         if not values or any(a >= b for a, b in zip(values, values[1:], strict=False)):
             raise RdbError("intset empty or not strictly ascending")
+        if len(values) <= intset_limit(max_intset):
+            packed = intset_from_values(values)
+            if packed is not None:
+                return packed
         return RedisSet.build((b"%d" % value for value in values), max_intset)
     count = _count(reader)
     members = {reader.string() for _ in range(count)}
@@ -283,7 +335,7 @@ def _read_set(reader: RdbReader, kind: int, config: Any) -> RedisSet:
     return RedisSet.build(members, max_intset)
 
 
-def _read_zset(reader: RdbReader, kind: int, config: Any) -> ZSet:
+def _read_zset(reader: RdbReader, kind: int, config: Any) -> Any:
     if kind in (TYPE_ZSET_LISTPACK, TYPE_ZSET_ZIPLIST):
         blob = reader.string()
         flat = listpack_decode(blob) if kind == TYPE_ZSET_LISTPACK else ziplist_decode(blob)
@@ -305,10 +357,15 @@ def _read_zset(reader: RdbReader, kind: int, config: Any) -> ZSet:
         raise RdbError("empty zset")
     if len(set(map(itemgetter(0), entries))) != len(entries):
         raise RdbError("duplicate zset member")
+    if listpack:
+        packed = zset_from_sort_keys(sorted([score_prefix(score) + member
+                                             for member, score in entries]))
+        if packed is not None:
+            return packed
     return ZSet.from_entries(entries, listpack)
 
 
-def _read_hash(reader: RdbReader, kind: int, config: Any) -> RedisHash:
+def _read_hash(reader: RdbReader, kind: int, config: Any) -> Any:
     if kind == TYPE_HASH:
         count = _count(reader)
         flat = []
@@ -325,7 +382,13 @@ def _read_hash(reader: RdbReader, kind: int, config: Any) -> RedisHash:
             flat = zipmap_decode(blob)
     if not flat:
         raise RdbError("empty hash")
-    field_values = pairs(flat)
+    field_values = pairs(flat)  # (checks the count is even)
+    if kind == TYPE_HASH_LISTPACK and len(flat) <= 2 * int(config.hash_max_listpack_entries):
+        if len(set(flat[0::2])) * 2 != len(flat):
+            raise RdbError("duplicate hash field")
+        packed = hash_from_flat(flat)
+        if packed is not None:
+            return packed
     if kind == TYPE_HASH_LISTPACK:
         # Redis keeps a loaded listpack unless it holds too many fields, however long
         # its values (the value limit may have been lowered since it was written).

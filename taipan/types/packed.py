@@ -39,7 +39,9 @@ from taipan.types.packed_types import (
 from taipan.types.sets import RedisSet
 from taipan.types.zset import ZSet
 
-__all__ = ["PACKED_TYPES", "pack", "unpack", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS"]
+__all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "MAX_ITEMS", "MAX_PAIRS",
+           "MAX_INTS", "hash_from_flat", "list_from_items", "set_from_members",
+           "intset_from_values", "zset_from_sort_keys"]
 
 MAX_ITEMS = 128  # list items, hashtable-set members
 MAX_PAIRS = 256  # hash fields, sorted-set members (Redis's default listpack limit is 128)
@@ -59,8 +61,10 @@ def _blob(items: list[bytes]) -> bytes | None:
     return b"".join(parts)
 
 
-def _items(blob: bytes) -> list[bytes]:
-    """The items of a blob laid out by ``_blob``."""
+def packed_items(blob: bytes) -> list[bytes]:
+    """The items of a blob laid out by ``_blob`` (any packed kind but the intset):
+    a hash's fields and values alternating, a list's items, a set's members, a
+    sorted set's sort keys."""
     count = blob[0] | (blob[1] << 8)
     position = 2 + count
     items = []
@@ -102,17 +106,63 @@ def pack(value: Any) -> bytes | None:
     return None
 
 
+# -- built straight from decoded items (RDB load), no live value in between ----------
+
+def hash_from_flat(flat: list[bytes]) -> bytes | None:
+    """A listpack hash's distinct fields and values alternating, packed if it
+    qualifies."""
+    if not 0 < len(flat) <= 2 * MAX_PAIRS:
+        return None
+    blob = _blob(flat)
+    return None if blob is None else PackedHash(blob)
+
+
+def list_from_items(items: list[bytes]) -> bytes | None:
+    if not 0 < len(items) <= MAX_ITEMS:
+        return None
+    blob = _blob(items)
+    return None if blob is None else PackedList(blob)
+
+
+def set_from_members(members: list[bytes]) -> bytes | None:
+    """A hashtable set's distinct members, packed if it qualifies."""
+    if not 0 < len(members) <= MAX_ITEMS:
+        return None
+    blob = _blob(members)
+    return None if blob is None else PackedSet(blob)
+
+
+def intset_from_values(values: list[int]) -> bytes | None:
+    """An intset's values, ascending and distinct, packed if it qualifies."""
+    if not 0 < len(values) <= MAX_INTS:
+        return None
+    return PackedIntSet(array("q", values).tobytes())
+
+
+def zset_from_sort_keys(keys: list[bytes]) -> bytes | None:
+    """A listpack sorted set's sort keys (``types/zset.py``), ascending."""
+    if not 0 < len(keys) <= MAX_PAIRS:
+        return None
+    blob = _blob(keys)
+    return None if blob is None else PackedZSet(blob)
+
+
+def live_value(value: Any) -> Any:
+    """``value`` opened if it is packed, else itself (for readers of stored values)."""
+    return unpack(value) if type(value) in PACKED_TYPES else value
+
+
 def unpack(value: Any) -> Any:
     """The live collection a packed value stands for (a new object each call)."""
     kind = type(value)
     if kind is PackedHash:
-        pairs = iter(_items(value))
+        pairs = iter(packed_items(value))
         # (an even count by construction; strict=True would cost a third more)
         return RedisHash(zip(pairs, pairs))  # noqa: B905
     if kind is PackedList:
-        return RedisList(_items(value))
+        return RedisList(packed_items(value))
     if kind is PackedZSet:
-        return ZSet.from_sort_keys(_items(value))
+        return ZSet.from_sort_keys(packed_items(value))
     result = RedisSet()
     if kind is PackedIntSet:
         ints = array("q")
@@ -120,5 +170,5 @@ def unpack(value: Any) -> Any:
         result.ints = ints
         return result
     result.ints = None
-    result.members = set(_items(value))
+    result.members = set(packed_items(value))
     return result

@@ -36,6 +36,7 @@ from taipan.persistence.rdb_packed import (
 from taipan.persistence.rdb_values import score_text
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
+from taipan.types.packed import live_value
 from taipan.types.sets import RedisSet
 from taipan.types.zset import ZSet
 
@@ -178,11 +179,11 @@ def test_restore_old_encodings() -> None:
         write_string(out, blob)
         out += b"\x0a\x00"
         payload = bytes(out) + crc64(out).to_bytes(8, "little")
-        assert dict(load_payload(payload, CONFIG)) == expected
+        assert dict(live_value(load_payload(payload, CONFIG))) == expected
     out = bytearray((12,))
     write_string(out, ziplist)
     out += b"\x0a\x00"
-    zset = load_payload(bytes(out) + crc64(out).to_bytes(8, "little"), CONFIG)
+    zset = live_value(load_payload(bytes(out) + crc64(out).to_bytes(8, "little"), CONFIG))
     assert list(zset) == [(b"a", 1.0), (b"b", 256.0)]
 
 
@@ -236,7 +237,7 @@ def test_payload_round_trip() -> None:
     for value in _values().values():
         payload = dump_payload(value, CONFIG)
         assert payload_verified(payload)
-        assert _contents(load_payload(payload, CONFIG)) == _contents(value)
+        assert _contents(live_value(load_payload(payload, CONFIG))) == _contents(value)
         assert not payload_verified(payload[:-1] + bytes([payload[-1] ^ 0xFF]))
         assert not payload_verified(payload[:-10] + b"\x0b\x00" + payload[-8:])
 
@@ -279,18 +280,18 @@ def test_parse_a_real_dump_rdb(tmp_path) -> None:
     assert contents.sizes[0] == (10, 1) and contents.sizes[3] == (1, 0)
     assert len(contents.functions) == 1 and b"lib" in contents.functions[0]
     db0 = contents.databases[0]
-    assert db0[b"s"].value == b"hello" and db0[b"s"].expire_ms is None
-    assert db0[b"big"].value == b"abc" * 1000
+    assert live_value(db0[b"s"].value) == b"hello" and db0[b"s"].expire_ms is None
+    assert live_value(db0[b"big"].value) == b"abc" * 1000
     assert db0[b"ttl"].expire_ms is not None
     assert db0[b"ttl"].expire_ms - time.time() * 1000 > 90_000
-    assert list(db0[b"l"].value) == [b"e%d" % i for i in range(1000)]
-    assert db0[b"si"].value.encoding(CONFIG) == "intset"
-    assert sorted(db0[b"sh"].value) == sorted(b"m%d" % i for i in range(600))
-    assert list(db0[b"z"].value) == [(b"a", 1.0), (b"b", 2.5)]
-    assert len(db0[b"zs"].value) == 300 and db0[b"zs"].value.encoding(CONFIG) == "skiplist"
-    assert dict(db0[b"h"].value) == {b"f": b"v"}
-    assert db0[b"hh"].value.encoding(CONFIG) == "hashtable"
-    assert contents.databases[3][b"db3"].value == b"yes"
+    assert list(live_value(db0[b"l"].value)) == [b"e%d" % i for i in range(1000)]
+    assert live_value(db0[b"si"].value).encoding(CONFIG) == "intset"
+    assert sorted(live_value(db0[b"sh"].value)) == sorted(b"m%d" % i for i in range(600))
+    assert list(live_value(db0[b"z"].value)) == [(b"a", 1.0), (b"b", 2.5)]
+    assert len(live_value(db0[b"zs"].value)) == 300 and live_value(db0[b"zs"].value).encoding(CONFIG) == "skiplist"
+    assert dict(live_value(db0[b"h"].value)) == {b"f": b"v"}
+    assert live_value(db0[b"hh"].value).encoding(CONFIG) == "hashtable"
+    assert live_value(contents.databases[3][b"db3"].value) == b"yes"
 
 
 @needs_redis
@@ -306,7 +307,7 @@ def test_real_redis_loads_a_written_rdb(tmp_path) -> None:
     writer.select_db(5, 1, 0)
     writer.key(b"other", b"db5")
     data = writer.finish()
-    assert _contents(read_rdb(data, CONFIG).databases[0][b"hh"].value) == \
+    assert _contents(live_value(read_rdb(data, CONFIG).databases[0][b"hh"].value)) == \
         _contents(values[b"hh"])
     (tmp_path / "dump.rdb").write_bytes(data)
     check = subprocess.run(["redis-check-rdb", str(tmp_path / "dump.rdb")],

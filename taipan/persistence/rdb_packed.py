@@ -177,7 +177,24 @@ def listpack_from_entries(encoded: list[bytes]) -> bytes:
 
 
 def listpack_encode(values: Iterable[bytes | bytearray]) -> bytes:
-    return listpack_from_entries(listpack_entries(values))
+    """A listpack of ``values``, built in one buffer: the short non-integer entries
+    (most fields, items, members) go in without a bytes object each."""
+    out = bytearray(6)  # total bytes and count, filled in at the end
+    int_first = INT_FIRST_BYTES
+    count = 0
+    for value in values:
+        size = len(value)
+        if size < 64 and (not size or value[0] not in int_first):
+            out.append(0x80 | size)
+            out += value
+            out.append(size + 1)  # the back-length: one byte below 128
+        else:
+            out += listpack_entry(value)
+        count += 1
+    out.append(0xFF)
+    out[0:4] = len(out).to_bytes(4, "little")
+    out[4:6] = (count if count < 0xFFFF else 0xFFFF).to_bytes(2, "little")
+    return bytes(out)
 
 
 # -- ziplist (read only: Redis 7.0 writes none, older RDB files hold them) -----------

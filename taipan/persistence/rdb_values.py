@@ -47,6 +47,7 @@ from taipan.persistence.rdb_packed import (
     intset_decode,
     intset_encode,
     listpack_decode,
+    listpack_encode,
     listpack_entries,
     listpack_entry,
     listpack_from_entries,
@@ -207,8 +208,7 @@ def _write_zset(out: bytearray, zset: ZSet, config: Any, compress: bool) -> int:
 
 def _write_hash(out: bytearray, fields: RedisHash, config: Any, compress: bool) -> int:
     if not fields.hashtable:
-        entries = listpack_entries(chain.from_iterable(fields.items()))
-        write_string(out, listpack_from_entries(entries), compress)
+        write_string(out, listpack_encode(chain.from_iterable(fields.items())), compress)
         return TYPE_HASH_LISTPACK
     write_length(out, len(fields))
     for field, value in fields.items():
@@ -220,7 +220,7 @@ def _write_hash(out: bytearray, fields: RedisHash, config: Any, compress: bool) 
 # -- packed small collections (``types/packed.py``), written without opening them --
 
 def _write_packed_hash(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
-    write_string(out, listpack_from_entries(listpack_entries(packed_items(value))), compress)
+    write_string(out, listpack_encode(packed_items(value)), compress)
     return TYPE_HASH_LISTPACK
 
 

@@ -297,3 +297,20 @@ def test_write_snapshot_to_a_raw_file_that_takes_part_of_each_write(monkeypatch)
     out = Stingy()
     write_snapshot(out, databases, CONFIG)
     assert out.getvalue() == snapshot(databases, CONFIG)
+
+
+def test_one_buffer_listpack_equals_the_entry_by_entry_one() -> None:
+    """``listpack_encode`` inlines the short entries: the same bytes as encoding
+    every entry on its own (integers, long strings and empty ones included)."""
+    from taipan.persistence.rdb_packed import (
+        listpack_encode,
+        listpack_entries,
+        listpack_from_entries,
+    )
+
+    rng = random.Random(7)
+    for _ in range(300):
+        values = [bytes(rng.choice(b"ab-0123456789xyz")
+                        for _ in range(rng.choice([0, 1, 2, 5, 30, 63, 64, 70, 200, 5000])))
+                  for _ in range(rng.randrange(0, 40))]
+        assert listpack_encode(values) == listpack_from_entries(listpack_entries(values))

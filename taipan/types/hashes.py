@@ -57,13 +57,13 @@ class RedisHash(dict):
 
     # hashtable: True once Redis would have converted the listpack (never undone).
     # sampler: random-access index for HRANDFIELD, built lazily (hashtable only).
-    __slots__ = ("hashtable", "sampler")
+    # Both default at class level and there is no __init__: a hash is built by dict's
+    # own constructor, and opening a packed small hash (``types/packed.py``) is on
+    # the path of every command on one. An instance gets a __dict__ of its own only
+    # once it converts or is sampled, which only big hashes do.
+    hashtable = False
+    sampler: FieldSampler | None = None
     TYPE_NAME = "hash"
-
-    def __init__(self, pairs: Any = ()) -> None:
-        super().__init__(pairs)
-        self.hashtable = False
-        self.sampler: FieldSampler | None = None
 
     def encoding(self, config: Any) -> str:
         return "hashtable" if self.hashtable else "listpack"

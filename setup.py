@@ -48,7 +48,7 @@ class OptionalBuildExt(build_ext):
                 os.remove(path)
 
 
-def _brief(error: Exception) -> str:
+def _brief(error: BaseException) -> str:
     """One short line: a failing compiler's message holds its whole command line."""
     text = str(error).splitlines()[0] if str(error) else ""
     text = f"{type(error).__name__}: {text}"
@@ -74,11 +74,13 @@ def _extensions() -> list[Any]:
     os.chdir(HERE)  # mypyc wants the module paths relative to the project
     try:
         return list(mypycify(
-            ["--ignore-missing-imports", "--follow-imports=silent",
+            # --strict: a strict type error fails the build (then pure Python).
+            ["--strict", "--ignore-missing-imports", "--follow-imports=silent",
              *HOT_PATH["COMPILED_MODULES"]],
             opt_level="3",
         ))
-    except Exception as error:  # a type error mypyc refuses, or mypy itself failing
+    # mypyc reports type errors (printed above) by sys.exit(1): SystemExit, not an Exception.
+    except (Exception, SystemExit) as error:  # a type error, or mypy itself failing
         _say(f"mypyc could not translate the hot path ({_brief(error)}); installing the "
              "pure-Python build")
         return []

@@ -111,7 +111,7 @@ def _ttl(ctx: Any, key: bytes, in_ms: bool, absolute: bool) -> int:
     db = ctx.db
     if db.peek_read(key) is None:
         return -2
-    deadline = db.expires.get(key)
+    deadline: int | None = db.expires.get(key)
     if deadline is None:
         return -1
     remaining = deadline if absolute else max(deadline - now_ms(), 0)

@@ -39,7 +39,8 @@ def read_hash(ctx: Any, key: bytes) -> RedisHash | None:
 
 def write_hash(ctx: Any, key: bytes) -> RedisHash | None:
     """The hash at ``key`` for a write command."""
-    return ctx.db.get_typed(key, RedisHash)
+    value: RedisHash | None = ctx.db.get_typed(key, RedisHash)  # exactly a RedisHash, or None
+    return value
 
 
 def write_hash_or_create(ctx: Any, key: bytes) -> tuple[RedisHash, bool]:
@@ -149,7 +150,7 @@ def hget(ctx: Any, argv: list[bytes]) -> bytes | None:
 @commands.command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the values of all the given hash fields", since="2.0.0",
                   complexity="O(N) where N is the number of fields being requested.")
-def hmget(ctx: Any, argv: list[bytes]) -> list:
+def hmget(ctx: Any, argv: list[bytes]) -> list[bytes | None]:
     """HMGET key field [field ...]"""
     value = read_hash(ctx, argv[1])
     if value is None:
@@ -190,7 +191,7 @@ def hstrlen(ctx: Any, argv: list[bytes]) -> int:
                   tips="nondeterministic_output_order",
                   summary="Get all the fields and values in a hash", since="2.0.0",
                   complexity="O(N) where N is the size of the hash.")
-def hgetall(ctx: Any, argv: list[bytes]) -> dict:
+def hgetall(ctx: Any, argv: list[bytes]) -> dict[bytes, bytes]:
     """HGETALL key"""
     value = read_hash(ctx, argv[1])
     # A copy: a reply may be encoded after later commands ran (MULTI, pipelines).

@@ -115,7 +115,7 @@ def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection.",
                   history=(("6.0.0", "Added the `TYPE` subcommand."),))
-def scan(ctx: Any, argv: list[bytes]) -> list:
+def scan(ctx: Any, argv: list[bytes]) -> list[Any]:
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
     cursor = parse_cursor(argv[1])
     pattern, count, kind = parse_scan_options(argv, 2, allow_type=True)
@@ -151,7 +151,7 @@ def randomkey(ctx: Any, argv: list[bytes]) -> bytes | None:
     # loop ends with a live key or an empty database.
     while db.data:
         # O(N) in CPython (no random access into a dict), done in C.
-        key = next(islice(iter(db.data), random.randrange(len(db.data)), None))
+        key: bytes = next(islice(iter(db.data), random.randrange(len(db.data)), None))
         if db.peek(key) is not None:
             return key
     return None
@@ -358,7 +358,8 @@ def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
         raise err("An LFU maxmemory policy is selected, idle time not tracked. Please note "
                   "that when switching between policies at runtime LRU and LFU data will "
                   "take some time to adjust.")
-    return _tracker(ctx).idle_seconds(argv[2])
+    seconds: int = _tracker(ctx).idle_seconds(argv[2])
+    return seconds
 
 
 @commands.command("OBJECT FREQ", arity=3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),
@@ -373,4 +374,5 @@ def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
         raise err("An LFU maxmemory policy is not selected, access frequency not tracked. "
                   "Please note that when switching between policies at runtime LRU and "
                   "LFU data will take some time to adjust.")
-    return _tracker(ctx).frequency(argv[2])
+    counter: int = _tracker(ctx).frequency(argv[2])
+    return counter

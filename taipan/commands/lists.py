@@ -18,7 +18,8 @@ _LEFT, _RIGHT = b"LEFT", b"RIGHT"
 
 def get_list(ctx: Any, key: bytes) -> RedisList | None:
     """The list at ``key`` for a write command (no keyspace hit/miss), or WRONGTYPE."""
-    return ctx.db.get_typed(key, RedisList)
+    value: RedisList | None = ctx.db.get_typed(key, RedisList)  # exactly a RedisList, or None
+    return value
 
 
 def read_list(ctx: Any, key: bytes) -> RedisList | None:
@@ -195,7 +196,8 @@ def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
         index += len(items)
     if not 0 <= index < len(items):
         return None
-    return items[index]
+    item: bytes = items[index]
+    return item
 
 
 @commands.command("LSET", arity=4, flags="write denyoom", keys=(1, 1, 1), key_specs=("RW update",),
@@ -382,7 +384,7 @@ def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: 
     destination = get_list(ctx, target)
     db = ctx.db
     dirty = db.stats.dirty
-    item = items.popleft() if from_left else items.pop()
+    item: bytes = items.popleft() if from_left else items.pop()
     if destination is None:
         destination = RedisList()
         db.set(target, destination)

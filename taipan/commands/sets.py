@@ -40,12 +40,14 @@ def read_set(ctx: Any, key: bytes) -> RedisSet | None:
 
 def write_set(ctx: Any, key: bytes) -> RedisSet | None:
     """The set at ``key`` for a write command."""
-    return ctx.db.get_typed(key, RedisSet)
+    value: RedisSet | None = ctx.db.get_typed(key, RedisSet)  # exactly a RedisSet, or None
+    return value
 
 
 def intset_entries(ctx: Any) -> int:
     """``set-max-intset-entries`` as configured now."""
-    return ctx.server.config.set_max_intset_entries
+    entries: int = ctx.server.config.set_max_intset_entries
+    return entries
 
 
 def set_reply(members: RedisSet) -> SetReply | set[bytes]:
@@ -189,7 +191,7 @@ def smembers(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(1) for every call. O(N) for a complete iteration, including "
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection..")
-def sscan(ctx: Any, argv: list[bytes]) -> list:
+def sscan(ctx: Any, argv: list[bytes]) -> list[Any]:
     """SSCAN key cursor [MATCH pattern] [COUNT count]"""
     cursor = parse_cursor(argv[2])
     members = read_set(ctx, argv[1])

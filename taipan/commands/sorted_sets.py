@@ -141,7 +141,7 @@ def zscore(ctx: Any, argv: list[bytes]) -> float | None:
                   summary="Get the score associated with the given members in a sorted set",
                   since="6.2.0",
                   complexity="O(N) where N is the number of members being requested.")
-def zmscore(ctx: Any, argv: list[bytes]) -> list:
+def zmscore(ctx: Any, argv: list[bytes]) -> list[float | None]:
     """ZMSCORE key member [member ...]"""
     zset = read_zset(ctx, argv[1])
     if zset is None:
@@ -205,7 +205,7 @@ def zrem(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1) for every call. O(N) for a complete iteration, including "
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection..")
-def zscan(ctx: Any, argv: list[bytes]) -> list:
+def zscan(ctx: Any, argv: list[bytes]) -> list[Any]:
     """ZSCAN key cursor [MATCH pattern] [COUNT count]"""
     cursor = parse_cursor(argv[2])
     zset = read_zset(ctx, argv[1])

@@ -117,10 +117,10 @@ def psetex(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("MGET", arity=-2, flags="readonly fast", keys=(1, -1, 1),
                   tips="request_policy:multi_shard", summary="Get the values of all the given keys",
                   since="1.0.0", complexity="O(N) where N is the number of keys to retrieve.")
-def mget(ctx: Any, argv: list[bytes]) -> list:
+def mget(ctx: Any, argv: list[bytes]) -> list[bytes | None]:
     """MGET key [key ...]"""
     get_value = ctx.db.get_read
-    replies: list = []
+    replies: list[bytes | None] = []
     for key in argv[1:]:
         value = get_value(key)
         if type(value) is bytes:

@@ -29,7 +29,7 @@ into one ``CommandTable`` explicitly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -144,7 +144,7 @@ class Command:
     deprecated_since: str = ""
     replaced_by: str = ""
     history: tuple[tuple[str, str], ...] = ()
-    arguments: tuple[dict, ...] = ()
+    arguments: tuple[dict[bytes, Any], ...] = ()
     subcommands: dict[bytes, Command] = field(default_factory=dict)
     # Derived once from flags so dispatch tests plain booleans, not string sets.
     is_write: bool = False
@@ -228,7 +228,7 @@ class CommandGroup:
         deprecated_since: str = "",
         replaced_by: str = "",
         history: tuple[tuple[str, str], ...] = (),
-        arguments: tuple[dict, ...] = (),
+        arguments: tuple[dict[bytes, Any], ...] = (),
     ) -> Callable[[Handler], Handler]:
         """Declare a command (or ``"PARENT SUB"`` for a subcommand) above its handler."""
 
@@ -294,7 +294,7 @@ class _Docs:
     deprecated_since: str
     replaced_by: str
     history: tuple[tuple[str, str], ...]
-    arguments: tuple[dict, ...]
+    arguments: tuple[dict[bytes, Any], ...]
 
 
 def _make_command(
@@ -358,7 +358,7 @@ class CommandTable:
             command = self.by_name.get(name.lower())
         return command
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Command]:
         return iter(self.by_name.values())
 
     def __len__(self) -> int:

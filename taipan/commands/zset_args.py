@@ -44,7 +44,8 @@ def read_zset(ctx: Any, key: bytes) -> ZSet | None:
 
 def write_zset(ctx: Any, key: bytes) -> ZSet | None:
     """The sorted set at ``key`` for a write command."""
-    return ctx.db.get_typed(key, ZSet)
+    value: ZSet | None = ctx.db.get_typed(key, ZSet)  # exactly a ZSet, or None
+    return value
 
 
 def listpack_limits(ctx: Any) -> tuple[int, int]:
@@ -117,11 +118,11 @@ def parse_lex_range(low: bytes, high: bytes) -> tuple[LexBound, LexBound]:
 
 # -- replies ----------------------------------------------------------------------------
 
-def scored_reply(entries: Iterable[Entry], resp: int) -> list:
+def scored_reply(entries: Iterable[Entry], resp: int) -> list[Any]:
     """Members with scores: one flat array in RESP2, [member, score] pairs in RESP3."""
     if resp >= 3:
         return [[member, score] for member, score in entries]
-    flat: list = []
+    flat: list[Any] = []
     for member, score in entries:
         flat.append(member)
         flat.append(score)

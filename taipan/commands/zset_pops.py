@@ -29,7 +29,7 @@ def pop_entries(ctx: Any, key: bytes, zset: ZSet, count: int, highest: bool) -> 
     return popped
 
 
-def _zpop(ctx: Any, argv: list[bytes], highest: bool) -> list:
+def _zpop(ctx: Any, argv: list[bytes], highest: bool) -> list[Any]:
     if len(argv) > 3:
         raise SyntaxErr()
     count = None
@@ -55,7 +55,7 @@ _POP_COMPLEXITY = ("O(log(N)*M) with N being the number of elements in the sorte
                   key_specs=("RW access delete",),
                   summary="Remove and return members with the lowest scores in a sorted set",
                   since="5.0.0", complexity=_POP_COMPLEXITY)
-def zpopmin(ctx: Any, argv: list[bytes]) -> list:
+def zpopmin(ctx: Any, argv: list[bytes]) -> list[Any]:
     """ZPOPMIN key [count]"""
     return _zpop(ctx, argv, highest=False)
 
@@ -64,7 +64,7 @@ def zpopmin(ctx: Any, argv: list[bytes]) -> list:
                   key_specs=("RW access delete",),
                   summary="Remove and return members with the highest scores in a sorted set",
                   since="5.0.0", complexity=_POP_COMPLEXITY)
-def zpopmax(ctx: Any, argv: list[bytes]) -> list:
+def zpopmax(ctx: Any, argv: list[bytes]) -> list[Any]:
     """ZPOPMAX key [count]"""
     return _zpop(ctx, argv, highest=True)
 
@@ -99,7 +99,7 @@ def parse_mpop(argv: list[bytes], numkeys_at: int) -> tuple[list[bytes], bool, i
     return argv[numkeys_at + 1:where], side == b"MAX", 1 if count == -1 else count
 
 
-def mpop_reply(ctx: Any, key: bytes, zset: ZSet, highest: bool, count: int) -> list:
+def mpop_reply(ctx: Any, key: bytes, zset: ZSet, highest: bool, count: int) -> list[Any]:
     """Pop from ``zset`` and reply [key, [[member, score] ...]]; propagated as a ZPOP."""
     popped = pop_entries(ctx, key, zset, count, highest)
     ctx.propagate_argv = [b"ZPOPMAX" if highest else b"ZPOPMIN", key, b"%d" % len(popped)]

@@ -169,7 +169,8 @@ class RdbReader:
         raise RdbError(f"unknown string encoding {value}")
 
     def binary_double(self) -> float:
-        return _DOUBLE.unpack(self.read(8))[0]
+        value: float = _DOUBLE.unpack(self.read(8))[0]
+        return value
 
     def string_double(self) -> float:
         """An old-style (ZSET type 3) score: a length byte then ASCII."""

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from taipan.errors import ReplyError
-from taipan.protocol.reply_types import (  # noqa: F401  (re-exported)
+from taipan.protocol.reply_types import (  # re-exported: see __all__
     NULL_ARRAY,
     OK,
     PONG,
@@ -52,6 +52,31 @@ from taipan.protocol.reply_types import (  # noqa: F401  (re-exported)
     Verbatim,
     _NullArray,
 )
+
+# What other modules import from here: the reply types (defined in reply_types.py,
+# re-exported so handlers need one import) and the encoder's entry points.
+__all__ = [
+    "NULL_ARRAY",
+    "OK",
+    "PONG",
+    "QUEUED",
+    "Attribute",
+    "BigNumber",
+    "DoubleText",
+    "Frames",
+    "MapPairs",
+    "Push",
+    "Raw",
+    "SetReply",
+    "Status",
+    "Verbatim",
+    "encode",
+    "encode_into",
+    "format_double",
+]
+
+# An encoder appends one value's encoding to ``out`` for protocol ``resp``.
+_Encoder = Callable[[Any, list[bytes], int], None]
 
 _CRLF = b"\r\n"
 _OK_BYTES = b"+OK\r\n"
@@ -128,7 +153,7 @@ def _encode_double(value: float, out: list[bytes], resp: int) -> None:
         _encode_bulk(text, out, resp)
 
 
-def _encode_array(value: list | tuple, out: list[bytes], resp: int) -> None:
+def _encode_array(value: list[Any] | tuple[Any, ...], out: list[bytes], resp: int) -> None:
     out.append(b"*%d\r\n" % len(value))
     encoders, headers, crlf = _ENCODERS, _BULK_HEADERS, _CRLF
     for item in value:
@@ -165,7 +190,7 @@ def _encode_raw(value: Raw, out: list[bytes], resp: int) -> None:
     out.append(bytes(value))
 
 
-def _encode_map(value: dict, out: list[bytes], resp: int) -> None:
+def _encode_map(value: dict[Any, Any], out: list[bytes], resp: int) -> None:
     if resp == 3:
         out.append(b"%%%d\r\n" % len(value))
     else:
@@ -175,7 +200,7 @@ def _encode_map(value: dict, out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
-def _encode_set(value: set | frozenset, out: list[bytes], resp: int) -> None:
+def _encode_set(value: set[Any] | frozenset[Any], out: list[bytes], resp: int) -> None:
     out.append((b"~%d\r\n" if resp == 3 else b"*%d\r\n") % len(value))
     for item in value:
         _ENCODERS[type(item)](item, out, resp)
@@ -211,7 +236,7 @@ def _encode_map_pairs(value: MapPairs, out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
-_ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
+_ENCODERS: dict[type, _Encoder] = {
     bytes: _encode_bulk,
     bytearray: _encode_bulk,
     int: _encode_int,
@@ -237,12 +262,13 @@ _ENCODERS: dict[type, Callable[[Any, list[bytes], int], None]] = {
 }
 
 
-class _EncoderTable(dict):
+class _EncoderTable(dict[type, _Encoder]):
     """Falls back to ``isinstance`` for subclasses (each ``ReplyError`` kind)."""
 
-    def __missing__(self, kind: type) -> Callable[[Any, list[bytes], int], None]:
+    def __missing__(self, kind: type) -> _Encoder:
         # The nearest registered ancestor wins: a Verbatim subclass is verbatim,
         # not merely bytes.
+        encoder: _Encoder
         for base in kind.__mro__:
             if base is ReplyError:
                 encoder = _encode_error

@@ -56,7 +56,8 @@ def prefix_after(score: float) -> bytes:
 
 def _score_of(key: bytes) -> float:
     (bits,) = _UINT.unpack_from(key)
-    return _DOUBLE.unpack(_UINT.pack(bits ^ _SIGN if bits & _SIGN else bits ^ _ALL))[0]
+    score: float = _DOUBLE.unpack(_UINT.pack(bits ^ _SIGN if bits & _SIGN else bits ^ _ALL))[0]
+    return score
 
 
 def _is_negative_zero(score: float) -> bool:
@@ -342,7 +343,8 @@ class ZSet:
         pos = search(sublists, value, key=_last_member)
         if pos == len(sublists):
             return len(self._keys)
-        return order._loc(pos, search(sublists[pos], value, key=_member_of))
+        index: int = order._loc(pos, search(sublists[pos], value, key=_member_of))
+        return index
 
     def lex_walk(self, start: int, reverse: bool, offset: int, limit: int,
                  low: LexBound, high: LexBound) -> tuple[int, int]:

@@ -102,6 +102,10 @@ def split_inline(line: bytes) -> list[bytes]:
     nul = line.find(b"\0")
     if nul >= 0:
         line = line[:nul]
+    if not (0x22 in line or 0x27 in line or 0x0B in line or 0x0C in line):
+        # No quotes, and no \v or \f (which only separate leading space, not
+        # arguments): exactly a split on space, tab, CR and LF, done in C.
+        return line.split()
     args: list[bytes] = []
     i, n = 0, len(line)
     while True:

@@ -7,6 +7,7 @@ except where a comment says otherwise.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -463,3 +464,15 @@ def test_authenticating_lifts_the_limits(reader_cls) -> None:
     assert reader.next_request() == [b"v" * 20000] * 12
     assert reader.next_request() == [b"v" * 20000] * 12
     assert reader.next_request() is None
+
+
+def test_inline_split_without_quotes_is_a_whitespace_split() -> None:
+    """The C-speed path (no quotes, no \\v or \\f) splits exactly as the quote-aware
+    loop: on space, tab, CR and LF, with a NUL ending the line."""
+    rng = random.Random(3)
+    alphabet = b" \t\r\nab\\x0\x00"
+    for _ in range(20000):
+        line = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 14)))
+        expected = [part for part in re.split(rb"[ \t\r\n]+", line.split(b"\0")[0]) if part]
+        assert split_inline(line) == expected, line
+    assert split_inline(b"a\x0bb") == [b"a\x0bb"]  # \v inside an argument stays (slow path)

@@ -39,6 +39,11 @@ def to_int(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError 
 
 def try_int(arg: bytes | bytearray) -> int | None:
     """``to_int`` without the error (the INCR hot path: no regex, one round trip)."""
+    size = len(arg)
+    if 0 < size < 19 and arg.isdigit() and (arg[0] != 48 or size == 1):
+        # Up to 18 ASCII digits, no leading zero: canonical and within 64 bits, so
+        # int() alone decides (isdigit is C; the round trip below costs as much).
+        return int(arg)
     try:
         value = int(arg)
     except ValueError:

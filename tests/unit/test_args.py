@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import random
+import re
 from fractions import Fraction
 
 import pytest
@@ -134,3 +136,16 @@ def test_long_decimal_conversions() -> None:
     assert int_to_decimal(value) == digits.decode()
     assert int_to_decimal(0) == "0"
     assert decimal_to_int(b"0042") == 42
+
+
+def test_try_int_is_string2ll() -> None:
+    """Both of try_int's paths (plain digits, the int() round trip) accept exactly
+    Redis's canonical 64-bit integers: optional '-', no leading zero, no '+' or space."""
+    canonical = re.compile(rb"(?:0|-?[1-9][0-9]*)\Z")
+    rng = random.Random(11)
+    alphabet = b"0123456789-+ _a"
+    for _ in range(50000):
+        text = bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 22)))
+        expected = int(text) if canonical.match(text) and -2**63 <= int(text) < 2**63 else None
+        assert try_int(text) == expected, text
+        assert try_int(bytearray(text)) == expected, text

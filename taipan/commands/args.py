@@ -57,6 +57,11 @@ def try_int(arg: bytes | bytearray) -> int | None:
 def to_float(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError = NotFloat) -> float:
     """Redis's strtod-based parse (string2d): decimal or hex; refuses NaN, spaces,
     trailing bytes, and overflow or underflow to zero (strtod's ERANGE)."""
+    # The common case first: [-]digits[.digits], at most 15 digits: float() reads it
+    # exactly as strtod does, and it can't overflow or underflow.
+    digits = arg[1:] if arg[:1] == b"-" else arg
+    if 0 < len(digits) < 16 and (digits.isdigit() or digits.replace(b".", b"", 1).isdigit()):
+        return float(arg)
     match = _STRTOD_RE.match(arg)
     if match is not None:
         if match.group(8) is not None:

@@ -149,3 +149,17 @@ def test_try_int_is_string2ll() -> None:
         expected = int(text) if canonical.match(text) and -2**63 <= int(text) < 2**63 else None
         assert try_int(text) == expected, text
         assert try_int(bytearray(text)) == expected, text
+
+
+def test_to_float_plain_decimals_agree_with_the_strtod_path() -> None:
+    """[-]digits[.digits] takes a shortcut; with an 'e0' appended the same number
+    goes through the strtod-shaped path: both must agree, -0 included."""
+    rng = random.Random(13)
+    for _ in range(20000):
+        digits = "".join(rng.choice("0123456789") for _ in range(rng.randrange(1, 16)))
+        if rng.random() < 0.5:
+            cut = rng.randrange(0, len(digits) + 1)
+            digits = digits[:cut] + "." + digits[cut:]
+        text = (("-" if rng.random() < 0.3 else "") + digits).encode()
+        shortcut, general = to_float(text), to_float(text + b"e0")
+        assert shortcut == general and math.copysign(1, shortcut) == math.copysign(1, general)

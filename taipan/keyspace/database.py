@@ -256,9 +256,9 @@ class Database:
             entry = sizes.pop(key, None)
             if entry is not None:
                 delta -= entry[0]
-            else:
-                resized.discard(key)  # never measured: it isn't counted yet
+            else:  # never measured: it isn't counted yet
                 delta += _KEY_OBJECT + len(key)
+            resized.discard(key)  # (a packed value's figure is read off its blob)
             data[key] = packed
             delta += packed_size(packed)
             packed_count += 1

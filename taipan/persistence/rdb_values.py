@@ -108,7 +108,9 @@ def write_body(out: bytearray, value: Any, config: Any, compress: bool) -> int:
     raise RdbError(f"cannot serialize {type(value).__name__}")
 
 
-def _write_string(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
+def _write_string(out: bytearray, value: bytes | bytearray, config: Any,
+                  compress: bool) -> int:
+    # (a string modified in place is a bytearray: compiled, the annotation is checked)
     write_string(out, value, compress)
     return TYPE_STRING
 

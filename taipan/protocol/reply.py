@@ -31,7 +31,7 @@ value              RESP2                        RESP3
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from taipan.errors import ReplyError
@@ -97,10 +97,12 @@ def format_double(value: float) -> bytes:
 _BULK_HEADERS = [b"$%d\r\n" % size for size in range(1024)]
 
 
-def _encode_bulk(value: bytes, out: list[bytes], resp: int) -> None:
+def _encode_bulk(value: bytes | bytearray, out: list[bytes], resp: int) -> None:
     size = len(value)
     out.append(_BULK_HEADERS[size] if size < 1024 else b"$%d\r\n" % size)
-    out.append(value)
+    # A bytearray (a string modified in place) is copied: the output is joined only
+    # after the batch, and a later command of it may change the value.
+    out.append(value if type(value) is bytes else bytes(value))
     out.append(_CRLF)
 
 
@@ -200,7 +202,9 @@ def _encode_map(value: dict[Any, Any], out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
-def _encode_set(value: set[Any] | frozenset[Any], out: list[bytes], resp: int) -> None:
+def _encode_set(value: Collection[Any], out: list[bytes], resp: int) -> None:
+    # (a set, a frozenset or a SetReply, which is a list: compiled, the annotation is
+    # checked at run time, so it names what all three are)
     out.append((b"~%d\r\n" if resp == 3 else b"*%d\r\n") % len(value))
     for item in value:
         _ENCODERS[type(item)](item, out, resp)

@@ -39,14 +39,13 @@ from taipan.types.packed_types import (
 from taipan.types.sets import RedisSet
 from taipan.types.zset import ZSet
 
-__all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "MAX_ITEMS", "MAX_PAIRS",
-           "MAX_INTS", "hash_from_flat", "list_from_items", "set_from_members",
+__all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "MAX_ITEMS",
+           "MAX_PAIRS", "MAX_INTS", "hash_from_flat", "list_from_items", "set_from_members",
            "intset_from_values", "zset_from_sort_keys"]
 
 MAX_ITEMS = 128  # list items, hashtable-set members
 MAX_PAIRS = 256  # hash fields, sorted-set members (Redis's default listpack limit is 128)
 MAX_INTS = 512  # intset members (set-max-intset-entries' default)
-_MAX_ITEM_BYTES = 255
 
 
 def _blob(items: list[bytes]) -> bytes | None:

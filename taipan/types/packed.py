@@ -77,62 +77,53 @@ def packed_items(blob: bytes) -> list[bytes]:
 def pack(value: Any) -> bytes | None:
     """``value`` packed, or None when it doesn't qualify (see the module's note)."""
     kind = type(value)
-    blob: bytes | None
+    # (each size test comes before the items are listed: a big value costs nothing)
     if kind is RedisHash:
-        if value.hashtable or not 0 < len(value) <= MAX_PAIRS:
+        if value.hashtable or len(value) > MAX_PAIRS:
             return None
-        blob = _blob(list(chain.from_iterable(value.items())))
-        return None if blob is None else PackedHash(blob)
+        return hash_from_flat(list(chain.from_iterable(value.items())))
     if kind is RedisList:
-        if not 0 < len(value) <= MAX_ITEMS:
-            return None
-        blob = _blob(list(value))
-        return None if blob is None else PackedList(blob)
+        return list_from_items(list(value)) if len(value) <= MAX_ITEMS else None
     if kind is RedisSet:
         ints = value.ints
         if ints is not None:
             return PackedIntSet(ints.tobytes()) if 0 < len(ints) <= MAX_INTS else None
         members = value.members
-        if not 0 < len(members) <= MAX_ITEMS:
-            return None
-        blob = _blob(list(members))
-        return None if blob is None else PackedSet(blob)
+        return set_from_members(list(members)) if len(members) <= MAX_ITEMS else None
     if kind is ZSet:
-        if not value.listpack or not 0 < len(value) <= MAX_PAIRS:
+        if not value.listpack or len(value) > MAX_PAIRS:
             return None
-        blob = _blob(value.sort_keys())
-        return None if blob is None else PackedZSet(blob)
+        return zset_from_sort_keys(value.sort_keys())
     return None
 
 
-# -- built straight from decoded items (RDB load), no live value in between ----------
+# -- built from items (a live value's, or decoded from an RDB file) -----------------
+
+def _packed_as(kind: Any, items: list[bytes], limit: int) -> bytes | None:
+    """``items`` as a blob of class ``kind``, or None past ``limit`` items, when
+    empty, or when an item is too long."""
+    if not 0 < len(items) <= limit:
+        return None
+    blob = _blob(items)
+    return None if blob is None else kind(blob)
+
 
 def hash_from_flat(flat: list[bytes]) -> bytes | None:
-    """A listpack hash's distinct fields and values alternating, packed if it
-    qualifies."""
-    if not 0 < len(flat) <= 2 * MAX_PAIRS:
-        return None
-    blob = _blob(flat)
-    return None if blob is None else PackedHash(blob)
+    """A listpack hash's distinct fields and values alternating."""
+    return _packed_as(PackedHash, flat, 2 * MAX_PAIRS)
 
 
 def list_from_items(items: list[bytes]) -> bytes | None:
-    if not 0 < len(items) <= MAX_ITEMS:
-        return None
-    blob = _blob(items)
-    return None if blob is None else PackedList(blob)
+    return _packed_as(PackedList, items, MAX_ITEMS)
 
 
 def set_from_members(members: list[bytes]) -> bytes | None:
-    """A hashtable set's distinct members, packed if it qualifies."""
-    if not 0 < len(members) <= MAX_ITEMS:
-        return None
-    blob = _blob(members)
-    return None if blob is None else PackedSet(blob)
+    """A hashtable set's distinct members."""
+    return _packed_as(PackedSet, members, MAX_ITEMS)
 
 
 def intset_from_values(values: list[int]) -> bytes | None:
-    """An intset's values, ascending and distinct, packed if it qualifies."""
+    """An intset's values, ascending and distinct."""
     if not 0 < len(values) <= MAX_INTS:
         return None
     return PackedIntSet(array("q", values).tobytes())
@@ -140,10 +131,7 @@ def intset_from_values(values: list[int]) -> bytes | None:
 
 def zset_from_sort_keys(keys: list[bytes]) -> bytes | None:
     """A listpack sorted set's sort keys (``types/zset.py``), ascending."""
-    if not 0 < len(keys) <= MAX_PAIRS:
-        return None
-    blob = _blob(keys)
-    return None if blob is None else PackedZSet(blob)
+    return _packed_as(PackedZSet, keys, MAX_PAIRS)
 
 
 def live_value(value: Any) -> Any:

@@ -14,6 +14,7 @@ import re
 import struct
 
 from taipan.persistence.crc64 import crc64
+from taipan.persistence.lzf import NATIVE as LZF_NATIVE
 from taipan.persistence.lzf import LzfError, lzf_compress, lzf_compress_within, lzf_decompress
 
 __all__ = ["RdbError", "RdbReader", "crc64", "lzf_compress", "lzf_compress_within",
@@ -251,13 +252,14 @@ def write_string(out: bytearray, value: bytes | bytearray, compress: bool = True
 
 
 # Above this size a string is compressed only if a sample of it compresses: pure
-# Python LZF costs about a second a megabyte, wasted on data that doesn't shrink.
+# Python LZF (without the liblzf package) costs about a second a megabyte, wasted on
+# data that doesn't shrink.
 _SAMPLE_FROM = 1 << 15
 _SAMPLE_SIZE = 4096
 
 
 def _worth_compressing(value: bytes | bytearray) -> bool:
-    if len(value) < _SAMPLE_FROM:
+    if len(value) < _SAMPLE_FROM or LZF_NATIVE is not None:  # liblzf: just try
         return True
     middle = len(value) // 2
     sample = bytes(value[middle:middle + _SAMPLE_SIZE])

@@ -8,7 +8,10 @@ meanwhile.
 
 from __future__ import annotations
 
+import gc
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from taipan.keyspace.database import now_ms
@@ -45,6 +48,21 @@ class LoadingProgress:
                 "loading_eta_seconds": eta}
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off meanwhile (back on after, if it was on).
+    Loading creates objects by the million and frees none, so the collector's passes
+    would find nothing: measured, a third of parsing an RDB file, and 0.37 s of
+    installing 1M parsed keys."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def debug_delay(micros: int, count: int) -> None:
     """key-load-delay / rdb-key-save-delay: sleep ``micros`` µs per key, or, when
     negative, 1 µs every ``-micros`` keys (as Redis's debugDelay)."""
@@ -63,19 +81,18 @@ def install_keys(instance: Instance, contents: Any) -> tuple[int, int]:
     now = now_ms()
     loaded = expired = 0
     delay = instance.config.key_load_delay
-    for index, keys in contents.databases.items():
-        values: dict[bytes, Any] = {}
-        deadlines: dict[bytes, int] = {}
-        for key, item in keys.items():
-            if delay:
-                debug_delay(delay, loaded + expired + len(values))
-            deadline = item.expire_ms
-            if deadline is not None:
+    with gc_paused():
+        for index, values in contents.databases.items():
+            if delay:  # per key read, expired or not
+                for count in range(len(values)):
+                    debug_delay(delay, loaded + expired + count)
+            deadlines: dict[bytes, int] = {}
+            for key, deadline in contents.expires.get(index, {}).items():
                 if deadline <= now:
+                    del values[key]
                     expired += 1
-                    continue
-                deadlines[key] = deadline
-            values[key] = item.value
-        instance.databases[index].load(values, deadlines)
-        loaded += len(values)
+                else:
+                    deadlines[key] = deadline
+            instance.databases[index].load(values, deadlines)
+            loaded += len(values)
     return loaded, expired

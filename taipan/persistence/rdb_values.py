@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -64,7 +64,6 @@ from taipan.types.packed import (
     intset_from_values,
     list_from_items,
     packed_items,
-    unpack,
     zset_from_sort_keys,
 )
 from taipan.types.packed_types import (
@@ -76,7 +75,7 @@ from taipan.types.packed_types import (
 )
 from taipan.types.sets import RedisSet, intset_limit
 from taipan.types.stream import Stream
-from taipan.types.zset import ZSet, score_prefix
+from taipan.types.zset import ZSet, score_prefix, sort_key_score
 
 # Redis's quicklist "fill" sizes for negative list-max-listpack-size (bytes per node).
 _NODE_BYTES = (4096, 8192, 16384, 32768, 65536)
@@ -184,21 +183,26 @@ def score_text(score: float) -> bytes:
     return format(score, ".17g").encode()
 
 
+def _zset_listpack(members: list[bytes], scores: Iterable[float]) -> bytes:
+    """The listpack of a sorted set: each member followed by its score."""
+    entries = listpack_entries(members)
+    flat: list[bytes] = []
+    for entry, score in zip(entries, scores, strict=True):
+        flat.append(entry)
+        # An integral score is stored as that integer (score_text spells it so, and
+        # a listpack packs canonical integers): straight there, no text.
+        if score and -4503599627370495 < score < 4503599627370496 and score == int(score):
+            flat.append(listpack_int_entry(int(score)))
+        else:
+            flat.append(listpack_entry(score_text(score)))
+    return listpack_from_entries(flat)
+
+
 def _write_zset(out: bytearray, zset: ZSet, config: Any, compress: bool) -> int:
     if zset.listpack:
-        members: list[bytes] = []
-        scores: list[bytes] = []
-        for member, score in zset:
-            members.append(member)
-            # An integral score is stored as that integer (score_text spells it so,
-            # and a listpack packs canonical integers): straight there, no text.
-            if score and -4503599627370495 < score < 4503599627370496 and score == int(score):
-                scores.append(listpack_int_entry(int(score)))
-            else:
-                scores.append(listpack_entry(score_text(score)))
-        entries = listpack_entries(members)
-        flat = [entry for pair in zip(entries, scores, strict=True) for entry in pair]
-        write_string(out, listpack_from_entries(flat), compress)
+        pairs = list(zset)
+        write_string(out, _zset_listpack([member for member, _ in pairs],
+                                         [score for _, score in pairs]), compress)
         return TYPE_ZSET_LISTPACK
     write_length(out, len(zset))
     # Highest first, as Redis saves a skiplist (so loading appends at the head).
@@ -246,7 +250,10 @@ def _write_packed_set(out: bytearray, value: bytes, config: Any, compress: bool)
 
 
 def _write_packed_zset(out: bytearray, value: bytes, config: Any, compress: bool) -> int:
-    return _write_zset(out, unpack(value), config, compress)
+    keys = packed_items(value)  # sort keys: score prefix + member, ascending
+    write_string(out, _zset_listpack([key[8:] for key in keys], map(sort_key_score, keys)),
+                 compress)
+    return TYPE_ZSET_LISTPACK
 
 
 _BODY_WRITERS: dict[type, Callable[[bytearray, Any, Any, bool], int]] = {

@@ -54,7 +54,8 @@ def prefix_after(score: float) -> bytes:
     return _UINT.pack(_UINT.unpack(score_prefix(score))[0] + 1)
 
 
-def _score_of(key: bytes) -> float:
+def sort_key_score(key: bytes) -> float:
+    """The score a sort key starts with (``score_prefix`` undone; 0.0 for -0.0)."""
     (bits,) = _UINT.unpack_from(key)
     score: float = _DOUBLE.unpack(_UINT.pack(bits ^ _SIGN if bits & _SIGN else bits ^ _ALL))[0]
     return score
@@ -386,7 +387,7 @@ class ZSet:
     # -- internals ------------------------------------------------------------------------
 
     def _decode(self, key: bytes, member: bytes) -> float:
-        score = _score_of(key)
+        score = sort_key_score(key)
         if score == 0.0 and self._negzero is not None and member in self._negzero:
             return -0.0
         return score

@@ -280,18 +280,18 @@ def test_parse_a_real_dump_rdb(tmp_path) -> None:
     assert contents.sizes[0] == (10, 1) and contents.sizes[3] == (1, 0)
     assert len(contents.functions) == 1 and b"lib" in contents.functions[0]
     db0 = contents.databases[0]
-    assert live_value(db0[b"s"].value) == b"hello" and db0[b"s"].expire_ms is None
-    assert live_value(db0[b"big"].value) == b"abc" * 1000
-    assert db0[b"ttl"].expire_ms is not None
-    assert db0[b"ttl"].expire_ms - time.time() * 1000 > 90_000
-    assert list(live_value(db0[b"l"].value)) == [b"e%d" % i for i in range(1000)]
-    assert live_value(db0[b"si"].value).encoding(CONFIG) == "intset"
-    assert sorted(live_value(db0[b"sh"].value)) == sorted(b"m%d" % i for i in range(600))
-    assert list(live_value(db0[b"z"].value)) == [(b"a", 1.0), (b"b", 2.5)]
-    assert len(live_value(db0[b"zs"].value)) == 300 and live_value(db0[b"zs"].value).encoding(CONFIG) == "skiplist"
-    assert dict(live_value(db0[b"h"].value)) == {b"f": b"v"}
-    assert live_value(db0[b"hh"].value).encoding(CONFIG) == "hashtable"
-    assert live_value(contents.databases[3][b"db3"].value) == b"yes"
+    expires = contents.expires[0]
+    assert live_value(db0[b"s"]) == b"hello" and b"s" not in expires
+    assert live_value(db0[b"big"]) == b"abc" * 1000
+    assert expires[b"ttl"] - time.time() * 1000 > 90_000
+    assert list(live_value(db0[b"l"])) == [b"e%d" % i for i in range(1000)]
+    assert live_value(db0[b"si"]).encoding(CONFIG) == "intset"
+    assert sorted(live_value(db0[b"sh"])) == sorted(b"m%d" % i for i in range(600))
+    assert list(live_value(db0[b"z"])) == [(b"a", 1.0), (b"b", 2.5)]
+    assert len(live_value(db0[b"zs"])) == 300 and live_value(db0[b"zs"]).encoding(CONFIG) == "skiplist"
+    assert dict(live_value(db0[b"h"])) == {b"f": b"v"}
+    assert live_value(db0[b"hh"]).encoding(CONFIG) == "hashtable"
+    assert live_value(contents.databases[3][b"db3"]) == b"yes"
 
 
 @needs_redis
@@ -307,7 +307,7 @@ def test_real_redis_loads_a_written_rdb(tmp_path) -> None:
     writer.select_db(5, 1, 0)
     writer.key(b"other", b"db5")
     data = writer.finish()
-    assert _contents(live_value(read_rdb(data, CONFIG).databases[0][b"hh"].value)) == \
+    assert _contents(live_value(read_rdb(data, CONFIG).databases[0][b"hh"])) == \
         _contents(values[b"hh"])
     (tmp_path / "dump.rdb").write_bytes(data)
     check = subprocess.run(["redis-check-rdb", str(tmp_path / "dump.rdb")],
@@ -338,13 +338,13 @@ def test_read_rdb_rejects_bad_files() -> None:
     writer = RdbWriter(CONFIG)
     writer.key(b"k", b"v")
     data = writer.finish()
-    assert read_rdb(data, CONFIG).databases[0][b"k"].value == b"v"
+    assert read_rdb(data, CONFIG).databases[0][b"k"] == b"v"
     for bad in (b"REDIS", b"RODIS0010", b"REDIS0011" + data[9:], data[:-1],
                 data[:-9] + bytes([data[-9] ^ 1]) + data[-8:], data[:12]):
         with pytest.raises(RdbError):
             read_rdb(bad, CONFIG)
     unchecked = data[:-8] + bytes(8)  # a zero checksum is "not computed"
-    assert read_rdb(unchecked, CONFIG).databases[0][b"k"].value == b"v"
+    assert read_rdb(unchecked, CONFIG).databases[0][b"k"] == b"v"
 
 
 @needs_redis
@@ -360,7 +360,7 @@ def test_snapshot_of_databases_loads_in_real_redis(tmp_path) -> None:
     contents = read_rdb(data, CONFIG)
     assert contents.aux[b"note"] == b"taipan" and contents.aux[b"redis-ver"] == b"7.0.15"
     assert contents.sizes == {0: (len(_values()), 1), 2: (1, 0)}
-    assert contents.databases[0][b"s"].expire_ms == deadline
+    assert contents.expires[0][b"s"] == deadline
     (tmp_path / "dump.rdb").write_bytes(data)
     server = start_redis("--dir", str(tmp_path), "--dbfilename", "dump.rdb")
     try:

@@ -100,7 +100,7 @@ def test_written_libraries_come_back_through_the_callback() -> None:
     received: list[bytes] = []
     contents = read_rdb(writer.finish(), CONFIG, received.append)
     assert received == contents.functions == [LIB, LIB2, LONG]
-    assert contents.databases[0][b"k"].value == b"v"
+    assert contents.databases[0][b"k"] == b"v"
     assert read_rdb(writer.finish(), CONFIG).functions == [LIB, LIB2, LONG]
 
 
@@ -239,7 +239,7 @@ def test_read_a_redis_dump_with_libraries(tmp_path) -> None:
     functions = StandInFunctions()
     contents = read_rdb(data, CONFIG, functions.load_from_persistence)
     assert sorted(functions.codes()) == sorted([LIB, LIB2, LONG])
-    assert contents.databases[0][b"k"].value == b"v"
+    assert contents.databases[0][b"k"] == b"v"
     # Before the first SELECTDB, as rdbSaveRio writes them.
     assert data.index(b"\xf5") < data.index(b"\xfe\x00")
     assert check_rdb(data, "dump.rdb", lambda line: None).ok

@@ -15,10 +15,10 @@ from taipan.types.zset import (
     LEX_MAX,
     LEX_MIN,
     ZSet,
-    _score_of,
     lex_range_empty,
     prefix_after,
     score_prefix,
+    sort_key_score,
 )
 
 BIG = 1 << 30  # listpack limits that never force a skiplist
@@ -52,7 +52,7 @@ def test_prefix_orders_like_the_scores(a: float, b: float) -> None:
 
 @given(SCORES)
 def test_prefix_round_trips(score: float) -> None:
-    decoded = _score_of(score_prefix(score) + b"member")
+    decoded = sort_key_score(score_prefix(score) + b"member")
     assert decoded == score
     assert struct.pack(">d", decoded) == struct.pack(">d", 0.0 if score == 0 else score)
     assert score_prefix(score) < prefix_after(score)

@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from time import perf_counter_ns
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from taipan.acl.check import OK as ACL_OK
 from taipan.acl.check import check as acl_check
@@ -38,33 +38,33 @@ log = logging.getLogger("taipan")
 _T = TypeVar("_T")
 
 # Commands that run at once even inside MULTI instead of being queued.
-_RUN_IN_MULTI = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
+_RUN_IN_MULTI: Final = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client may run while subscribed (Redis's CLIENT_PUBSUB context).
-_ALLOWED_WHILE_SUBSCRIBED = frozenset({
+_ALLOWED_WHILE_SUBSCRIBED: Final = frozenset({
     "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe",
     "punsubscribe", "quit", "reset"})
-_NOAUTH_ERROR = ReplyError(NOAUTH)
-_NEVER = 1 << 62  # slow_usec when neither the slow log nor the latency monitor is on
+_NOAUTH_ERROR: Final = ReplyError(NOAUTH)
+_NEVER: Final = 1 << 62  # slow_usec when neither the slow log nor the latency monitor is on
 # An HTTP request sent to the server (a browser tricked into talking to it): the
 # connection is dropped without a reply, as Redis does.
-_CROSS_PROTOCOL = frozenset({b"post", b"host:"})
+_CROSS_PROTOCOL: Final = frozenset({b"post", b"host:"})
 _attack_logged_at = [0.0]
-_NOT_IN_MULTI = ReplyError("ERR Command not allowed inside a transaction")
-_BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
+_NOT_IN_MULTI: Final = ReplyError("ERR Command not allowed inside a transaction")
+_BUSY_EVAL: Final = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL "
                         "or SHUTDOWN NOSAVE.")
-_BUSY_FUNCTION = ReplyError("BUSY Redis is busy running a script. You can only call "
+_BUSY_FUNCTION: Final = ReplyError("BUSY Redis is busy running a script. You can only call "
                             "FUNCTION KILL or SHUTDOWN NOSAVE.")
-_LOADING = ReplyError("LOADING Redis is loading the dataset in memory")
-_OOM = ReplyError(OOM_MESSAGE)
+_LOADING: Final = ReplyError("LOADING Redis is loading the dataset in memory")
+_OOM: Final = ReplyError(OOM_MESSAGE)
 # What a client inside MULTI may still send when memory is over the limit.
-_MULTI_EXEMPT_FROM_OOM = frozenset({"exec", "discard", "quit", "reset"})
-_ACL_DENIALS = {
+_MULTI_EXEMPT_FROM_OOM: Final = frozenset({"exec", "discard", "quit", "reset"})
+_ACL_DENIALS: Final = {
     DENIED_KEY: ReplyError("NOPERM this user has no permissions to access one of the keys "
                            "used as arguments"),
     DENIED_CHANNEL: ReplyError("NOPERM this user has no permissions to access one of the "
                                "channels used as arguments"),
 }
-_SCRIPT_ACL_DENIALS = {
+_SCRIPT_ACL_DENIALS: Final = {
     DENIED_CMD: ReplyError("ERR The user executing the script can't run this command or "
                            "subcommand"),
     DENIED_KEY: ReplyError("ERR The user executing the script can't access at least one of "
@@ -73,13 +73,13 @@ _SCRIPT_ACL_DENIALS = {
                                "channel mentioned in the command"),
 }
 # EXEC's wording when a queued command is no longer allowed, by the NOPERM it got.
-_EXEC_ACL_REASONS = {
+_EXEC_ACL_REASONS: Final = {
     _ACL_DENIALS[DENIED_KEY].message: "no permission to touch the specified keys",
     _ACL_DENIALS[DENIED_CHANNEL].message: "no permission to access one of the channels "
                                           "used as arguments",
 }
-_MONITOR_KEYSPACE = ReplyError("ERR Replica can't interact with the keyspace")
-_MISCONF = ReplyError(
+_MONITOR_KEYSPACE: Final = ReplyError("ERR Replica can't interact with the keyspace")
+_MISCONF: Final = ReplyError(
     "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
     "persist to disk. Commands that may modify the data set are disabled, because this "
     "instance is configured to report errors during writes if RDB snapshotting fails "

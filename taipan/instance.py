@@ -12,7 +12,7 @@ import os
 import secrets
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan import __version__
 from taipan.acl.check import user_channel_allowed
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("taipan")
 
-REDIS_VERSION = "7.0.15"  # the Redis version whose behaviour Taipan reproduces
+REDIS_VERSION: Final = "7.0.15"  # the Redis version whose behaviour Taipan reproduces
 
 
 class Stats:

@@ -8,14 +8,14 @@ user is restricted; the default user with every permission costs one attribute t
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 from taipan.acl.rules import READ, WRITE, Selector, User
 from taipan.acl.users import DENIED_CHANNEL, DENIED_CMD, DENIED_KEY
 from taipan.commands.introspection import getkeys_proc, keys_for
 from taipan.glob import glob_match
 
-OK = 0
+OK: Final = 0
 # Commands whose arguments from position 1 (or only position 1) are channels.
 _SUBSCRIBE = {"subscribe": False, "ssubscribe": False, "psubscribe": True}
 _PUBLISH = frozenset({"publish", "spublish"})

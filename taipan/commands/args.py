@@ -6,26 +6,27 @@ import math
 import re
 from collections.abc import Callable
 from fractions import Fraction
+from typing import Final
 
 from taipan.errors import NotFloat, NotInteger, ReplyError, SyntaxErr
 
-LLONG_MIN = -(2**63)
-LLONG_MAX = 2**63 - 1
+LLONG_MIN: Final = -(2**63)
+LLONG_MAX: Final = 2**63 - 1
 # Computed at import: as a literal, mypyc would store its 6,021 digits as text, which
 # int() then refuses to read back (Python's 4,300-digit conversion limit).
-_BEYOND_LONG_DOUBLE = pow(2, 20000)
+_BEYOND_LONG_DOUBLE: Final = pow(2, 20000)
 
-_INT_RE = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
+_INT_RE: Final = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
 # The whole of what C's strtod/strtold accept (decimal, hex with a binary exponent,
 # inf/infinity; NaN is refused by Redis anyway), with no leading space as Redis
 # refuses it. Groups: sign, hex int/fraction/exponent, decimal int/fraction/exponent.
-_STRTOD_RE = re.compile(
+_STRTOD_RE: Final = re.compile(
     rb"([+-]?)(?:0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?"
     rb"|(?=\.?[0-9])([0-9]*)(?:\.([0-9]*))?(?:[eE]([+-]?[0-9]+))?"
     rb"|(inf(?:inity)?))\Z",
     re.IGNORECASE,
 )
-_FLOAT_RE = _STRTOD_RE
+_FLOAT_RE: Final = _STRTOD_RE
 
 
 def to_int(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError = NotInteger) -> int:
@@ -82,8 +83,8 @@ def _has_nonzero_digit(match: re.Match[bytes]) -> bool:
 
 # CPython refuses int <-> decimal str conversions beyond 4300 digits (a DoS guard);
 # long double values and their inputs can be longer, so convert in chunks.
-_CHUNK_DIGITS = 4000
-_CHUNK = 10**_CHUNK_DIGITS
+_CHUNK_DIGITS: Final = 4000
+_CHUNK: Final = 10**_CHUNK_DIGITS
 
 
 def decimal_to_int(digits: bytes) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import (
     LLONG_MAX,
@@ -20,7 +20,7 @@ from taipan.keyspace import events as ev
 
 commands = CommandGroup("string")
 
-_OVERFLOW = ReplyError("ERR increment or decrement would overflow")
+_OVERFLOW: Final = ReplyError("ERR increment or decrement would overflow")
 
 
 def _increment(ctx: Any, key: bytes, delta: int) -> int:
@@ -81,9 +81,9 @@ def decrby(ctx: Any, argv: list[bytes]) -> int:
 # exponents down to -16382, subnormals to 2**-16445) and prints it with "%.17Lf".
 # Doing the arithmetic on exact fractions rounded the way the FPU rounds reproduces
 # its results digit for digit.
-_SIGNIFICAND_BITS = 64
-_LONG_DOUBLE_MAX_EXP = 16383  # largest binary exponent of a finite value
-_LONG_DOUBLE_MIN_QUANTUM = -16445  # exponent of the smallest subnormal
+_SIGNIFICAND_BITS: Final = 64
+_LONG_DOUBLE_MAX_EXP: Final = 16383  # largest binary exponent of a finite value
+_LONG_DOUBLE_MIN_QUANTUM: Final = -16445  # exponent of the smallest subnormal
 
 
 def _round_to_long_double(value: Fraction) -> Fraction | float:
@@ -120,7 +120,7 @@ def _parse_long_double(arg: bytes | bytearray) -> Fraction | float:
     return rounded
 
 
-_SPACES = {b" ", b"\t", b"\n", b"\v", b"\f", b"\r"}
+_SPACES: Final = {b" ", b"\t", b"\n", b"\v", b"\f", b"\r"}
 
 
 def format_long_double(value: Fraction) -> bytes:

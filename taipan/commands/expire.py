@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int
 from taipan.commands.table import CommandGroup
@@ -12,7 +12,7 @@ from taipan.keyspace.database import now_ms
 
 commands = CommandGroup("generic")
 
-_CONDITIONS = (b"NX", b"XX", b"GT", b"LT")
+_CONDITIONS: Final = (b"NX", b"XX", b"GT", b"LT")
 
 
 def _parse_condition(argv: list[bytes]) -> set[bytes]:

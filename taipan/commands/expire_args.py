@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from taipan.commands.args import LLONG_MAX, to_int
 from taipan.errors import ReplyError, SyntaxErr
 from taipan.keyspace.database import now_ms
 
-UNIT_MS = {b"EX": 1000, b"PX": 1, b"EXAT": 1000, b"PXAT": 1}
-ABSOLUTE = {b"EXAT", b"PXAT"}
+UNIT_MS: Final = {b"EX": 1000, b"PX": 1, b"EXAT": 1000, b"PXAT": 1}
+ABSOLUTE: Final = {b"EXAT", b"PXAT"}
 
 
 class SetOptions(NamedTuple):

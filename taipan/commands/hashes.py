@@ -8,7 +8,7 @@ and then applies Redis's listpack -> hashtable rule (``fit``/``check_size``).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int, try_int
 from taipan.commands.counters import _parse_long_double, _round_to_long_double, format_long_double
@@ -20,11 +20,11 @@ from taipan.types.hashes import RedisHash
 
 commands = CommandGroup("hash")
 
-_NOT_INTEGER = ReplyError("ERR hash value is not an integer")
-_NOT_FLOAT = ReplyError("ERR hash value is not a float")
-_OVERFLOW = ReplyError("ERR increment or decrement would overflow")
-_NAN_OR_INF_ARG = ReplyError("ERR value is NaN or Infinity")
-_NAN_OR_INF_RESULT = ReplyError("ERR increment would produce NaN or Infinity")
+_NOT_INTEGER: Final = ReplyError("ERR hash value is not an integer")
+_NOT_FLOAT: Final = ReplyError("ERR hash value is not a float")
+_OVERFLOW: Final = ReplyError("ERR increment or decrement would overflow")
+_NAN_OR_INF_ARG: Final = ReplyError("ERR value is NaN or Infinity")
+_NAN_OR_INF_RESULT: Final = ReplyError("ERR increment would produce NaN or Infinity")
 
 
 # -- lookups ----------------------------------------------------------------------------

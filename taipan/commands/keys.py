@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from itertools import islice
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import to_int
 from taipan.commands.scanning import parse_cursor, parse_scan_options
@@ -17,7 +17,7 @@ from taipan.types import copy_value, encoding_name, type_name
 
 commands = CommandGroup("generic")
 
-_SAME_OBJECT = ReplyError("ERR source and destination objects are the same")
+_SAME_OBJECT: Final = ReplyError("ERR source and destination objects are the same")
 
 
 @commands.command("DEL", arity=-2, flags="write", keys=(1, -1, 1), key_specs=("RM delete",),
@@ -285,7 +285,7 @@ def move(ctx: Any, argv: list[bytes]) -> int:
 object_cmd = commands.container("OBJECT", summary="A container for object introspection commands",
                                 since="2.2.3")
 
-_OBJECT_HELP = [
+_OBJECT_HELP: Final = [
     b"OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     b"ENCODING <key>",
     b"    Return the kind of internal representation used in order to store the value",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import LLONG_MIN, to_int, try_int
 from taipan.commands.table import CommandGroup
@@ -13,7 +13,8 @@ from taipan.types.lists import RedisList
 
 commands = CommandGroup("list")
 
-_LEFT, _RIGHT = b"LEFT", b"RIGHT"
+_LEFT: Final = b"LEFT"
+_RIGHT: Final = b"RIGHT"
 
 
 def get_list(ctx: Any, key: bytes) -> RedisList | None:

@@ -7,7 +7,7 @@ hashtable rule and the random-member sampler stay right.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import LLONG_MAX, to_int
 from taipan.commands.scanning import parse_cursor, parse_scan_options
@@ -20,12 +20,12 @@ from taipan.types.sets import RedisSet
 
 commands = CommandGroup("set")
 
-_NOT_POSITIVE = ReplyError("ERR value is out of range, must be positive")
-_COUNT_RANGE = ReplyError("ERR value is out of range, value must between "
+_NOT_POSITIVE: Final = ReplyError("ERR value is out of range, must be positive")
+_COUNT_RANGE: Final = ReplyError("ERR value is out of range, value must between "
                           "-9223372036854775807 and 9223372036854775807")
 
 
-EMPTY_SET: frozenset[bytes] = frozenset()
+EMPTY_SET: Final[frozenset[bytes]] = frozenset()
 
 
 # -- shared helpers ---------------------------------------------------------------------

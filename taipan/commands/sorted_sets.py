@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import to_float
 from taipan.commands.scanning import parse_cursor, parse_scan_options
@@ -23,7 +23,7 @@ from taipan.types.zset import ZSet
 
 commands = CommandGroup("sorted-set")
 
-_ZADD_OPTIONS = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
+_ZADD_OPTIONS: Final = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
 
 
 def _zadd(ctx: Any, argv: list[bytes], incr: bool) -> Any:

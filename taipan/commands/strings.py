@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import to_int
 from taipan.commands.expire_args import ABSOLUTE, deadline_from, parse_set_options
@@ -14,7 +14,8 @@ from taipan.protocol.reply import OK
 
 commands = CommandGroup("string")
 
-_NX, _XX = b"NX", b"XX"
+_NX: Final = b"NX"
+_XX: Final = b"XX"
 
 
 def check_length(server: Any, length: int) -> None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.keyspecs import (
     KeyRefs,
@@ -45,23 +45,23 @@ from taipan.commands.keyspecs import (
 Handler = Callable[[Any, list[bytes]], Any]
 
 # Every ACL category, in the order Redis lists them.
-ACL_CATEGORIES = (
+ACL_CATEGORIES: Final = (
     "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
     "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
     "dangerous", "connection", "transaction", "scripting",
 )
 
 # Command flags in the order COMMAND INFO reports them.
-COMMAND_FLAGS = (
+COMMAND_FLAGS: Final = (
     "write", "readonly", "denyoom", "module", "admin", "pubsub", "noscript", "blocking",
     "loading", "stale", "skip_monitor", "skip_slowlog", "asking", "fast", "no_auth",
     "no_mandatory_keys", "no_async_loading", "no_multi", "movablekeys", "allow_busy",
 )
 # Flags Redis keeps internally but never reports.
-HIDDEN_FLAGS = ("may_replicate", "sentinel", "only_sentinel", "protected")
+HIDDEN_FLAGS: Final = ("may_replicate", "sentinel", "only_sentinel", "protected")
 
 # Flags that imply an ACL category, as Redis derives them.
-_FLAG_CATEGORIES = {
+_FLAG_CATEGORIES: Final = {
     "write": "write",
     "readonly": "read",
     "admin": "admin",
@@ -71,7 +71,7 @@ _FLAG_CATEGORIES = {
 }
 
 # Redis's command groups and the ACL category each implies.
-_GROUP_CATEGORIES = {
+_GROUP_CATEGORIES: Final = {
     "string": "string",
     "bitmap": "bitmap",
     "generic": "keyspace",

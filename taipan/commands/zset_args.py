@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 from taipan.errors import ReplyError, WrongType
 from taipan.keyspace import events as ev
@@ -19,17 +19,17 @@ from taipan.types.zset import (
     ZSet,
 )
 
-NOT_FLOAT_RANGE = "ERR min or max is not a float"
-NOT_LEX_RANGE = "ERR min or max not valid string range item"
-NAN_SCORE = "ERR resulting score is not a number (NaN)"
+NOT_FLOAT_RANGE: Final = "ERR min or max is not a float"
+NOT_LEX_RANGE: Final = "ERR min or max not valid string range item"
+NAN_SCORE: Final = "ERR resulting score is not a number (NaN)"
 
 # What C's strtod reads completely (decimal, hex, inf/infinity), NaN left out.
-_STRTOD = re.compile(
+_STRTOD: Final = re.compile(
     rb"[+-]?(?:0[xX](?=\.?[0-9a-fA-F])[0-9a-fA-F]*(?:\.[0-9a-fA-F]*)?(?:[pP][+-]?[0-9]+)?"
     rb"|(?=\.?[0-9])[0-9]*(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|inf(?:inity)?)\Z",
     re.IGNORECASE,
 )
-_C_SPACES = b" \t\n\v\f\r"
+_C_SPACES: Final = b" \t\n\v\f\r"
 
 
 # -- lookups ----------------------------------------------------------------------------

@@ -7,7 +7,7 @@ BZPOPMAX, BZMPOP), which park the client when every key is empty.
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import LLONG_MAX, to_int
 from taipan.commands.table import CommandGroup
@@ -18,8 +18,8 @@ from taipan.types.zset import Entry, ZSet
 
 commands = CommandGroup("sorted-set")
 
-_NOT_POSITIVE = "ERR value is out of range, must be positive"
-_LONG_MAX = LLONG_MAX
+_NOT_POSITIVE: Final = "ERR value is out of range, must be positive"
+_LONG_MAX: Final = LLONG_MAX
 
 
 def pop_entries(ctx: Any, key: bytes, zset: ZSet, count: int, highest: bool) -> list[Entry]:
@@ -47,7 +47,7 @@ def _zpop(ctx: Any, argv: list[bytes], highest: bool) -> list[Any]:
     return scored_reply(popped, ctx.resp)
 
 
-_POP_COMPLEXITY = ("O(log(N)*M) with N being the number of elements in the sorted set, and M "
+_POP_COMPLEXITY: Final = ("O(log(N)*M) with N being the number of elements in the sorted set, and M "
                    "being the number of elements popped.")
 
 

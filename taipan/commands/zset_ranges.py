@@ -3,7 +3,7 @@ ZREMRANGEBY{RANK,SCORE,LEX}."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from taipan.commands.args import to_int
 from taipan.commands.table import CommandGroup
@@ -22,7 +22,9 @@ from taipan.types.zset import ZSet
 
 commands = CommandGroup("sorted-set")
 
-BY_RANK, BY_SCORE, BY_LEX = 1, 2, 3
+BY_RANK: Final = 1
+BY_SCORE: Final = 2
+BY_LEX: Final = 3
 
 
 def rank_span(zset: ZSet, start: int, end: int, reverse: bool) -> tuple[int, int]:
@@ -141,7 +143,7 @@ def _store_range(ctx: Any, dst: bytes, zset: ZSet | None, lo: int, hi: int,
     return len(result)
 
 
-_RANGE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and M "
+_RANGE_COMPLEXITY: Final = ("O(log(N)+M) with N being the number of elements in the sorted set and M "
                      "the number of elements being returned. If M is constant (e.g. always "
                      "asking for the first 10 elements with LIMIT), you can consider it "
                      "O(log(N)).")
@@ -264,7 +266,7 @@ def zlexcount(ctx: Any, argv: list[bytes]) -> int:
 
 # -- removing ranges ----------------------------------------------------------------------
 
-_REMOVE_EVENTS = {BY_RANK: b"zremrangebyrank", BY_SCORE: b"zremrangebyscore",
+_REMOVE_EVENTS: Final = {BY_RANK: b"zremrangebyrank", BY_SCORE: b"zremrangebyscore",
                   BY_LEX: b"zremrangebylex"}
 
 
@@ -286,7 +288,7 @@ def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
     return removed
 
 
-_REMOVE_COMPLEXITY = ("O(log(N)+M) with N being the number of elements in the sorted set and "
+_REMOVE_COMPLEXITY: Final = ("O(log(N)+M) with N being the number of elements in the sorted set and "
                       "M the number of elements removed by the operation.")
 
 

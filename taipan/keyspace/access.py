@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Final
 
-LFU_INIT_VAL = 5
-LRU_CLOCK_MAX = (1 << 24) - 1  # Redis's 24-bit LRU clock, in seconds
+LFU_INIT_VAL: Final = 5
+LRU_CLOCK_MAX: Final = (1 << 24) - 1  # Redis's 24-bit LRU clock, in seconds
 
 
 def lru_clock() -> int:

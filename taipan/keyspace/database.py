@@ -25,7 +25,7 @@ import heapq
 import os
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from taipan.errors import WrongType
 from taipan.keyspace import events as ev
@@ -67,14 +67,18 @@ class KeyspaceStats:
         self.script_time_ms: int | None = None
 
 
-STRING_TYPES = (bytes, bytearray)
+STRING_TYPES: Final = (bytes, bytearray)
 # Opened small collections a connection lets pile up before packing them itself
 # (``Database.pack_loose``) instead of waiting for the cron. TAIPAN_PACK_EAGERLY=1
 # packs after every read from a connection: the test suite's shared server runs so,
 # so that every command is tried on packed values.
-LOOSE_LIMIT = 0 if os.environ.get("TAIPAN_PACK_EAGERLY") == "1" else 512
+LOOSE_LIMIT: Final = 0 if os.environ.get("TAIPAN_PACK_EAGERLY") == "1" else 512
 # The key object of a non-string value, besides its payload (``sizes.py``).
-_KEY_OBJECT = STRING_KEY_OVERHEAD // 2
+_KEY_OBJECT: Final = STRING_KEY_OVERHEAD // 2
+# Imported names used on every command, bound Final: compiled, a Final module name is
+# a C static, any other one (an imported one too) a lookup in the module's dict.
+_PACKED_TYPES: Final = PACKED_TYPES
+_STRING_COST: Final = STRING_KEY_OVERHEAD
 
 
 class _NoTracking:
@@ -83,7 +87,7 @@ class _NoTracking:
     wants_writes = False
 
 
-_NO_TRACKING = _NoTracking()
+_NO_TRACKING: Final = _NoTracking()
 # Stands in for a database's KeyspaceEvents while it loads: every event off.
 
 
@@ -165,7 +169,7 @@ class Database:
                     return None
             if self.access is not None:
                 self.access.touch(key)
-            if type(value) in PACKED_TYPES:
+            if type(value) in _PACKED_TYPES:
                 value = self._open(key, value)
         return value
 
@@ -202,7 +206,7 @@ class Database:
                 if deadline is not None and deadline <= self.expiry_now():
                     self.expire_now(key)
                     return None
-            if type(value) in PACKED_TYPES:
+            if type(value) in _PACKED_TYPES:
                 value = self._open(key, value)
         return value
 
@@ -210,7 +214,7 @@ class Database:
         """The value stored at ``key`` (None: no key), opened if packed; no expiry,
         access or statistics (the blocking machinery's look at a key)."""
         value = self.data.get(key)
-        if type(value) in PACKED_TYPES:
+        if type(value) in _PACKED_TYPES:
             value = self._open(key, value)
         return value
 
@@ -248,7 +252,7 @@ class Database:
             packed_count += 1
         for key in loose:
             value = data.get(key)
-            if value is None or type(value) is bytes or type(value) in PACKED_TYPES:
+            if value is None or type(value) is bytes or type(value) in _PACKED_TYPES:
                 continue
             packed = pack(value)
             if packed is None:
@@ -325,7 +329,7 @@ class Database:
         # ``_account_added`` without the call, and a string overwritten by a string.
         if old is None:
             if type(value) is bytes:
-                cost = STRING_KEY_OVERHEAD + len(key) + len(value)
+                cost = _STRING_COST + len(key) + len(value)
                 self.used += cost
                 self.stats.used += cost
             else:
@@ -550,8 +554,8 @@ class Database:
     def _unaccount(self, key: bytes, value: Any) -> None:
         """``value`` left ``key``: its bytes leave the figures."""
         if type(value) is bytes:
-            cost = STRING_KEY_OVERHEAD + len(key) + len(value)
-        elif type(value) in PACKED_TYPES:
+            cost = _STRING_COST + len(key) + len(value)
+        elif type(value) in _PACKED_TYPES:
             cost = packed_size(value) + _KEY_OBJECT + len(key)
         elif self.opened and key in self.opened:
             cost = packed_size(self.opened.pop(key)) + _KEY_OBJECT + len(key)
@@ -571,8 +575,8 @@ class Database:
     def _account_added(self, key: bytes, value: Any) -> None:
         """``value`` stored under ``key``: a string counts now, others once measured."""
         if type(value) is bytes:
-            cost = STRING_KEY_OVERHEAD + len(key) + len(value)
-        elif type(value) in PACKED_TYPES:  # (RESTORE stores a small value packed)
+            cost = _STRING_COST + len(key) + len(value)
+        elif type(value) in _PACKED_TYPES:  # (RESTORE stores a small value packed)
             cost = packed_size(value) + _KEY_OBJECT + len(key)
         else:
             self.resized.add(key)
@@ -591,7 +595,7 @@ class Database:
         delta = 0
         for key in resized:
             value = data.get(key)
-            if value is None or type(value) is bytes or type(value) in PACKED_TYPES:
+            if value is None or type(value) is bytes or type(value) in _PACKED_TYPES:
                 continue  # gone, or counted exactly when stored or packed
             if opened and key in opened:
                 # Opened, then written: from its blob's figure to a measured one.
@@ -615,8 +619,8 @@ class Database:
         for key, value in values.items():
             if type(value) is bytes:
                 total += len(key) + len(value)
-                total += STRING_KEY_OVERHEAD
-            elif type(value) in PACKED_TYPES:
+                total += _STRING_COST
+            elif type(value) in _PACKED_TYPES:
                 total += packed_size(value) + _KEY_OBJECT + len(key)
             else:
                 packed = pack(value)

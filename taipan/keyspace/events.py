@@ -24,29 +24,29 @@ compares the streams with a real redis-server.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Final
 
 # Event classes, one bit each (the letters of notify-keyspace-events).
-KEYSPACE = 1 << 0  # K
-KEYEVENT = 1 << 1  # E
-GENERIC = 1 << 2  # g: DEL, EXPIRE, RENAME, ...
-STRING = 1 << 3  # $
-LIST = 1 << 4  # l
-SET = 1 << 5  # s
-HASH = 1 << 6  # h
-ZSET = 1 << 7  # z
-EXPIRED = 1 << 8  # x
-EVICTED = 1 << 9  # e
-STREAM = 1 << 10  # t
-KEY_MISS = 1 << 11  # m
-MODULE = 1 << 12  # d
-NEW = 1 << 13  # n
+KEYSPACE: Final = 1 << 0  # K
+KEYEVENT: Final = 1 << 1  # E
+GENERIC: Final = 1 << 2  # g: DEL, EXPIRE, RENAME, ...
+STRING: Final = 1 << 3  # $
+LIST: Final = 1 << 4  # l
+SET: Final = 1 << 5  # s
+HASH: Final = 1 << 6  # h
+ZSET: Final = 1 << 7  # z
+EXPIRED: Final = 1 << 8  # x
+EVICTED: Final = 1 << 9  # e
+STREAM: Final = 1 << 10  # t
+KEY_MISS: Final = 1 << 11  # m
+MODULE: Final = 1 << 12  # d
+NEW: Final = 1 << 13  # n
 
-_LETTERS = {"K": KEYSPACE, "E": KEYEVENT, "g": GENERIC, "$": STRING, "l": LIST,
+_LETTERS: Final = {"K": KEYSPACE, "E": KEYEVENT, "g": GENERIC, "$": STRING, "l": LIST,
             "s": SET, "h": HASH, "z": ZSET, "x": EXPIRED, "e": EVICTED, "t": STREAM,
             "m": KEY_MISS, "d": MODULE, "n": NEW}
 # 'A': every class but key-miss and new-key.
-_ALL = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE
+_ALL: Final = GENERIC | STRING | LIST | SET | HASH | ZSET | EXPIRED | EVICTED | STREAM | MODULE
 
 Publish = Callable[[bytes, bytes], int]
 

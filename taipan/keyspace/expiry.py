@@ -8,10 +8,11 @@ Redis) so a million keys expiring at once never stall the loop.
 from __future__ import annotations
 
 import time
+from typing import Final
 
 from taipan.keyspace.database import Database, now_ms
 
-_BATCH = 200  # keys between clock checks
+_BATCH: Final = 200  # keys between clock checks
 
 
 def active_expire_cycle(databases: list[Database], tick_ms: float) -> int:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import socket
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from taipan.commands.table import Command
 from taipan.errors import MAX_CLIENTS, ProtocolError
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from taipan.server import ServerRuntime
 
 log = logging.getLogger("taipan")
-VERBOSE = 15  # Redis's "verbose" log level, between debug and notice
+VERBOSE: Final = 15  # Redis's "verbose" log level, between debug and notice
 
 
 class Connection(asyncio.Protocol):

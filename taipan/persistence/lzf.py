@@ -9,22 +9,22 @@ liblzf's, at some 10x the cost.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 try:
     import lzf as liblzf  # python-neo-lzf
 except ImportError:  # pragma: no cover - a platform without the package's wheel
     liblzf = None
-NATIVE: Any = liblzf  # (Any: the package has no type hints)
+NATIVE: Final[Any] = liblzf  # (Any: the package has no type hints)
 
 
 class LzfError(ValueError):
     """Compressed data that doesn't inflate to what it announces."""
 
 
-_LZF_MAX_OFFSET = 1 << 13
-_LZF_MAX_MATCH = 264  # 7 + 255 + 2
-_LZF_MAX_LITERAL = 32
+_LZF_MAX_OFFSET: Final = 1 << 13
+_LZF_MAX_MATCH: Final = 264  # 7 + 255 + 2
+_LZF_MAX_LITERAL: Final = 32
 
 
 def lzf_decompress(data: bytes | bytearray, expected: int) -> bytes:
@@ -93,7 +93,7 @@ def lzf_compress(data: bytes | bytearray) -> bytes:
 # Strings up to this size take the sampled search: each bytes.rfind scans the string
 # so far, cheap while it is short, but up to the whole 8 KiB window past it. (Kept
 # within the window: the sampled search doesn't check offsets.)
-_LZF_SAMPLED_UP_TO = 1024
+_LZF_SAMPLED_UP_TO: Final = 1024
 assert _LZF_SAMPLED_UP_TO <= _LZF_MAX_OFFSET
 
 

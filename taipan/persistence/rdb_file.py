@@ -19,7 +19,7 @@ import io
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Final
 
 from taipan.persistence.function_payload import LibraryError, read_library, write_library
 from taipan.persistence.loading import debug_delay, gc_paused
@@ -46,10 +46,10 @@ from taipan.persistence.rdb_format import (
 )
 from taipan.persistence.rdb_values import read_value, write_body
 
-MAGIC = b"REDIS"
-REDIS_VERSION = b"7.0.15"  # the version the files claim to come from (redis-ver)
+MAGIC: Final = b"REDIS"
+REDIS_VERSION: Final = b"7.0.15"  # the version the files claim to come from (redis-ver)
 # Versions whose object encodings the value reader understands (ziplists and up).
-_OLDEST_READABLE = 1
+_OLDEST_READABLE: Final = 1
 
 
 @dataclass
@@ -74,9 +74,9 @@ class RdbContents:
 _CHUNK_BYTES = 1 << 20  # write_snapshot hands the file this much at a time
 # Strings at most this long are never LZF-compressed (Redis's rule), so a record of
 # two of them can be written by hand.
-_NEVER_COMPRESSED = 20
-_STRING_RECORD_HEAD = [bytes((TYPE_STRING, size)) for size in range(64)]
-_LENGTH_BYTE = [bytes((size,)) for size in range(64)]
+_NEVER_COMPRESSED: Final = 20
+_STRING_RECORD_HEAD: Final = [bytes((TYPE_STRING, size)) for size in range(64)]
+_LENGTH_BYTE: Final = [bytes((size,)) for size in range(64)]
 
 
 def _header(version: int = RDB_VERSION) -> bytearray:

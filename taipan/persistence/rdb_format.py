@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+from typing import Final
 
 from taipan.persistence.crc64 import crc64
 from taipan.persistence.lzf import NATIVE as LZF_NATIVE
@@ -20,51 +21,55 @@ from taipan.persistence.lzf import LzfError, lzf_compress, lzf_compress_within, 
 __all__ = ["RdbError", "RdbReader", "crc64", "lzf_compress", "lzf_compress_within",
            "lzf_decompress"]
 
-RDB_VERSION = 10
+RDB_VERSION: Final = 10
 
 # Object types (the byte before a value).
-TYPE_STRING = 0
-TYPE_LIST = 1
-TYPE_SET = 2
-TYPE_ZSET = 3
-TYPE_HASH = 4
-TYPE_ZSET_2 = 5
-TYPE_MODULE = 6  # modules' values: Taipan loads no modules
-TYPE_MODULE_2 = 7
-TYPE_HASH_ZIPMAP = 9
-TYPE_LIST_ZIPLIST = 10
-TYPE_SET_INTSET = 11
-TYPE_ZSET_ZIPLIST = 12
-TYPE_HASH_ZIPLIST = 13
-TYPE_LIST_QUICKLIST = 14
-TYPE_STREAM_LISTPACKS = 15
-TYPE_HASH_LISTPACK = 16
-TYPE_ZSET_LISTPACK = 17
-TYPE_LIST_QUICKLIST_2 = 18
-TYPE_STREAM_LISTPACKS_2 = 19
-TYPE_STREAM_LISTPACKS_3 = 21  # Redis 7.2's; read by no 7.0
+TYPE_STRING: Final = 0
+TYPE_LIST: Final = 1
+TYPE_SET: Final = 2
+TYPE_ZSET: Final = 3
+TYPE_HASH: Final = 4
+TYPE_ZSET_2: Final = 5
+TYPE_MODULE: Final = 6  # modules' values: Taipan loads no modules
+TYPE_MODULE_2: Final = 7
+TYPE_HASH_ZIPMAP: Final = 9
+TYPE_LIST_ZIPLIST: Final = 10
+TYPE_SET_INTSET: Final = 11
+TYPE_ZSET_ZIPLIST: Final = 12
+TYPE_HASH_ZIPLIST: Final = 13
+TYPE_LIST_QUICKLIST: Final = 14
+TYPE_STREAM_LISTPACKS: Final = 15
+TYPE_HASH_LISTPACK: Final = 16
+TYPE_ZSET_LISTPACK: Final = 17
+TYPE_LIST_QUICKLIST_2: Final = 18
+TYPE_STREAM_LISTPACKS_2: Final = 19
+TYPE_STREAM_LISTPACKS_3: Final = 21  # Redis 7.2's; read by no 7.0
 
 # File-level opcodes.
-OPCODE_FUNCTION2 = 245
-OPCODE_FUNCTION = 246
-OPCODE_MODULE_AUX = 247
-OPCODE_IDLE = 248
-OPCODE_FREQ = 249
-OPCODE_AUX = 250
-OPCODE_RESIZEDB = 251
-OPCODE_EXPIRETIME_MS = 252
-OPCODE_EXPIRETIME = 253
-OPCODE_SELECTDB = 254
-OPCODE_EOF = 255
+OPCODE_FUNCTION2: Final = 245
+OPCODE_FUNCTION: Final = 246
+OPCODE_MODULE_AUX: Final = 247
+OPCODE_IDLE: Final = 248
+OPCODE_FREQ: Final = 249
+OPCODE_AUX: Final = 250
+OPCODE_RESIZEDB: Final = 251
+OPCODE_EXPIRETIME_MS: Final = 252
+OPCODE_EXPIRETIME: Final = 253
+OPCODE_SELECTDB: Final = 254
+OPCODE_EOF: Final = 255
 
 # Quicklist-2 node containers.
-QUICKLIST_PLAIN = 1
-QUICKLIST_PACKED = 2
+QUICKLIST_PLAIN: Final = 1
+QUICKLIST_PACKED: Final = 2
 
-_ENC_INT8, _ENC_INT16, _ENC_INT32, _ENC_LZF = 0, 1, 2, 3
-_CANONICAL_INT = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_DOUBLE = struct.Struct("<d")
+_ENC_INT8: Final = 0
+_ENC_INT16: Final = 1
+_ENC_INT32: Final = 2
+_ENC_LZF: Final = 3
+_CANONICAL_INT: Final = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
+_DOUBLE: Final = struct.Struct("<d")
 
 
 class RdbError(ValueError):
@@ -213,7 +218,7 @@ def write_length(out: bytearray, length: int) -> None:
 
 
 # Bytes a canonical integer can start with: anything else skips the integer parse.
-INT_FIRST_BYTES = frozenset(b"-0123456789")
+INT_FIRST_BYTES: Final = frozenset(b"-0123456789")
 
 
 def write_string(out: bytearray, value: bytes | bytearray, compress: bool = True) -> None:
@@ -254,8 +259,8 @@ def write_string(out: bytearray, value: bytes | bytearray, compress: bool = True
 # Above this size a string is compressed only if a sample of it compresses: pure
 # Python LZF (without the liblzf package) costs about a second a megabyte, wasted on
 # data that doesn't shrink.
-_SAMPLE_FROM = 1 << 15
-_SAMPLE_SIZE = 4096
+_SAMPLE_FROM: Final = 1 << 15
+_SAMPLE_SIZE: Final = 4096
 
 
 def _worth_compressing(value: bytes | bytearray) -> bool:

@@ -4,6 +4,7 @@ ziplist and zipmap (read only: older RDB files and payloads hold them)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Final
 
 from taipan.persistence.rdb_format import INT_FIRST_BYTES, RdbError, canonical_int
 
@@ -40,7 +41,7 @@ def intset_encode(values: list[int]) -> bytes:
 # -- listpack -------------------------------------------------------------------------
 
 
-_SMALL_INTS = [b"%d" % value for value in range(128)]
+_SMALL_INTS: Final = [b"%d" % value for value in range(128)]
 
 
 def listpack_decode(blob: bytes) -> list[bytes]:
@@ -148,8 +149,8 @@ def listpack_int_entry(number: int) -> bytes:
 
 # A string under 64 bytes is one header byte, the bytes, and a one-byte back-length
 # (header + bytes <= 127): pre-built for the common case.
-_SHORT_HEAD = [bytes((0x80 | size,)) for size in range(64)]
-_SHORT_BACKLEN = [bytes((size + 1,)) for size in range(64)]
+_SHORT_HEAD: Final = [bytes((0x80 | size,)) for size in range(64)]
+_SHORT_BACKLEN: Final = [bytes((size + 1,)) for size in range(64)]
 
 
 def listpack_entries(values: Iterable[bytes | bytearray]) -> list[bytes]:

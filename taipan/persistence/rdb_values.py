@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from itertools import chain
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 
 from taipan.persistence.rdb_format import (
     QUICKLIST_PACKED,
@@ -78,10 +78,10 @@ from taipan.types.stream import Stream
 from taipan.types.zset import ZSet, score_prefix, sort_key_score
 
 # Redis's quicklist "fill" sizes for negative list-max-listpack-size (bytes per node).
-_NODE_BYTES = (4096, 8192, 16384, 32768, 65536)
-_NODE_OVERHEAD_ESTIMATE = 8  # Redis's SIZE_ESTIMATE_OVERHEAD
-_SAFETY_BYTES = 8192  # Redis's SIZE_SAFETY_LIMIT for positive fills
-_PLAIN_THRESHOLD = 1 << 30  # elements this big get a node of their own
+_NODE_BYTES: Final = (4096, 8192, 16384, 32768, 65536)
+_NODE_OVERHEAD_ESTIMATE: Final = 8  # Redis's SIZE_ESTIMATE_OVERHEAD
+_SAFETY_BYTES: Final = 8192  # Redis's SIZE_SAFETY_LIMIT for positive fills
+_PLAIN_THRESHOLD: Final = 1 << 30  # elements this big get a node of their own
 
 
 # -- writing --------------------------------------------------------------------------
@@ -256,7 +256,7 @@ def _write_packed_zset(out: bytearray, value: bytes, config: Any, compress: bool
     return TYPE_ZSET_LISTPACK
 
 
-_BODY_WRITERS: dict[type, Callable[[bytearray, Any, Any, bool], int]] = {
+_BODY_WRITERS: Final[dict[type, Callable[[bytearray, Any, Any, bool], int]]] = {
     bytes: _write_string, bytearray: _write_string, RedisList: _write_list,
     RedisSet: _write_set, ZSet: _write_zset, RedisHash: _write_hash, Stream: write_stream,
     PackedHash: _write_packed_hash, PackedList: _write_packed_list,
@@ -391,13 +391,14 @@ def _read_hash(reader: RdbReader, kind: int, config: Any) -> Any:
             flat = zipmap_decode(blob)
     if not flat:
         raise RdbError("empty hash")
-    field_values = pairs(flat)  # (checks the count is even)
-    if kind == TYPE_HASH_LISTPACK and len(flat) <= 2 * int(config.hash_max_listpack_entries):
+    if (kind == TYPE_HASH_LISTPACK and not len(flat) % 2
+            and len(flat) <= 2 * int(config.hash_max_listpack_entries)):
         if len(set(flat[0::2])) * 2 != len(flat):
             raise RdbError("duplicate hash field")
         packed = hash_from_flat(flat)
         if packed is not None:
             return packed
+    field_values = pairs(flat)  # (checks the count is even)
     if kind == TYPE_HASH_LISTPACK:
         # Redis keeps a loaded listpack unless it holds too many fields, however long
         # its values (the value limit may have been lowered since it was written).
@@ -424,7 +425,7 @@ def _members_and_scores(flat: list[bytes]) -> tuple[list[bytes], list[float]]:
     return flat[0::2], scores
 
 
-_READERS: dict[int, Callable[[RdbReader, int, Any], Any]] = {
+_READERS: Final[dict[int, Callable[[RdbReader, int, Any], Any]]] = {
     kind: reader
     for kinds, reader in (
         ((TYPE_LIST, TYPE_LIST_ZIPLIST, TYPE_LIST_QUICKLIST, TYPE_LIST_QUICKLIST_2), _read_list),

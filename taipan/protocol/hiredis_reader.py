@@ -27,21 +27,22 @@ as they arrive, not after gigabytes of its body.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 import hiredis
 
 from taipan.protocol.reader import DEFAULT_MAX_BULK, PyRequestReader
 
-_STAR = 0x2A
-_DOLLAR = 0x24
+_STAR: Final = 0x2A
+_DOLLAR: Final = 0x24
 # hiredis allocates an aggregate's whole list when it reads the header, and freeing
 # the list of a 13-byte '*2147483647\r\n' takes 17 s. So hiredis never sees a header
 # declaring a million elements or more, nor an aggregate header right after another
 # (nesting, which a request never has: a chain of '*999999' costs 8 MB a line). Such
 # input, or a payload that looks like it, goes to the reference reader.
-_RISKY_ARRAY = re.compile(rb"\*(?:[0-9]{7}|[0-9]+\r\n[*~>|%])")  # literal '*': fast scan
-_RISKY_OTHER = re.compile(rb"[~>|](?:[0-9]{7}|[0-9]+\r\n[*~>|%])")  # sets, pushes, attributes
-_WINDOW = 16  # longer than any risky match hiredis could still take: seen across chunks
+_RISKY_ARRAY: Final = re.compile(rb"\*(?:[0-9]{7}|[0-9]+\r\n[*~>|%])")  # literal '*': fast scan
+_RISKY_OTHER: Final = re.compile(rb"[~>|](?:[0-9]{7}|[0-9]+\r\n[*~>|%])")  # sets, pushes, attributes
+_WINDOW: Final = 16  # longer than any risky match hiredis could still take: seen across chunks
 
 
 def _risky(data: bytes) -> bool:
@@ -51,8 +52,8 @@ def _risky(data: bytes) -> bool:
 
 
 # Encoded size of a bulk string of each small length: "$<len>\r\n" + payload + "\r\n".
-_TABLE = 1024
-_BULK_SIZE = [size + 5 + len(b"%d" % size) for size in range(_TABLE)]
+_TABLE: Final = 1024
+_BULK_SIZE: Final = [size + 5 + len(b"%d" % size) for size in range(_TABLE)]
 
 
 def _clean(data: bytes) -> bool:

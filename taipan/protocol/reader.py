@@ -31,20 +31,20 @@ fed before a ``next_request`` call:
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Final, Protocol
 
 from taipan.errors import ProtocolError
 
-INLINE_MAX = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
-MULTIBULK_MAX = 2**31 - 1  # Redis rejects counts above INT_MAX
-UNAUTH_MULTIBULK_MAX = 10  # before AUTH (Redis 7.0.x security fix)
-UNAUTH_BULK_MAX = 16384
-DEFAULT_MAX_BULK = 512 * 1024 * 1024  # proto-max-bulk-len default
-_LLONG_MIN = -(2**63)
-_LLONG_MAX = 2**63 - 1
+INLINE_MAX: Final = 64 * 1024  # Redis's PROTO_INLINE_MAX_SIZE
+MULTIBULK_MAX: Final = 2**31 - 1  # Redis rejects counts above INT_MAX
+UNAUTH_MULTIBULK_MAX: Final = 10  # before AUTH (Redis 7.0.x security fix)
+UNAUTH_BULK_MAX: Final = 16384
+DEFAULT_MAX_BULK: Final = 512 * 1024 * 1024  # proto-max-bulk-len default
+_LLONG_MIN: Final = -(2**63)
+_LLONG_MAX: Final = 2**63 - 1
 
-_STAR = 0x2A
-_DOLLAR = 0x24
+_STAR: Final = 0x2A
+_DOLLAR: Final = 0x24
 
 
 class RequestReader(Protocol):
@@ -87,11 +87,11 @@ def _got(byte: int) -> str:
 
 
 # Whitespace for C's isspace(): separates arguments and may follow a closing quote.
-_SPACE = frozenset(b" \t\n\r\v\f")
+_SPACE: Final = frozenset(b" \t\n\r\v\f")
 # Inside an unquoted argument only these end it (sdssplitargs' switch), not \v or \f.
-_ARG_END = frozenset(b" \t\n\r")
-_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+_ARG_END: Final = frozenset(b" \t\n\r")
+_ESCAPES: Final = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+_HEX: Final = frozenset(b"0123456789abcdefABCDEF")
 
 
 def split_inline(line: bytes) -> list[bytes]:

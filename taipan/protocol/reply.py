@@ -32,14 +32,11 @@ value              RESP2                        RESP3
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, Final
 
 from taipan.errors import ReplyError
+from taipan.protocol import reply_types
 from taipan.protocol.reply_types import (  # re-exported: see __all__
-    NULL_ARRAY,
-    OK,
-    PONG,
-    QUEUED,
     Attribute,
     BigNumber,
     DoubleText,
@@ -52,6 +49,14 @@ from taipan.protocol.reply_types import (  # re-exported: see __all__
     Verbatim,
     _NullArray,
 )
+
+# The constant replies, re-exported as Final names: compiled, a Final module name is
+# a C static that other compiled modules read directly; any other module-level name
+# (an imported one too) is a lookup in the module's dict on every use.
+NULL_ARRAY: Final = reply_types.NULL_ARRAY
+OK: Final = reply_types.OK
+PONG: Final = reply_types.PONG
+QUEUED: Final = reply_types.QUEUED
 
 # What other modules import from here: the reply types (defined in reply_types.py,
 # re-exported so handlers need one import) and the encoder's entry points.
@@ -78,10 +83,10 @@ __all__ = [
 # An encoder appends one value's encoding to ``out`` for protocol ``resp``.
 _Encoder = Callable[[Any, list[bytes], int], None]
 
-_CRLF = b"\r\n"
-_OK_BYTES = b"+OK\r\n"
+_CRLF: Final = b"\r\n"
+_OK_BYTES: Final = b"+OK\r\n"
 # Small integers are common replies (counts, flags): encode them once.
-_SMALL_INTS = [b":%d\r\n" % i for i in range(-1, 1025)]
+_SMALL_INTS: Final = [b":%d\r\n" % i for i in range(-1, 1025)]
 
 
 def format_double(value: float) -> bytes:
@@ -94,7 +99,7 @@ def format_double(value: float) -> bytes:
 # The "$<len>\r\n" header of each short bulk string, made once: a list lookup and
 # three appends beat formatting one "$%d\r\n%s\r\n" per element (by 1.5x in pure
 # Python, 3x compiled), and b"".join copies each payload once either way.
-_BULK_HEADERS = [b"$%d\r\n" % size for size in range(1024)]
+_BULK_HEADERS: Final = [b"$%d\r\n" % size for size in range(1024)]
 
 
 def _encode_bulk(value: bytes | bytearray, out: list[bytes], resp: int) -> None:
@@ -240,7 +245,27 @@ def _encode_map_pairs(value: MapPairs, out: list[bytes], resp: int) -> None:
         _ENCODERS[type(item)](item, out, resp)
 
 
-_ENCODERS: dict[type, _Encoder] = {
+class _EncoderTable(dict[type, _Encoder]):
+    """Falls back to ``isinstance`` for subclasses (each ``ReplyError`` kind)."""
+
+    def __missing__(self, kind: type) -> _Encoder:
+        # The nearest registered ancestor wins: a Verbatim subclass is verbatim,
+        # not merely bytes.
+        encoder: _Encoder
+        for base in kind.__mro__:
+            if base is ReplyError:
+                encoder = _encode_error
+                break
+            if base in self:
+                encoder = self[base]
+                break
+        else:
+            raise TypeError(f"cannot encode reply of type {kind.__name__}")
+        self[kind] = encoder
+        return encoder
+
+
+_ENCODERS: Final = _EncoderTable({
     bytes: _encode_bulk,
     bytearray: _encode_bulk,
     int: _encode_int,
@@ -263,30 +288,7 @@ _ENCODERS: dict[type, _Encoder] = {
     Verbatim: _encode_verbatim,
     BigNumber: _encode_big_number,
     MapPairs: _encode_map_pairs,
-}
-
-
-class _EncoderTable(dict[type, _Encoder]):
-    """Falls back to ``isinstance`` for subclasses (each ``ReplyError`` kind)."""
-
-    def __missing__(self, kind: type) -> _Encoder:
-        # The nearest registered ancestor wins: a Verbatim subclass is verbatim,
-        # not merely bytes.
-        encoder: _Encoder
-        for base in kind.__mro__:
-            if base is ReplyError:
-                encoder = _encode_error
-                break
-            if base in self:
-                encoder = self[base]
-                break
-        else:
-            raise TypeError(f"cannot encode reply of type {kind.__name__}")
-        self[kind] = encoder
-        return encoder
-
-
-_ENCODERS = _EncoderTable(_ENCODERS)
+})
 
 
 def encode_into(value: Any, out: list[bytes], resp: int = 2) -> None:

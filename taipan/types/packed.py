@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from array import array
 from itertools import chain
-from typing import Any
+from typing import Any, Final
 
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
@@ -43,19 +43,25 @@ __all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "MAX_
            "MAX_PAIRS", "MAX_INTS", "hash_from_flat", "list_from_items", "set_from_members",
            "intset_from_values", "zset_from_sort_keys"]
 
-MAX_ITEMS = 128  # list items, hashtable-set members
-MAX_PAIRS = 256  # hash fields, sorted-set members (Redis's default listpack limit is 128)
-MAX_INTS = 512  # intset members (set-max-intset-entries' default)
+MAX_ITEMS: Final = 128  # list items, hashtable-set members
+MAX_PAIRS: Final = 256  # hash fields, sorted-set members (Redis's default listpack limit is 128)
+MAX_INTS: Final = 512  # intset members (set-max-intset-entries' default)
+
+
+# Header bytes, prebuilt: a list index is much cheaper than bytes(map(len, items)).
+_LENGTH_BYTE: Final = [bytes((size,)) for size in range(256)]
+_COUNT_BYTES: Final = [count.to_bytes(2, "little") for count in range(2 * MAX_PAIRS + 1)]
 
 
 def _blob(items: list[bytes]) -> bytes | None:
-    """``items`` laid out as one blob, or None when an item is too long for it."""
+    """``items`` (at most 2 * MAX_PAIRS) laid out as one blob, or None when an item is
+    too long for it."""
+    length_byte = _LENGTH_BYTE
     try:
-        lengths = bytes(map(len, items))
-    except ValueError:  # an item longer than 255 bytes
+        parts = [length_byte[len(item)] for item in items]
+    except IndexError:  # an item longer than 255 bytes
         return None
-    count = len(items)
-    parts = [bytes((count & 255, count >> 8)), lengths]
+    parts.insert(0, _COUNT_BYTES[len(items)])
     parts.extend(items)
     return b"".join(parts)
 

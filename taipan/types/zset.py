@@ -25,17 +25,17 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from operator import itemgetter
-from typing import Any
+from typing import Any, Final
 
 from sortedcontainers import SortedList
 
 from taipan.types.small_sorted import SmallSorted
 
-_SIGN = 1 << 63
-_ALL = (1 << 64) - 1
-_DOUBLE = struct.Struct(">d")
-_UINT = struct.Struct(">Q")
-_ZERO_PREFIX = _UINT.pack(_SIGN)
+_SIGN: Final = 1 << 63
+_ALL: Final = (1 << 64) - 1
+_DOUBLE: Final = struct.Struct(">d")
+_UINT: Final = struct.Struct(">Q")
+_ZERO_PREFIX: Final = _UINT.pack(_SIGN)
 _member_of = itemgetter(slice(8, None))
 
 Entry = tuple[bytes, float]
@@ -69,7 +69,10 @@ def _is_negative_zero(score: float) -> bool:
 
 # A bound is (kind, value): "-" and "+" are below and above every string, "[" and "("
 # an inclusive or exclusive string bound.
-LEX_MIN, LEX_INCLUSIVE, LEX_EXCLUSIVE, LEX_MAX = 0, 1, 2, 3
+LEX_MIN: Final = 0
+LEX_INCLUSIVE: Final = 1
+LEX_EXCLUSIVE: Final = 2
+LEX_MAX: Final = 3
 LexBound = tuple[int, bytes]
 
 
@@ -91,7 +94,7 @@ def lex_lte_max(member: bytes, high: LexBound) -> bool:
     return kind == LEX_MAX
 
 
-_LEX_RANK = (0, 1, 1, 2)  # by kind: "-" below every string, "+" above
+_LEX_RANK: Final = (0, 1, 1, 2)  # by kind: "-" below every string, "+" above
 
 
 def lex_range_empty(low: LexBound, high: LexBound) -> bool:

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -453,8 +454,8 @@ def test_acl_save_then_restart(both_with_aclfile) -> None:
         os.makedirs(ours.workdir, exist_ok=True)
 
 
-def _write_config(lines: list[str]) -> str:
-    folder = tempfile.mkdtemp(prefix="acl-conf-")
+def _write_config(folder: Path, lines: list[str]) -> str:
+    folder.mkdir(exist_ok=True)
     path = os.path.join(folder, "server.conf")
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("".join(line + "\n" for line in lines))
@@ -493,8 +494,8 @@ def needs_redis() -> None:
         pytest.skip("redis-server is not installed")
 
 
-def test_user_directives_in_config(needs_redis) -> None:
-    conf = _write_config(USER_LINES)
+def test_user_directives_in_config(needs_redis, tmp_path) -> None:
+    conf = _write_config(tmp_path, USER_LINES)
     servers = [_start_with_config("redis", conf), _start_with_config("taipan", conf)]
     try:
         assert _listing(servers[1]) == _listing(servers[0])
@@ -506,12 +507,11 @@ def test_user_directives_in_config(needs_redis) -> None:
             server.stop()
 
 
-def test_user_directives_and_aclfile_refused(needs_redis) -> None:
-    folder = tempfile.mkdtemp(prefix="acl-both-")
-    aclfile = os.path.join(folder, "users.acl")
+def test_user_directives_and_aclfile_refused(needs_redis, tmp_path) -> None:
+    aclfile = os.path.join(tmp_path, "users.acl")
     with open(aclfile, "w", encoding="utf-8") as handle:
         handle.write(ACL_FILE)
-    conf = _write_config([*USER_LINES, f"aclfile {aclfile}"])
+    conf = _write_config(tmp_path, [*USER_LINES, f"aclfile {aclfile}"])
     code_ref, out_ref = _run_to_exit("redis", conf)
     code_ours, out_ours = _run_to_exit("taipan", conf)
     assert code_ref != 0 and code_ours != 0
@@ -521,8 +521,8 @@ def test_user_directives_and_aclfile_refused(needs_redis) -> None:
     assert message in out_ours
 
 
-def test_bad_user_directive_refused(needs_redis) -> None:
-    conf = _write_config(["user ivy on +nosuchcommand"])
+def test_bad_user_directive_refused(needs_redis, tmp_path) -> None:
+    conf = _write_config(tmp_path, ["user ivy on +nosuchcommand"])
     code_ref, out_ref = _run_to_exit("redis", conf)
     code_ours, out_ours = _run_to_exit("taipan", conf)
     assert code_ref != 0 and code_ours != 0
@@ -530,11 +530,11 @@ def test_bad_user_directive_refused(needs_redis) -> None:
     assert ref_line.split("# ", 1)[-1] in out_ours
 
 
-def test_config_rewrite_writes_user_lines(needs_redis) -> None:
+def test_config_rewrite_writes_user_lines(needs_redis, tmp_path) -> None:
     servers = []
     try:
         for kind in ("redis", "taipan"):
-            conf = _write_config(["# test", USER_LINES[0]])
+            conf = _write_config(tmp_path / kind, ["# test", USER_LINES[0]])
             server = _start_with_config(kind, conf)
             servers.append((server, conf))
             client = _client(server)
@@ -557,12 +557,12 @@ def test_config_rewrite_writes_user_lines(needs_redis) -> None:
             server.stop()
 
 
-def test_config_rewrite_user_line_placement(needs_redis) -> None:
+def test_config_rewrite_user_line_placement(needs_redis, tmp_path) -> None:
     servers = []
     try:
         layouts = []
         for kind in ("redis", "taipan"):
-            conf = _write_config(["# test", USER_LINES[0]])
+            conf = _write_config(tmp_path / kind, ["# test", USER_LINES[0]])
             server = _start_with_config(kind, conf)
             servers.append((server, conf))
             client = _client(server)

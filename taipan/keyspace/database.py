@@ -359,7 +359,8 @@ class Database:
     def load(self, values: dict[bytes, Any], deadlines: dict[bytes, int]) -> None:
         """Add a loaded dataset (startup, DEBUG RELOAD); loaded keys replace existing
         ones. Into an empty, unwatched database this is a bulk update (loading 1M keys
-        one ``set`` at a time costs a second); loading isn't counted as changes."""
+        one ``set`` at a time costs a second) that adopts ``values`` as the keyspace
+        itself: the caller hands it over. Loading isn't counted as changes."""
         if self.data or self.access is not None or self.watchers or self.blocked_keys:
             # Loading is no command: it fires no keyspace events (Redis adds loaded
             # keys with dbAddRDBLoad, which announces nothing).
@@ -373,7 +374,7 @@ class Database:
             finally:
                 self.event_mask = self.events.mask
             return
-        self.data.update(values)
+        self.data = values  # (empty before: nothing to merge, and no 1M-key copy)
         self._account_bulk(values)
         if deadlines:
             self.expires.update(deadlines)
@@ -627,7 +628,7 @@ class Database:
                 if packed is None:
                     resized.add(key)
                 else:
-                    data[key] = packed
+                    data[key] = packed  # (a key already there: no resize mid-iteration)
                     total += packed_size(packed) + _KEY_OBJECT + len(key)
         self.used += total
         self.stats.used += total

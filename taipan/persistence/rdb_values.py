@@ -64,6 +64,7 @@ from taipan.types.packed import (
     intset_from_values,
     list_from_items,
     packed_items,
+    set_from_members,
     zset_from_sort_keys,
 )
 from taipan.types.packed_types import (
@@ -73,7 +74,7 @@ from taipan.types.packed_types import (
     PackedSet,
     PackedZSet,
 )
-from taipan.types.sets import RedisSet, intset_limit
+from taipan.types.sets import RedisSet, intset_limit, intset_value
 from taipan.types.stream import Stream
 from taipan.types.zset import ZSet, score_prefix, sort_key_score
 
@@ -338,9 +339,16 @@ def _read_set(reader: RdbReader, kind: int, config: Any) -> Any:
                 return packed
         return RedisSet.build((b"%d" % value for value in values), max_intset)
     count = _count(reader)
-    members = {reader.string() for _ in range(count)}
+    listed = [reader.string() for _ in range(count)]
+    members = set(listed)
     if len(members) != count:
         raise RdbError("duplicate set member")
+    if intset_value(listed[0]) is None:
+        # A member that isn't an integer: a hashtable set (RedisSet.build's verdict),
+        # straight to its packed form when it is small.
+        packed = set_from_members(listed)
+        if packed is not None:
+            return packed
     return RedisSet.build(members, max_intset)
 
 
@@ -349,8 +357,15 @@ def _read_zset(reader: RdbReader, kind: int, config: Any) -> Any:
         blob = reader.string()
         flat = listpack_decode(blob) if kind == TYPE_ZSET_LISTPACK else ziplist_decode(blob)
         members, scores = _members_and_scores(flat)
+        listpack = len(members) <= int(config.zset_max_listpack_entries)
+        if listpack and members and len(set(members)) == len(members):
+            # The common case straight to its packed form: no (member, score) pairs.
+            packed = zset_from_sort_keys(sorted([
+                score_prefix(score) + member
+                for member, score in zip(members, scores, strict=True)]))
+            if packed is not None:
+                return packed
         entries = list(zip(members, scores, strict=True))
-        listpack = len(entries) <= int(config.zset_max_listpack_entries)
     else:
         count = _count(reader)
         entries = []

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import json
 import os
 import subprocess
@@ -28,6 +29,8 @@ from typing import Any
 PIPELINE = 16
 KEYS = 1000
 SMALL_KEYS = 5000
+SCRIPT = b"return redis.call('SET', KEYS[1], ARGV[1])"
+SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
 
 # name -> a request generator (i -> argv) and the set-up requests it needs.
 WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
@@ -53,6 +56,9 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
                    [[b"RPUSH", b"biglist", *[b"xxx"] * 600]]),
     "LRANGE_600": (lambda i: [b"LRANGE", b"biglist", b"0", b"599"],
                    [[b"RPUSH", b"biglist", *[b"xxx"] * 600]]),
+    # A script's per-call cost (the scripting layer is interpreted in both builds).
+    "EVALSHA_SET": (lambda i: [b"EVALSHA", SCRIPT_SHA, b"1", b"key:%d" % (i % KEYS), b"xxx"],
+                    [[b"SCRIPT", b"LOAD", SCRIPT]]),
     "MSET_10": (lambda i: [b"MSET", *[part for k in range(10)
                                       for part in (b"key:%d" % ((i + k) % KEYS), b"xxx")]],
                 []),

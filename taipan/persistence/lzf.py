@@ -25,12 +25,16 @@ class LzfError(ValueError):
 _LZF_MAX_OFFSET: Final = 1 << 13
 _LZF_MAX_MATCH: Final = 264  # 7 + 255 + 2
 _LZF_MAX_LITERAL: Final = 32
+_LZF_MAX_EXPANSION: Final = _LZF_MAX_MATCH // 3
 
 
 def lzf_decompress(data: bytes | bytearray, expected: int) -> bytes:
     """Inflate LZF ``data`` that must yield exactly ``expected`` bytes; ``LzfError``
     when it doesn't."""
-    if NATIVE is not None and expected > 0:
+    # (liblzf's wrapper allocates ``expected`` bytes up front: a corrupt length must
+    # not reach it. No LZF stream inflates more than 88x: 264 bytes from a 3-byte
+    # back reference.)
+    if NATIVE is not None and 0 < expected <= len(data) * _LZF_MAX_EXPANSION:
         try:
             out = NATIVE.decompress(bytes(data), expected)
         except ValueError:

@@ -250,6 +250,13 @@ def test_lzf_streams_decompress_and_respect_the_limit(compress: Any, decompress:
                 assert got in (packed, None)
 
 
+def test_lzf_decompress_refuses_an_impossible_length_without_allocating_it() -> None:
+    # A corrupt RDB/RESTORE length: an LZF error, never gigabytes asked of malloc.
+    for expected in (2**40, 89 * 3 + 1):
+        with pytest.raises(LzfError):
+            lzf_decompress(b"\x01ab" + bytes((0xE0, 255, 1)), expected)
+
+
 @pytest.mark.parametrize("decompress", [lzf_decompress, python_lzf_decompress],
                          ids=["liblzf", "python"])
 def test_lzf_decompress_long_overlapping_copies(decompress: Any) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from time import perf_counter_ns as _perf_counter_ns
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from taipan.acl.check import OK as ACL_OK
@@ -38,7 +37,7 @@ log = logging.getLogger("taipan")
 _T = TypeVar("_T")
 
 # (Final: compiled, a C static rather than a lookup in the module's dict per call)
-perf_counter_ns: Final = _perf_counter_ns
+perf_counter_ns: Final = time.perf_counter_ns
 # Commands that run at once even inside MULTI instead of being queued.
 _RUN_IN_MULTI: Final = frozenset({"exec", "discard", "multi", "watch", "quit", "reset"})
 # What a RESP2 client may run while subscribed (Redis's CLIENT_PUBSUB context).

@@ -75,9 +75,8 @@ STRING_TYPES: Final = (bytes, bytearray)
 LOOSE_LIMIT: Final = 0 if os.environ.get("TAIPAN_PACK_EAGERLY") == "1" else 512
 # The key object of a non-string value, besides its payload (``sizes.py``).
 _KEY_OBJECT: Final = STRING_KEY_OVERHEAD // 2
-# Imported names used on every command, bound Final: compiled, a Final module name is
-# a C static, any other one (an imported one too) a lookup in the module's dict.
-_PACKED_TYPES: Final = PACKED_TYPES
+# An imported name used on every SET, bound Final: compiled, a Final module name is a
+# C static, any other one (an imported one too) a lookup in the module's dict.
 _STRING_COST: Final = STRING_KEY_OVERHEAD
 
 
@@ -169,7 +168,7 @@ class Database:
                     return None
             if self.access is not None:
                 self.access.touch(key)
-            if type(value) in _PACKED_TYPES:
+            if type(value) in PACKED_TYPES:
                 value = self._open(key, value)
         return value
 
@@ -206,7 +205,7 @@ class Database:
                 if deadline is not None and deadline <= self.expiry_now():
                     self.expire_now(key)
                     return None
-            if type(value) in _PACKED_TYPES:
+            if type(value) in PACKED_TYPES:
                 value = self._open(key, value)
         return value
 
@@ -214,7 +213,7 @@ class Database:
         """The value stored at ``key`` (None: no key), opened if packed; no expiry,
         access or statistics (the blocking machinery's look at a key)."""
         value = self.data.get(key)
-        if type(value) in _PACKED_TYPES:
+        if type(value) in PACKED_TYPES:
             value = self._open(key, value)
         return value
 
@@ -252,7 +251,7 @@ class Database:
             packed_count += 1
         for key in loose:
             value = data.get(key)
-            if value is None or type(value) is bytes or type(value) in _PACKED_TYPES:
+            if value is None or type(value) is bytes or type(value) in PACKED_TYPES:
                 continue
             packed = pack(value)
             if packed is None:
@@ -556,7 +555,7 @@ class Database:
         """``value`` left ``key``: its bytes leave the figures."""
         if type(value) is bytes:
             cost = _STRING_COST + len(key) + len(value)
-        elif type(value) in _PACKED_TYPES:
+        elif type(value) in PACKED_TYPES:
             cost = packed_size(value) + _KEY_OBJECT + len(key)
         elif self.opened and key in self.opened:
             cost = packed_size(self.opened.pop(key)) + _KEY_OBJECT + len(key)
@@ -577,7 +576,7 @@ class Database:
         """``value`` stored under ``key``: a string counts now, others once measured."""
         if type(value) is bytes:
             cost = _STRING_COST + len(key) + len(value)
-        elif type(value) in _PACKED_TYPES:  # (RESTORE stores a small value packed)
+        elif type(value) in PACKED_TYPES:  # (RESTORE stores a small value packed)
             cost = packed_size(value) + _KEY_OBJECT + len(key)
         else:
             self.resized.add(key)
@@ -596,7 +595,7 @@ class Database:
         delta = 0
         for key in resized:
             value = data.get(key)
-            if value is None or type(value) is bytes or type(value) in _PACKED_TYPES:
+            if value is None or type(value) is bytes or type(value) in PACKED_TYPES:
                 continue  # gone, or counted exactly when stored or packed
             if opened and key in opened:
                 # Opened, then written: from its blob's figure to a measured one.
@@ -621,7 +620,7 @@ class Database:
             if type(value) is bytes:
                 total += len(key) + len(value)
                 total += _STRING_COST
-            elif type(value) in _PACKED_TYPES:
+            elif type(value) in PACKED_TYPES:
                 total += packed_size(value) + _KEY_OBJECT + len(key)
             else:
                 packed = pack(value)

@@ -26,10 +26,10 @@ from array import array
 from itertools import chain
 from typing import Any, Final
 
+from taipan.types import packed_types
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.packed_types import (
-    PACKED_TYPES,
     PackedHash,
     PackedIntSet,
     PackedList,
@@ -42,6 +42,10 @@ from taipan.types.zset import ZSet
 __all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "MAX_ITEMS",
            "MAX_PAIRS", "MAX_INTS", "hash_from_flat", "list_from_items", "set_from_members",
            "intset_from_values", "zset_from_sort_keys"]
+
+# Re-exported Final: compiled, other compiled modules read it as a C static, where
+# an imported name is a lookup in the module's dict on every use (Database.get).
+PACKED_TYPES: Final = packed_types.PACKED_TYPES
 
 MAX_ITEMS: Final = 128  # list items, hashtable-set members
 MAX_PAIRS: Final = 256  # hash fields, sorted-set members (Redis's default listpack limit is 128)

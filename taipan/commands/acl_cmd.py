@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.acl.check import OK as ACL_OK
 from taipan.acl.check import check
@@ -17,6 +17,9 @@ from taipan.commands.table import ACL_CATEGORIES, CommandGroup
 from taipan.errors import ReplyError, err
 from taipan.messaging.monitor import redact
 from taipan.protocol.reply import OK, SetReply, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 commands.container("ACL", summary="A container for Access List Control commands ",
@@ -46,7 +49,7 @@ def _syntax(argv: list[bytes]) -> ReplyError:
                   complexity="O(N). Where N is the number of rules provided.",
                   history=(("6.2.0", "Added Pub/Sub channel patterns."),
                            ("7.0.0", "Added selectors and key based permissions.")))
-def acl_setuser(ctx: Any, argv: list[bytes]) -> Status:
+def acl_setuser(ctx: Client, argv: list[bytes]) -> Status:
     """ACL SETUSER username [rule [rule ...]]"""
     name, rules = argv[2], argv[3:]
     for index in range(2, len(argv)):  # nothing about the user reaches MONITOR/SLOWLOG
@@ -65,7 +68,7 @@ def acl_setuser(ctx: Any, argv: list[bytes]) -> Status:
 @commands.command("ACL DELUSER", arity=-3, flags=_ADMIN,
                   summary="Remove the specified ACL users and the associated rules",
                   since="6.0.0", complexity="O(1) amortized time considering the typical user.")
-def acl_deluser(ctx: Any, argv: list[bytes]) -> int:
+def acl_deluser(ctx: Client, argv: list[bytes]) -> int:
     """ACL DELUSER username [username ...]"""
     if b"default" in argv[2:]:
         raise err("The 'default' user cannot be removed")
@@ -88,7 +91,7 @@ def _selector_fields(selector: Selector, index: Any) -> dict[bytes, Any]:
                            ("7.0.0", "Added selectors and changed the format of key and "
                                      "channel patterns from a list to their rule "
                                      "representation.")))
-def acl_getuser(ctx: Any, argv: list[bytes]) -> dict[bytes, Any] | None:
+def acl_getuser(ctx: Client, argv: list[bytes]) -> dict[bytes, Any] | None:
     """ACL GETUSER username"""
     acl = ctx.server.acl
     user = acl.get(argv[2])
@@ -107,7 +110,7 @@ def acl_getuser(ctx: Any, argv: list[bytes]) -> dict[bytes, Any] | None:
 @commands.command("ACL LIST", arity=2, flags=_ADMIN,
                   summary="List the current ACL rules in ACL config file format",
                   since="6.0.0", complexity="O(N). Where N is the number of configured users.")
-def acl_list(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def acl_list(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """ACL LIST"""
     return [line.encode("utf-8", "surrogateescape") for line in ctx.server.acl.config_lines()]
 
@@ -115,7 +118,7 @@ def acl_list(ctx: Any, argv: list[bytes]) -> list[bytes]:
 @commands.command("ACL USERS", arity=2, flags=_ADMIN,
                   summary="List the username of all the configured ACL rules", since="6.0.0",
                   complexity="O(N). Where N is the number of configured users.")
-def acl_users(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def acl_users(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """ACL USERS"""
     return [user.name for user in ctx.server.acl.sorted_users()]
 
@@ -123,7 +126,7 @@ def acl_users(ctx: Any, argv: list[bytes]) -> list[bytes]:
 @commands.command("ACL WHOAMI", arity=2, flags=_FLAGS,
                   summary="Return the name of the user associated to the current connection",
                   since="6.0.0", complexity="O(1)")
-def acl_whoami(ctx: Any, argv: list[bytes]) -> bytes:
+def acl_whoami(ctx: Client, argv: list[bytes]) -> bytes:
     """ACL WHOAMI"""
     return ctx.user.name
 
@@ -132,7 +135,7 @@ def acl_whoami(ctx: Any, argv: list[bytes]) -> bytes:
                   summary="List the ACL categories or the commands inside a category",
                   since="6.0.0",
                   complexity="O(1) since the categories and commands are a fixed set.")
-def acl_cat(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def acl_cat(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """ACL CAT [categoryname]"""
     if len(argv) > 3:
         raise _syntax(argv)
@@ -148,7 +151,7 @@ def acl_cat(ctx: Any, argv: list[bytes]) -> list[bytes]:
 @commands.command("ACL GENPASS", arity=-2, flags=_FLAGS,
                   summary="Generate a pseudorandom secure password to use for ACL users",
                   since="6.0.0", complexity="O(1)")
-def acl_genpass(ctx: Any, argv: list[bytes]) -> bytes:
+def acl_genpass(ctx: Client, argv: list[bytes]) -> bytes:
     """ACL GENPASS [bits]"""
     if len(argv) > 3:
         raise _syntax(argv)
@@ -163,7 +166,7 @@ def acl_genpass(ctx: Any, argv: list[bytes]) -> bytes:
 @commands.command("ACL LOG", arity=-2, flags=_ADMIN,
                   summary="List latest events denied because of ACLs in place", since="6.0.0",
                   complexity="O(N) with N being the number of entries shown.")
-def acl_log(ctx: Any, argv: list[bytes]) -> Any:
+def acl_log(ctx: Client, argv: list[bytes]) -> Any:
     """ACL LOG [count | RESET]"""
     if len(argv) > 3:
         raise _syntax(argv)
@@ -189,7 +192,7 @@ def acl_log(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("ACL DRYRUN", arity=-4, flags=_ADMIN,
                   summary="Returns whether the user can execute the given command without "
                           "executing the command.", since="7.0.0", complexity="O(1).")
-def acl_dryrun(ctx: Any, argv: list[bytes]) -> Any:
+def acl_dryrun(ctx: Client, argv: list[bytes]) -> Any:
     """ACL DRYRUN username command [arg [arg ...]]"""
     acl = ctx.server.acl
     user = acl.get(argv[2])
@@ -214,7 +217,7 @@ def acl_dryrun(ctx: Any, argv: list[bytes]) -> Any:
             f"{kind}").encode("utf-8", "surrogateescape")
 
 
-def _acl_file(ctx: Any) -> str:
+def _acl_file(ctx: Client) -> str:
     path = ctx.server.config.aclfile
     if not path:
         raise err(_NO_ACL_FILE)
@@ -224,7 +227,7 @@ def _acl_file(ctx: Any) -> str:
 @commands.command("ACL SAVE", arity=2, flags=_ADMIN,
                   summary="Save the current ACL rules in the configured ACL file",
                   since="6.0.0", complexity="O(N). Where N is the number of configured users.")
-def acl_save(ctx: Any, argv: list[bytes]) -> Status:
+def acl_save(ctx: Client, argv: list[bytes]) -> Status:
     """ACL SAVE"""
     if not ctx.server.acl.save_file(_acl_file(ctx)):
         raise err("There was an error trying to save the ACLs. Please check the server logs "
@@ -235,7 +238,7 @@ def acl_save(ctx: Any, argv: list[bytes]) -> Status:
 @commands.command("ACL LOAD", arity=2, flags=_ADMIN,
                   summary="Reload the ACLs from the configured ACL file", since="6.0.0",
                   complexity="O(N). Where N is the number of configured users.")
-def acl_load(ctx: Any, argv: list[bytes]) -> Status:
+def acl_load(ctx: Client, argv: list[bytes]) -> Status:
     """ACL LOAD"""
     server = ctx.server
     error = server.acl.load_file(_acl_file(ctx))
@@ -281,6 +284,6 @@ _HELP = (
 @commands.command("ACL HELP", arity=2, flags="loading stale sentinel",
                   summary="Show helpful text about the different subcommands", since="6.0.0",
                   complexity="O(1)")
-def acl_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def acl_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """ACL HELP"""
     return [Status(line) for line in _HELP]

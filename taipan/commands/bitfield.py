@@ -8,13 +8,16 @@ wraps around there.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from taipan.commands.args import to_int, try_int
 from taipan.commands.bitmaps import bit_offset, c_string, string_for_bits
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
 from taipan.keyspace import events as ev
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("bitmap")
 
@@ -122,7 +125,7 @@ def _unsigned_overflow(value: int, incr: int, bits: int, mode: int) -> tuple[int
     return 1, limit
 
 
-def _parse(ctx: Any, argv: list[bytes]) -> tuple[list[_Op], bool, int]:
+def _parse(ctx: Client, argv: list[bytes]) -> tuple[list[_Op], bool, int]:
     """The operations, whether all are reads, and the highest bit any write reaches."""
     ops: list[_Op] = []
     overflow = _WRAP
@@ -176,7 +179,7 @@ def _apply(data: bytearray, op: _Op) -> tuple[int | None, bool]:
     return (new if op.opcode == _INCRBY else old), altered
 
 
-def _bitfield(ctx: Any, argv: list[bytes], read_only_command: bool) -> list:
+def _bitfield(ctx: Client, argv: list[bytes], read_only_command: bool) -> list:
     ops, readonly, highest = _parse(ctx, argv)
     key = argv[1]
     if readonly:
@@ -212,7 +215,7 @@ def _bitfield(ctx: Any, argv: list[bytes], read_only_command: bool) -> list:
                                        "the key"},),
                   summary="Perform arbitrary bitfield integer operations on strings", since="3.2.0",
                   complexity="O(1) for each subcommand specified")
-def bitfield(ctx: Any, argv: list[bytes]) -> list:
+def bitfield(ctx: Client, argv: list[bytes]) -> list:
     """BITFIELD key [GET encoding offset | [OVERFLOW WRAP | SAT | FAIL]
     SET encoding offset value | INCRBY encoding offset increment ...]"""
     return _bitfield(ctx, argv, read_only_command=False)
@@ -222,6 +225,6 @@ def bitfield(ctx: Any, argv: list[bytes]) -> list:
                   summary="Perform arbitrary bitfield integer operations on strings. Read-only "
                           "variant of BITFIELD", since="6.0.0",
                   complexity="O(1) for each subcommand specified")
-def bitfield_ro(ctx: Any, argv: list[bytes]) -> list:
+def bitfield_ro(ctx: Client, argv: list[bytes]) -> list:
     """BITFIELD_RO key [GET encoding offset ...]"""
     return _bitfield(ctx, argv, read_only_command=True)

@@ -9,13 +9,16 @@ never once per bit or byte.
 from __future__ import annotations
 
 from functools import reduce
-from typing import Any
+from typing import TYPE_CHECKING
 
 from taipan.commands.args import to_int, try_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, WrongType
 from taipan.keyspace import events as ev
 from taipan.keyspace.database import STRING_TYPES
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("bitmap")
 
@@ -42,7 +45,7 @@ def _as_int64(value: int) -> int:
     return value - (1 << 64) if value >> 63 else value
 
 
-def bit_offset(ctx: Any, arg: bytes, hash_bits: int = 0) -> int:
+def bit_offset(ctx: Client, arg: bytes, hash_bits: int = 0) -> int:
     """A bit offset argument; ``hash_bits`` > 0 also accepts ``#N`` (N fields of that width)."""
     use_hash = hash_bits > 0 and len(arg) > 1 and arg[0] == 0x23  # '#'
     offset = try_int(arg[1:] if use_hash else arg)
@@ -56,7 +59,7 @@ def bit_offset(ctx: Any, arg: bytes, hash_bits: int = 0) -> int:
     return offset
 
 
-def string_for_bits(ctx: Any, key: bytes, max_bit: int) -> tuple[bytearray, bool, bool]:
+def string_for_bits(ctx: Client, key: bytes, max_bit: int) -> tuple[bytearray, bool, bool]:
     """The string at ``key`` as a mutable bytearray holding at least bit ``max_bit``.
 
     Creates the key (zero-filled) when missing, zero-pads it when short. Returns
@@ -69,7 +72,7 @@ def string_for_bits(ctx: Any, key: bytes, max_bit: int) -> tuple[bytearray, bool
         value = bytearray(needed)
         db.set(key, value)
         return value, True, False
-    if type(value) is not bytearray:
+    if not isinstance(value, bytearray):
         # Mutate in place from now on (Redis's "raw" encoding); the TTL stays.
         value = db.unshare_string(key, value)
     grown = len(value) < needed
@@ -130,7 +133,7 @@ def _unit_is_bit(arg: bytes) -> bool:
 @commands.command("SETBIT", arity=4, flags="write denyoom", keys=(1, 1, 1),
                   summary="Sets or clears the bit at offset in the string value stored at key",
                   since="2.2.0", complexity="O(1)")
-def setbit(ctx: Any, argv: list[bytes]) -> int:
+def setbit(ctx: Client, argv: list[bytes]) -> int:
     """SETBIT key offset value"""
     offset = bit_offset(ctx, argv[2])
     on = to_int(argv[3], _BAD_BIT)
@@ -155,7 +158,7 @@ def setbit(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("GETBIT", arity=3, flags="readonly fast", keys=(1, 1, 1),
                   summary="Returns the bit value at offset in the string value stored at key",
                   since="2.2.0", complexity="O(1)")
-def getbit(ctx: Any, argv: list[bytes]) -> int:
+def getbit(ctx: Client, argv: list[bytes]) -> int:
     """GETBIT key offset"""
     offset = bit_offset(ctx, argv[2])
     value = ctx.db.get_string(argv[1], read=True)
@@ -168,7 +171,7 @@ def getbit(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("BITCOUNT", arity=-2, flags="readonly", keys=(1, 1, 1),
                   summary="Count set bits in a string", since="2.6.0", complexity="O(N)",
                   history=(("7.0.0", "Added the `BYTE|BIT` option."),))
-def bitcount(ctx: Any, argv: list[bytes]) -> int:
+def bitcount(ctx: Client, argv: list[bytes]) -> int:
     """BITCOUNT key [start end [BYTE | BIT]]"""
     value = ctx.db.get_string(argv[1], read=True)
     if value is None:
@@ -203,7 +206,7 @@ def bitcount(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("BITPOS", arity=-3, flags="readonly", keys=(1, 1, 1),
                   summary="Find first bit set or clear in a string", since="2.8.7",
                   complexity="O(N)", history=(("7.0.0", "Added the `BYTE|BIT` option."),))
-def bitpos(ctx: Any, argv: list[bytes]) -> int:
+def bitpos(ctx: Client, argv: list[bytes]) -> int:
     """BITPOS key bit [start [end [BYTE | BIT]]]"""
     bit = to_int(argv[2])
     if bit not in (0, 1):
@@ -263,7 +266,7 @@ _BITOPS = {b"AND": _bitop_and, b"OR": _bitop_or, b"XOR": _bitop_xor, b"NOT": Non
                   key_specs=("OW update", "RO access"),
                   summary="Perform bitwise operations between strings", since="2.6.0",
                   complexity="O(N)")
-def bitop(ctx: Any, argv: list[bytes]) -> int:
+def bitop(ctx: Client, argv: list[bytes]) -> int:
     """BITOP AND | OR | XOR | NOT destkey key [key ...]"""
     name = c_string(argv[1]).upper()
     if name not in _BITOPS:
@@ -290,7 +293,9 @@ def bitop(ctx: Any, argv: list[bytes]) -> int:
     else:
         # Shorter strings are zero-padded at the end: shift each to the same width.
         numbers = [int.from_bytes(v, "big") << (8 * (size - len(v))) for v in sources]
-        result = bytearray(_BITOPS[name](numbers).to_bytes(size, "big"))
+        combine = _BITOPS[name]
+        assert combine is not None  # (NOT, the one without, took the branch above)
+        result = bytearray(combine(numbers).to_bytes(size, "big"))
     db.set(dest, result)
     db.notify(ev.STRING, b"set", dest)
     return size

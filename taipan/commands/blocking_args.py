@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import LLONG_MAX, to_float
 from taipan.errors import ReplyError
 from taipan.keyspace.blocking import Blocked
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 _NOT_FLOAT = ReplyError("ERR timeout is not a float or out of range")
 _NEGATIVE = ReplyError("ERR timeout is negative")
@@ -29,7 +32,7 @@ def parse_timeout(arg: bytes, now_ms: int) -> int:
     return now_ms + millis
 
 
-def block_or(ctx: Any, keys: list[bytes], deadline: int, kind: type, timeout_reply: Any) -> Any:
+def block_or(ctx: Client, keys: list[bytes], deadline: int, kind: type, timeout_reply: Any) -> Any:
     """Park the client on ``keys`` until a value of ``kind`` arrives, unless it may not
     block (inside MULTI/EXEC): then it gets the timeout reply at once."""
     if ctx.deny_blocking:

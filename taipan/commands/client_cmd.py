@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.connection import validate_client_name
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.protocol.reply import OK, Frames, Status, Verbatim
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("connection")
 commands.container("CLIENT", summary="A container for client connection commands", since="2.4.0")
@@ -20,14 +23,14 @@ _CLIENT_TYPES = (b"normal", b"master", b"replica", b"slave", b"pubsub")
 @commands.command("CLIENT ID", arity=2, flags="noscript loading stale",
                   summary="Returns the client ID for the current connection", since="5.0.0",
                   complexity="O(1)")
-def client_id(ctx: Any, argv: list[bytes]) -> int:
+def client_id(ctx: Client, argv: list[bytes]) -> int:
     """CLIENT ID"""
     return ctx.id
 
 
 @commands.command("CLIENT SETNAME", arity=3, flags="noscript loading stale",
                   summary="Set the current connection name", since="2.6.9", complexity="O(1)")
-def client_setname(ctx: Any, argv: list[bytes]) -> Any:
+def client_setname(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT SETNAME connection-name"""
     validate_client_name(argv[2])
     ctx.name = argv[2]
@@ -36,7 +39,7 @@ def client_setname(ctx: Any, argv: list[bytes]) -> Any:
 
 @commands.command("CLIENT GETNAME", arity=2, flags="noscript loading stale",
                   summary="Get the current connection name", since="2.6.9", complexity="O(1)")
-def client_getname(ctx: Any, argv: list[bytes]) -> bytes | None:
+def client_getname(ctx: Client, argv: list[bytes]) -> bytes | None:
     """CLIENT GETNAME"""
     return ctx.name or None
 
@@ -45,7 +48,7 @@ def client_getname(ctx: Any, argv: list[bytes]) -> bytes | None:
                   tips="nondeterministic_output",
                   summary="Returns information about the current client connection.", since="6.2.0",
                   complexity="O(1)")
-def client_info(ctx: Any, argv: list[bytes]) -> Verbatim:
+def client_info(ctx: Client, argv: list[bytes]) -> Verbatim:
     """CLIENT INFO"""
     return Verbatim((ctx.info_line() + "\n").encode())
 
@@ -61,7 +64,7 @@ def client_info(ctx: Any, argv: list[bytes]) -> Verbatim:
                             "optional `ID` filter."),
                            ("7.0.0", "Added `resp`, `multi-mem`, `rbs` and `rbp` fields."),
                            ("7.0.3", "Added `ssub` field.")))
-def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
+def client_list(ctx: Client, argv: list[bytes]) -> Verbatim:
     """CLIENT LIST [TYPE NORMAL | MASTER | REPLICA | PUBSUB] [ID client-id [client-id ...]]"""
     clients = list(ctx.server.clients.values())
     if len(argv) > 2:
@@ -86,7 +89,7 @@ def client_list(ctx: Any, argv: list[bytes]) -> Verbatim:
     return Verbatim("".join(c.info_line() + "\n" for c in clients).encode())
 
 
-def _kill_filters(ctx: Any, argv: list[bytes]) -> tuple[dict[bytes, Any], bool]:
+def _kill_filters(ctx: Client, argv: list[bytes]) -> tuple[dict[bytes, Any], bool]:
     """The ``<filter> <value>`` pairs of CLIENT KILL's new form (the last one wins)."""
     filters: dict[bytes, Any] = {}
     skip_me = True
@@ -136,7 +139,7 @@ def _matches(client: Any, filters: dict[bytes, Any]) -> bool:
     return all(checks[name] == wanted for name, wanted in filters.items())
 
 
-def kill_client(ctx: Any, client: Any) -> None:
+def kill_client(ctx: Client, client: Any) -> None:
     if client is ctx:
         ctx.close_requested = True  # reply first, then close
     elif client.transport is not None:
@@ -151,7 +154,7 @@ def kill_client(ctx: Any, client: Any) -> None:
                            ("5.0.0",
                             "Replaced `slave` `TYPE` with `replica`. `slave` still supported for "
                             "backward compatibility."), ("6.2.0", "`LADDR` option.")))
-def client_kill(ctx: Any, argv: list[bytes]) -> Any:
+def client_kill(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT KILL ip:port | <filter> <value> [<filter> <value> ...]"""
     if len(argv) == 3:  # the old form: one address, OK or an error
         address = argv[2].decode("utf-8", "surrogateescape")
@@ -173,7 +176,7 @@ def client_kill(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(1)",
                   history=(("6.2.0",
                             "`CLIENT PAUSE WRITE` mode added along with the `mode` option."),))
-def client_pause(ctx: Any, argv: list[bytes]) -> Any:
+def client_pause(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT PAUSE timeout [WRITE | ALL]"""
     try:
         timeout_ms = to_int(argv[2])
@@ -206,7 +209,7 @@ def client_pause(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("CLIENT UNPAUSE", arity=2, flags="admin noscript loading stale",
                   summary="Resume processing of clients that were paused", since="6.2.0",
                   complexity="O(N) Where N is the number of paused clients")
-def client_unpause(ctx: Any, argv: list[bytes]) -> Any:
+def client_unpause(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT UNPAUSE"""
     ctx.server.pause_until = 0.0
     return OK
@@ -215,7 +218,7 @@ def client_unpause(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("CLIENT REPLY", arity=3, flags="noscript loading stale",
                   summary="Instruct the server whether to reply to commands", since="3.2.0",
                   complexity="O(1)")
-def client_reply(ctx: Any, argv: list[bytes]) -> Any:
+def client_reply(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT REPLY ON | OFF | SKIP"""
     mode = argv[2].upper()
     if mode == b"ON":
@@ -237,7 +240,7 @@ def client_reply(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Unblock a client blocked in a blocking command from a different "
                           "connection", since="5.0.0",
                   complexity="O(log N) where N is the number of client connections")
-def client_unblock(ctx: Any, argv: list[bytes]) -> int:
+def client_unblock(ctx: Client, argv: list[bytes]) -> int:
     """CLIENT UNBLOCK client-id [TIMEOUT | ERROR]"""
     client_id = to_int(argv[2])
     with_error = False
@@ -257,7 +260,7 @@ def client_unblock(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("CLIENT NO-EVICT", arity=3, flags="admin noscript loading stale",
                   summary="Set client eviction mode for the current connection", since="7.0.0",
                   complexity="O(1)")
-def client_no_evict(ctx: Any, argv: list[bytes]) -> Any:
+def client_no_evict(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT NO-EVICT ON | OFF"""
     mode = argv[2].upper()
     if mode not in (b"ON", b"OFF"):
@@ -321,6 +324,6 @@ _HELP = (
 @commands.command("CLIENT HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="5.0.0",
                   complexity="O(1)")
-def client_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def client_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """CLIENT HELP"""
     return [Status(line) for line in _HELP]

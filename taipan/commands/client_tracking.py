@@ -5,12 +5,15 @@ The table and the invalidations live in ``taipan/messaging/tracking.py``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.client_cmd import commands
 from taipan.errors import ReplyError, SyntaxErr, c_string, err
 from taipan.protocol.reply import OK, Frames, SetReply
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 _NOT_TRACKING = err("CLIENT CACHING can be called only when the client is in tracking "
                     "mode with OPTIN or OPTOUT mode enabled")
@@ -20,7 +23,7 @@ _NOT_TRACKING = err("CLIENT CACHING can be called only when the client is in tra
                   summary="Enable or disable server assisted client side caching support",
                   since="6.0.0",
                   complexity="O(1). Some options may introduce additional complexity.")
-def client_tracking(ctx: Any, argv: list[bytes]) -> Any:
+def client_tracking(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT TRACKING ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]]
     [BCAST] [OPTIN] [OPTOUT] [NOLOOP]"""
     redirect = 0
@@ -114,7 +117,7 @@ def _overlaps(first: bytes, second: bytes) -> bool:
 @commands.command("CLIENT CACHING", arity=3, flags="noscript loading stale",
                   summary="Instruct the server about tracking or not keys in the next request",
                   since="6.0.0", complexity="O(1)")
-def client_caching(ctx: Any, argv: list[bytes]) -> Any:
+def client_caching(ctx: Client, argv: list[bytes]) -> Any:
     """CLIENT CACHING YES|NO"""
     state = ctx.tracking
     if state is None:
@@ -137,7 +140,7 @@ def client_caching(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("CLIENT GETREDIR", arity=2, flags="noscript loading stale",
                   summary="Get tracking notifications redirection client ID if any",
                   since="6.0.0", complexity="O(1)")
-def client_getredir(ctx: Any, argv: list[bytes]) -> int:
+def client_getredir(ctx: Client, argv: list[bytes]) -> int:
     """CLIENT GETREDIR"""
     return ctx.tracking.redirect if ctx.tracking is not None else -1
 
@@ -146,7 +149,7 @@ def client_getredir(ctx: Any, argv: list[bytes]) -> int:
                   summary="Return information about server assisted client side caching for "
                           "the current connection",
                   since="6.2.0", complexity="O(1)")
-def client_trackinginfo(ctx: Any, argv: list[bytes]) -> dict:
+def client_trackinginfo(ctx: Client, argv: list[bytes]) -> dict:
     """CLIENT TRACKINGINFO"""
     state = ctx.tracking
     if state is None:

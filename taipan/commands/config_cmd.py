@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.config import ConfigError, Param, split_words
 from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.messaging.monitor import redact
 from taipan.protocol.reply import OK, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 commands.container("CONFIG", summary="A container for server configuration commands", since="2.0.0")
@@ -19,7 +22,7 @@ commands.container("CONFIG", summary="A container for server configuration comma
                   complexity="O(N) when N is the number of configuration parameters provided",
                   history=(("7.0.0",
                             "Added the ability to pass multiple pattern parameters in one call"),))
-def config_get(ctx: Any, argv: list[bytes]) -> dict:
+def config_get(ctx: Client, argv: list[bytes]) -> dict:
     """CONFIG GET parameter [parameter ...]"""
     config = ctx.server.config
     found: dict[bytes, bytes] = {}
@@ -33,12 +36,12 @@ def config_get(ctx: Any, argv: list[bytes]) -> dict:
     return found
 
 
-def _protected_allowed(ctx: Any) -> bool:
+def _protected_allowed(ctx: Client) -> bool:
     setting = ctx.server.config.enable_protected_configs
     return setting == "yes" or (setting == "local" and is_local_client(ctx))
 
 
-def is_local_client(ctx: Any) -> bool:
+def is_local_client(ctx: Client) -> bool:
     """A unix-socket connection or one from exactly 127.0.0.1 or ::1 (Redis's
     islocalClient, for the ``local`` settings)."""
     if ctx.kind == "unix":
@@ -56,7 +59,7 @@ def _failed(name: str, reason: str) -> ReplyError:
                   summary="Set configuration parameters to the given values", since="2.0.0",
                   complexity="O(N) when N is the number of configuration parameters provided",
                   history=(("7.0.0", "Added the ability to set multiple parameters in one call."),))
-def config_set(ctx: Any, argv: list[bytes]) -> Any:
+def config_set(ctx: Client, argv: list[bytes]) -> Any:
     """CONFIG SET parameter value [parameter value ...]"""
     if len(argv) % 2:
         raise SyntaxErr()
@@ -118,7 +121,7 @@ def config_set(ctx: Any, argv: list[bytes]) -> Any:
 
 @commands.command("CONFIG RESETSTAT", arity=2, flags="admin noscript loading stale",
                   summary="Reset the stats returned by INFO", since="2.0.0", complexity="O(1)")
-def config_resetstat(ctx: Any, argv: list[bytes]) -> Any:
+def config_resetstat(ctx: Client, argv: list[bytes]) -> Any:
     """CONFIG RESETSTAT"""
     ctx.server.reset_stats()
     return OK
@@ -127,7 +130,7 @@ def config_resetstat(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("CONFIG REWRITE", arity=2, flags="admin noscript loading stale",
                   summary="Rewrite the configuration file with the in memory configuration",
                   since="2.8.0", complexity="O(1)")
-def config_rewrite(ctx: Any, argv: list[bytes]) -> Any:
+def config_rewrite(ctx: Client, argv: list[bytes]) -> Any:
     """CONFIG REWRITE"""
     try:
         ctx.server.config.rewrite()
@@ -157,6 +160,6 @@ _HELP = (
 @commands.command("CONFIG HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="5.0.0",
                   complexity="O(1)")
-def config_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def config_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """CONFIG HELP"""
     return [Status(line) for line in _HELP]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.acl.users import DENIED_AUTH
 from taipan.commands.args import to_int
@@ -12,13 +12,16 @@ from taipan.instance import REDIS_VERSION
 from taipan.messaging.monitor import redact
 from taipan.protocol.reply import OK, PONG, Status
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("connection")
 
 
 @commands.command("PING", arity=-1, flags="fast",
                   tips="request_policy:all_shards response_policy:all_succeeded",
                   summary="Ping the server", since="1.0.0", complexity="O(1)")
-def ping(ctx: Any, argv: list[bytes]) -> Any:
+def ping(ctx: Client, argv: list[bytes]) -> Any:
     """PING [message]"""
     if len(argv) > 2:
         raise wrong_arity("ping")
@@ -30,7 +33,7 @@ def ping(ctx: Any, argv: list[bytes]) -> Any:
 
 @commands.command("ECHO", arity=2, flags="loading stale fast", summary="Echo the given string",
                   since="1.0.0", complexity="O(1)")
-def echo(ctx: Any, argv: list[bytes]) -> bytes:
+def echo(ctx: Client, argv: list[bytes]) -> bytes:
     """ECHO message"""
     return argv[1]
 
@@ -38,7 +41,7 @@ def echo(ctx: Any, argv: list[bytes]) -> bytes:
 @commands.command("SELECT", arity=2, flags="loading stale fast",
                   summary="Change the selected database for the current connection", since="1.0.0",
                   complexity="O(1)")
-def select(ctx: Any, argv: list[bytes]) -> Any:
+def select(ctx: Client, argv: list[bytes]) -> Any:
     """SELECT index"""
     index = to_int(argv[1])
     databases = ctx.server.databases
@@ -48,7 +51,7 @@ def select(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def check_password(ctx: Any, username: bytes, password: bytes, argv0: bytes) -> None:
+def check_password(ctx: Client, username: bytes, password: bytes, argv0: bytes) -> None:
     """Authenticate ``ctx`` as ``username`` or raise WRONGPASS (and log it in the ACL
     LOG, the request's name as the object)."""
     acl = ctx.server.acl
@@ -65,7 +68,7 @@ def check_password(ctx: Any, username: bytes, password: bytes, argv0: bytes) -> 
                   summary="Authenticate to the server", since="1.0.0",
                   complexity="O(N) where N is the number of passwords defined for the user",
                   history=(("6.0.0", "Added ACL style (username and password)."),))
-def auth(ctx: Any, argv: list[bytes]) -> Any:
+def auth(ctx: Client, argv: list[bytes]) -> Any:
     """AUTH [username] password"""
     if len(argv) > 3:
         raise ReplyError("ERR syntax error")
@@ -87,7 +90,7 @@ def auth(ctx: Any, argv: list[bytes]) -> Any:
                   history=(("6.2.0",
                             "`protover` made optional; when called without arguments the "
                             "command reports the current connection's context."),))
-def hello(ctx: Any, argv: list[bytes]) -> Any:
+def hello(ctx: Client, argv: list[bytes]) -> Any:
     """HELLO [protover [AUTH username password] [SETNAME clientname]]"""
     version = ctx.resp
     if len(argv) >= 2:
@@ -140,7 +143,7 @@ def validate_client_name(name: bytes) -> None:
 
 @commands.command("QUIT", arity=-1, flags="noscript loading stale fast no_auth allow_busy",
                   summary="Close the connection", since="1.0.0", complexity="O(1)")
-def quit_(ctx: Any, argv: list[bytes]) -> Any:
+def quit_(ctx: Client, argv: list[bytes]) -> Any:
     """QUIT"""
     ctx.close_requested = True
     return OK
@@ -148,7 +151,7 @@ def quit_(ctx: Any, argv: list[bytes]) -> Any:
 
 @commands.command("RESET", arity=1, flags="noscript loading stale fast no_auth allow_busy",
                   summary="Reset the connection", since="6.2.0", complexity="O(1)")
-def reset(ctx: Any, argv: list[bytes]) -> Status:
+def reset(ctx: Client, argv: list[bytes]) -> Status:
     """RESET"""
     server = ctx.server
     if ctx.monitor:

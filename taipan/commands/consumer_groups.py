@@ -15,13 +15,16 @@ creation by MKSTREAM excepted), so they bump ``stats.dirty`` directly.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from taipan.commands.stream_args import format_id
 from taipan.errors import ReplyError, c_string
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import NULL_ARRAY
 from taipan.types.stream import Consumer, ConsumerGroup, PendingEntry, Stream, StreamID
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 
 def no_group(key: bytes, group: bytes, suffix: str = "") -> ReplyError:
@@ -35,12 +38,12 @@ def printable_error(text: str) -> ReplyError:
     return ReplyError(text.replace("\r", " ").replace("\n", " "))
 
 
-def wants_effects(ctx: Any) -> bool:
+def wants_effects(ctx: Client) -> bool:
     """Whether anything listens to propagated writes (else effects aren't built)."""
     return bool(ctx.server.propagators)
 
 
-def propagate_effects(ctx: Any, effects: list[list[bytes]]) -> None:
+def propagate_effects(ctx: Client, effects: list[list[bytes]]) -> None:
     """Propagate ``effects`` instead of the command (Redis's alsoPropagate with
     preventCommandPropagation): several go as one MULTI/EXEC block, or join the
     block of the EXEC or script running."""
@@ -75,11 +78,11 @@ def createconsumer_effect(key: bytes, group_name: bytes, name: bytes) -> list[by
     return [b"XGROUP", b"CREATECONSUMER", key, group_name, name]
 
 
-def dirty(ctx: Any, changes: int = 1) -> None:
+def dirty(ctx: Client, changes: int = 1) -> None:
     ctx.db.stats.dirty += changes
 
 
-def create_consumer(ctx: Any, key: bytes, group: ConsumerGroup, name: bytes,
+def create_consumer(ctx: Client, key: bytes, group: ConsumerGroup, name: bytes,
                     now: int) -> Consumer | None:
     """Add a consumer (None when it exists): a change, with its keyspace event."""
     if name in group.consumers:
@@ -91,7 +94,7 @@ def create_consumer(ctx: Any, key: bytes, group: ConsumerGroup, name: bytes,
     return consumer
 
 
-def use_consumer(ctx: Any, key: bytes, group: ConsumerGroup, name: bytes,
+def use_consumer(ctx: Client, key: bytes, group: ConsumerGroup, name: bytes,
                  now: int) -> tuple[Consumer, bool]:
     """The named consumer, seen now, created if needed (True when created)."""
     consumer = group.consumers.get(name)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from taipan.commands.args import (
     LLONG_MAX,
@@ -18,12 +18,15 @@ from taipan.commands.table import CommandGroup
 from taipan.errors import NotFloat, NotInteger, ReplyError
 from taipan.keyspace import events as ev
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("string")
 
 _OVERFLOW: Final = ReplyError("ERR increment or decrement would overflow")
 
 
-def _increment(ctx: Any, key: bytes, delta: int) -> int:
+def _increment(ctx: Client, key: bytes, delta: int) -> int:
     db = ctx.db
     value = db.get_string(key)
     if value is None:
@@ -45,7 +48,7 @@ def _increment(ctx: Any, key: bytes, delta: int) -> int:
 @commands.command("INCR", arity=2, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Increment the integer value of a key by one", since="1.0.0",
                   complexity="O(1)")
-def incr(ctx: Any, argv: list[bytes]) -> int:
+def incr(ctx: Client, argv: list[bytes]) -> int:
     """INCR key"""
     return _increment(ctx, argv[1], 1)
 
@@ -53,7 +56,7 @@ def incr(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("DECR", arity=2, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Decrement the integer value of a key by one", since="1.0.0",
                   complexity="O(1)")
-def decr(ctx: Any, argv: list[bytes]) -> int:
+def decr(ctx: Client, argv: list[bytes]) -> int:
     """DECR key"""
     return _increment(ctx, argv[1], -1)
 
@@ -61,7 +64,7 @@ def decr(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("INCRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Increment the integer value of a key by the given amount", since="1.0.0",
                   complexity="O(1)")
-def incrby(ctx: Any, argv: list[bytes]) -> int:
+def incrby(ctx: Client, argv: list[bytes]) -> int:
     """INCRBY key increment"""
     return _increment(ctx, argv[1], to_int(argv[2]))
 
@@ -69,7 +72,7 @@ def incrby(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("DECRBY", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Decrement the integer value of a key by the given number", since="1.0.0",
                   complexity="O(1)")
-def decrby(ctx: Any, argv: list[bytes]) -> int:
+def decrby(ctx: Client, argv: list[bytes]) -> int:
     """DECRBY key decrement"""
     delta = to_int(argv[2])
     if delta == LLONG_MIN:
@@ -139,7 +142,7 @@ def format_long_double(value: Fraction) -> bytes:
 @commands.command("INCRBYFLOAT", arity=3, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Increment the float value of a key by the given amount", since="2.6.0",
                   complexity="O(1)")
-def incrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
+def incrbyfloat(ctx: Client, argv: list[bytes]) -> bytes:
     """INCRBYFLOAT key increment"""
     db = ctx.db
     key = argv[1]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
 from taipan.protocol.reply import OK
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 
@@ -16,12 +19,12 @@ commands = CommandGroup("server")
                   tips="request_policy:all_shards response_policy:agg_sum",
                   summary="Return the number of keys in the selected database", since="1.0.0",
                   complexity="O(1)")
-def dbsize(ctx: Any, argv: list[bytes]) -> int:
+def dbsize(ctx: Client, argv: list[bytes]) -> int:
     """DBSIZE"""
     return len(ctx.db)
 
 
-def _flush_mode(ctx: Any, argv: list[bytes]) -> bool:
+def _flush_mode(ctx: Client, argv: list[bytes]) -> bool:
     """Whether the flush is ASYNC: the argument, else ``lazyfree-lazy-user-flush``."""
     if len(argv) == 1:
         return bool(ctx.server.config.lazyfree_lazy_user_flush)
@@ -39,7 +42,7 @@ def _flush_mode(ctx: Any, argv: list[bytes]) -> bool:
                   complexity="O(N) where N is the number of keys in the selected database",
                   history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                            ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
-def flushdb(ctx: Any, argv: list[bytes]) -> Any:
+def flushdb(ctx: Client, argv: list[bytes]) -> Any:
     """FLUSHDB [ASYNC | SYNC]"""
     ctx.db.clear(_flush_mode(ctx, argv))
     ctx.server.tracking.on_flush()  # client-side caches drop everything
@@ -53,7 +56,7 @@ def flushdb(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(N) where N is the total number of keys in all databases",
                   history=(("4.0.0", "Added the `ASYNC` flushing mode modifier."),
                            ("6.2.0", "Added the `SYNC` flushing mode modifier.")))
-def flushall(ctx: Any, argv: list[bytes]) -> Any:
+def flushall(ctx: Client, argv: list[bytes]) -> Any:
     """FLUSHALL [ASYNC | SYNC]"""
     lazy = _flush_mode(ctx, argv)
     for db in ctx.server.databases:
@@ -67,7 +70,7 @@ def flushall(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Swaps two Redis databases", since="4.0.0",
                   complexity="O(N) where N is the count of clients watching or blocking on keys "
                              "from both databases.")
-def swapdb(ctx: Any, argv: list[bytes]) -> Any:
+def swapdb(ctx: Client, argv: list[bytes]) -> Any:
     """SWAPDB index1 index2"""
     databases = ctx.server.databases
     try:

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import try_int
 from taipan.commands.config_cmd import is_local_client
@@ -31,6 +31,9 @@ from taipan.protocol.reply import (
     Verbatim,
 )
 from taipan.types import encoding_name
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 log = logging.getLogger("taipan")
 
@@ -145,7 +148,7 @@ _DEBUG_HELP = (
 )
 
 
-def _debug_allowed(ctx: Any) -> None:
+def _debug_allowed(ctx: Client) -> None:
     setting = ctx.server.config.enable_debug_command
     if setting == "yes":
         return
@@ -159,7 +162,7 @@ def _debug_allowed(ctx: Any) -> None:
 @commands.command("DEBUG", arity=-2, flags="admin noscript loading stale",
                   summary="A container for debugging commands", since="1.0.0",
                   complexity="Depends on subcommand.", doc_flags="syscmd")
-def debug(ctx: Any, argv: list[bytes]) -> Any:
+def debug(ctx: Client, argv: list[bytes]) -> Any:
     """DEBUG subcommand [argument ...]"""
     _debug_allowed(ctx)
     sub = argv[1].lower()
@@ -193,28 +196,28 @@ def _hex(digest: bytes) -> Status:
 # -- subcommands ------------------------------------------------------------------
 
 
-def _debug_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def _debug_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     return [Status(line) for line in _DEBUG_HELP]
 
 
-def _debug_sleep(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_sleep(ctx: Client, argv: list[bytes]) -> Any:
     seconds = _c_number(argv[2])
     if seconds > 0:
         time.sleep(seconds)  # stalls the whole server, as Redis's does
     return OK
 
 
-def _debug_set_active_expire(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_set_active_expire(ctx: Client, argv: list[bytes]) -> Any:
     ctx.server.active_expire_enabled = bool(_atoi(argv[2]))
     return OK
 
 
-def _debug_log(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_log(ctx: Client, argv: list[bytes]) -> Any:
     log.warning("DEBUG LOG: %s", argv[2].decode("utf-8", "replace"))
     return OK
 
 
-def _debug_reload(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_reload(ctx: Client, argv: list[bytes]) -> Any:
     options = {arg.upper() for arg in argv[2:]}
     if not options <= {b"MERGE", b"NOFLUSH", b"NOSAVE"}:
         raise err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
@@ -243,8 +246,8 @@ def _not_propagated(instance: Any) -> Iterator[None]:
         dispatcher._transaction = transaction
 
 
-def _debug_loadaof(ctx: Any, argv: list[bytes]) -> Any:
-    from taipan.net.client import Client  # (net sits above commands)
+def _debug_loadaof(ctx: Client, argv: list[bytes]) -> Any:
+    from taipan.net.client import Client as LoaderClient  # (net sits above commands)
     from taipan.persistence.aof import AofError, AppendOnlyFile
     from taipan.persistence.functions_link import flush_libraries
 
@@ -259,7 +262,7 @@ def _debug_loadaof(ctx: Any, argv: list[bytes]) -> Any:
     for db in instance.databases:
         db.clear()
     flush_libraries(instance)
-    loader = Client(0, instance, kind="aof")
+    loader = LoaderClient(0, instance, kind="aof")
     loader.authenticated = True
     try:
         with _not_propagated(instance):
@@ -290,7 +293,7 @@ def _rdb_length(value: Any) -> int:
 _RDB_INT = re.compile(rb"(?:0|-?[1-9][0-9]*)\Z")
 
 
-def _debug_object(ctx: Any, argv: list[bytes]) -> Status:
+def _debug_object(ctx: Client, argv: list[bytes]) -> Status:
     value = ctx.db.peek(argv[2])
     if value is None:
         raise ReplyError("ERR no such key")
@@ -304,11 +307,11 @@ def _debug_object(ctx: Any, argv: list[bytes]) -> Status:
     )
 
 
-def _debug_digest(ctx: Any, argv: list[bytes]) -> Status:
+def _debug_digest(ctx: Client, argv: list[bytes]) -> Status:
     return _hex(dataset_digest(ctx.server.databases))
 
 
-def _debug_digest_value(ctx: Any, argv: list[bytes]) -> list[Status]:
+def _debug_digest_value(ctx: Client, argv: list[bytes]) -> list[Status]:
     db = ctx.db
     return [_hex(key_value_digest(db, key)) for key in argv[2:]]
 
@@ -317,7 +320,7 @@ _PROTOCOL_TYPES = ("string|integer|double|bignum|null|array|set|map|attrib|push|
                    "verbatim|true|false")
 
 
-def _debug_protocol(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_protocol(ctx: Client, argv: list[bytes]) -> Any:
     name = argv[2].lower()
     if name == b"string":
         return b"Hello World"
@@ -355,7 +358,7 @@ def _debug_protocol(ctx: Any, argv: list[bytes]) -> Any:
               f"{_PROTOCOL_TYPES}")
 
 
-def _debug_quicklist_packed_threshold(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_quicklist_packed_threshold(ctx: Client, argv: list[bytes]) -> Any:
     size = memtoull(argv[2].decode("latin-1"))
     # Redis refuses sizes from 4GB - 1MB up; 0 restores the 1GB default.
     if size is None or size > (1 << 32) - (1 << 20):
@@ -365,28 +368,28 @@ def _debug_quicklist_packed_threshold(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _debug_change_repl_id(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_change_repl_id(ctx: Client, argv: list[bytes]) -> Any:
     log.warning("Changing replication IDs after receiving DEBUG change-repl-id")
     return OK  # no replication yet: there is no ID to change
 
 
-def _debug_stringmatch_test(ctx: Any, argv: list[bytes]) -> Status:
+def _debug_stringmatch_test(ctx: Client, argv: list[bytes]) -> Status:
     return Status("Apparently Redis did not crash: test passed")
 
 
-def _debug_error(ctx: Any, argv: list[bytes]) -> Raw:
+def _debug_error(ctx: Client, argv: list[bytes]) -> Raw:
     # Sent as given (no ERR prefix), and, as in Redis, not counted in the error stats.
     text = argv[2].replace(b"\r", b" ").replace(b"\n", b" ")
     return Raw(b"-" + text + b"\r\n")
 
 
-def _debug_structsize(ctx: Any, argv: list[bytes]) -> bytes:
+def _debug_structsize(ctx: Client, argv: list[bytes]) -> bytes:
     # The sizes of a 64-bit Redis build, which clients' tests read.
     return (b"bits:64 robj:16 dictentry:24 sdshdr5:1 sdshdr8:3 sdshdr16:5 sdshdr32:9 "
             b"sdshdr64:17 ")
 
 
-def _debug_populate(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_populate(ctx: Client, argv: list[bytes]) -> Any:
     count = _positive(argv[2])
     size = _positive(argv[4]) if len(argv) == 5 else 0
     prefix = argv[3] if len(argv) >= 4 else b"key"
@@ -412,7 +415,7 @@ def _positive(arg: bytes) -> int:
     return value
 
 
-def _debug_replicate(ctx: Any, argv: list[bytes]) -> Any:
+def _debug_replicate(ctx: Client, argv: list[bytes]) -> Any:
     return OK  # no replicas to feed yet
 
 

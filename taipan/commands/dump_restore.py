@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import try_int
 from taipan.commands.table import CommandGroup
@@ -11,6 +11,9 @@ from taipan.keyspace import events as ev
 from taipan.keyspace.database import now_ms
 from taipan.persistence import RdbError, dump_payload, load_payload, payload_verified
 from taipan.protocol.reply import OK
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("generic")
 
@@ -28,7 +31,7 @@ _BAD_FORMAT = ReplyError("ERR Bad data format")
                              "N is the number of Redis objects composing the value and M their "
                              "average size. For small string values the time complexity is thus "
                              "O(1)+O(1*M) where M is small, so simply O(1).")
-def dump(ctx: Any, argv: list[bytes]) -> bytes | None:
+def dump(ctx: Client, argv: list[bytes]) -> bytes | None:
     """DUMP key"""
     value = ctx.db.get_read(argv[1])
     if value is None:
@@ -58,7 +61,7 @@ def _int_arg(arg: bytes) -> int:
                   history=(("3.0.0", "Added the `REPLACE` modifier."),
                            ("5.0.0", "Added the `ABSTTL` modifier."),
                            ("5.0.0", "Added the `IDLETIME` and `FREQ` options.")))
-def restore(ctx: Any, argv: list[bytes]) -> Any:
+def restore(ctx: Client, argv: list[bytes]) -> Any:
     """RESTORE key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]"""
     replace = absttl = False
     idle = freq = -1
@@ -125,7 +128,7 @@ def restore(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _set_access(ctx: Any, key: bytes, idle: int, freq: int) -> None:
+def _set_access(ctx: Client, key: bytes, idle: int, freq: int) -> None:
     """IDLETIME / FREQ, as Redis's objectSetLRUOrLFU: the idle time under an LRU (or no)
     policy, the frequency under an LFU one; the other option is ignored."""
     config = ctx.server.config

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 
 from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, err
 from taipan.keyspace import events as ev
 from taipan.keyspace.database import now_ms
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("generic")
 
@@ -29,7 +32,7 @@ def _parse_condition(argv: list[bytes]) -> set[bytes]:
     return flags
 
 
-def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str) -> int:
+def _expire(ctx: Client, argv: list[bytes], unit_ms: int, relative: bool, name: str) -> int:
     flags = _parse_condition(argv)
     when = to_int(argv[2])
     invalid = ReplyError(f"ERR invalid expire time in '{name}' command")
@@ -73,7 +76,7 @@ def _expire(ctx: Any, argv: list[bytes], unit_ms: int, relative: bool, name: str
 @commands.command("EXPIRE", arity=-3, flags="write fast", keys=(1, 1, 1), key_specs=("RW update",),
                   summary="Set a key's time to live in seconds", since="1.0.0", complexity="O(1)",
                   history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
-def expire(ctx: Any, argv: list[bytes]) -> int:
+def expire(ctx: Client, argv: list[bytes]) -> int:
     """EXPIRE key seconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1000, True, "expire")
 
@@ -82,7 +85,7 @@ def expire(ctx: Any, argv: list[bytes]) -> int:
                   summary="Set a key's time to live in milliseconds", since="2.6.0",
                   complexity="O(1)",
                   history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
-def pexpire(ctx: Any, argv: list[bytes]) -> int:
+def pexpire(ctx: Client, argv: list[bytes]) -> int:
     """PEXPIRE key milliseconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1, True, "pexpire")
 
@@ -92,7 +95,7 @@ def pexpire(ctx: Any, argv: list[bytes]) -> int:
                   summary="Set the expiration for a key as a UNIX timestamp", since="1.2.0",
                   complexity="O(1)",
                   history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
-def expireat(ctx: Any, argv: list[bytes]) -> int:
+def expireat(ctx: Client, argv: list[bytes]) -> int:
     """EXPIREAT key unix-time-seconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1000, False, "expireat")
 
@@ -102,12 +105,12 @@ def expireat(ctx: Any, argv: list[bytes]) -> int:
                   summary="Set the expiration for a key as a UNIX timestamp specified in "
                           "milliseconds", since="2.6.0", complexity="O(1)",
                   history=(("7.0.0", "Added options: `NX`, `XX`, `GT` and `LT`."),))
-def pexpireat(ctx: Any, argv: list[bytes]) -> int:
+def pexpireat(ctx: Client, argv: list[bytes]) -> int:
     """PEXPIREAT key unix-time-milliseconds [NX | XX | GT | LT]"""
     return _expire(ctx, argv, 1, False, "pexpireat")
 
 
-def _ttl(ctx: Any, key: bytes, in_ms: bool, absolute: bool) -> int:
+def _ttl(ctx: Client, key: bytes, in_ms: bool, absolute: bool) -> int:
     db = ctx.db
     if db.peek_read(key) is None:
         return -2
@@ -122,7 +125,7 @@ def _ttl(ctx: Any, key: bytes, in_ms: bool, absolute: bool) -> int:
                   tips="nondeterministic_output",
                   summary="Get the time to live for a key in seconds", since="1.0.0",
                   complexity="O(1)", history=(("2.8.0", "Added the -2 reply."),))
-def ttl(ctx: Any, argv: list[bytes]) -> int:
+def ttl(ctx: Client, argv: list[bytes]) -> int:
     """TTL key"""
     return _ttl(ctx, argv[1], False, False)
 
@@ -131,7 +134,7 @@ def ttl(ctx: Any, argv: list[bytes]) -> int:
                   tips="nondeterministic_output",
                   summary="Get the time to live for a key in milliseconds", since="2.6.0",
                   complexity="O(1)", history=(("2.8.0", "Added the -2 reply."),))
-def pttl(ctx: Any, argv: list[bytes]) -> int:
+def pttl(ctx: Client, argv: list[bytes]) -> int:
     """PTTL key"""
     return _ttl(ctx, argv[1], True, False)
 
@@ -139,7 +142,7 @@ def pttl(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("EXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the expiration Unix timestamp for a key", since="7.0.0",
                   complexity="O(1)")
-def expiretime(ctx: Any, argv: list[bytes]) -> int:
+def expiretime(ctx: Client, argv: list[bytes]) -> int:
     """EXPIRETIME key"""
     return _ttl(ctx, argv[1], False, True)
 
@@ -147,14 +150,14 @@ def expiretime(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("PEXPIRETIME", arity=2, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the expiration Unix timestamp for a key in milliseconds",
                   since="7.0.0", complexity="O(1)")
-def pexpiretime(ctx: Any, argv: list[bytes]) -> int:
+def pexpiretime(ctx: Client, argv: list[bytes]) -> int:
     """PEXPIRETIME key"""
     return _ttl(ctx, argv[1], True, True)
 
 
 @commands.command("PERSIST", arity=2, flags="write fast", keys=(1, 1, 1), key_specs=("RW update",),
                   summary="Remove the expiration from a key", since="2.2.0", complexity="O(1)")
-def persist(ctx: Any, argv: list[bytes]) -> int:
+def persist(ctx: Client, argv: list[bytes]) -> int:
     """PERSIST key"""
     db = ctx.db
     if db.get(argv[1]) is None:

@@ -6,12 +6,15 @@ format in ``taipan.persistence.function_payload``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, c_string, err
 from taipan.glob import glob_match
 from taipan.protocol.reply import OK, SetReply, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("scripting")
 
@@ -34,7 +37,7 @@ _FUNCTION_KEYS_RO = {"flags": "RO access", "index": 2, "keynumidx": 0,
                   flags="noscript skip_monitor may_replicate no_mandatory_keys stale",
                   key_specs=(_FUNCTION_KEYS,), summary="Invoke a function", since="7.0.0",
                   complexity="Depends on the function that is executed.")
-def fcall(ctx: Any, argv: list[bytes]) -> Any:
+def fcall(ctx: Client, argv: list[bytes]) -> Any:
     """FCALL function numkeys [key [key ...]] [arg [arg ...]]"""
     return ctx.server.scripting.fcall(ctx, argv, read_only=False)
 
@@ -43,7 +46,7 @@ def fcall(ctx: Any, argv: list[bytes]) -> Any:
                   flags="noscript skip_monitor no_mandatory_keys stale readonly",
                   key_specs=(_FUNCTION_KEYS_RO,), summary="Invoke a read-only function",
                   since="7.0.0", complexity="Depends on the function that is executed.")
-def fcall_ro(ctx: Any, argv: list[bytes]) -> Any:
+def fcall_ro(ctx: Client, argv: list[bytes]) -> Any:
     """FCALL_RO function numkeys [key [key ...]] [arg [arg ...]]"""
     return ctx.server.scripting.fcall(ctx, argv, read_only=True)
 
@@ -56,7 +59,7 @@ commands.container("FUNCTION", summary="A container for function commands", sinc
                   summary="Create a function with the given arguments (name, code, description)",
                   since="7.0.0",
                   complexity="O(1) (considering compilation time is redundant)")
-def function_load(ctx: Any, argv: list[bytes]) -> bytes:
+def function_load(ctx: Client, argv: list[bytes]) -> bytes:
     """FUNCTION LOAD [REPLACE] function-code"""
     replace = False
     for option in argv[2:-1]:
@@ -71,7 +74,7 @@ def function_load(ctx: Any, argv: list[bytes]) -> bytes:
 @commands.command("FUNCTION DELETE", arity=3, flags="noscript write",
                   tips="request_policy:all_shards response_policy:all_succeeded",
                   summary="Delete a function by name", since="7.0.0", complexity="O(1)")
-def function_delete(ctx: Any, argv: list[bytes]) -> Any:
+def function_delete(ctx: Client, argv: list[bytes]) -> Any:
     """FUNCTION DELETE library-name"""
     functions = ctx.server.functions
     library = functions.libraries.get(argv[2].decode("utf-8", "surrogateescape"))
@@ -86,7 +89,7 @@ def function_delete(ctx: Any, argv: list[bytes]) -> Any:
                   tips="request_policy:all_shards response_policy:all_succeeded",
                   summary="Deleting all functions", since="7.0.0",
                   complexity="O(N) where N is the number of functions deleted")
-def function_flush(ctx: Any, argv: list[bytes]) -> Any:
+def function_flush(ctx: Client, argv: list[bytes]) -> Any:
     """FUNCTION FLUSH [ASYNC | SYNC]"""
     if len(argv) > 3:
         raise _syntax_error(argv)
@@ -101,7 +104,7 @@ def function_flush(ctx: Any, argv: list[bytes]) -> Any:
                   tips="request_policy:all_shards response_policy:one_succeeded",
                   summary="Kill the function currently in execution.", since="7.0.0",
                   complexity="O(1)")
-def function_kill(ctx: Any, argv: list[bytes]) -> Any:
+def function_kill(ctx: Client, argv: list[bytes]) -> Any:
     """FUNCTION KILL"""
     ctx.server.scripting.kill(from_eval=False)
     return OK
@@ -111,7 +114,7 @@ def function_kill(ctx: Any, argv: list[bytes]) -> Any:
                   tips="nondeterministic_output_order",
                   summary="List information about all the functions", since="7.0.0",
                   complexity="O(N) where N is the number of functions")
-def function_list(ctx: Any, argv: list[bytes]) -> list[dict[bytes, Any]]:
+def function_list(ctx: Client, argv: list[bytes]) -> list[dict[bytes, Any]]:
     """FUNCTION LIST [LIBRARYNAME library-name-pattern] [WITHCODE]"""
     with_code = False
     pattern: bytes | None = None
@@ -153,7 +156,7 @@ def function_list(ctx: Any, argv: list[bytes]) -> list[dict[bytes, Any]]:
                        "response_policy:special",
                   summary="Return information about the function currently running (name, "
                           "description, duration)", since="7.0.0", complexity="O(1)")
-def function_stats(ctx: Any, argv: list[bytes]) -> dict[bytes, Any]:
+def function_stats(ctx: Client, argv: list[bytes]) -> dict[bytes, Any]:
     """FUNCTION STATS"""
     scripting = ctx.server.scripting
     run = scripting.running
@@ -175,7 +178,7 @@ def function_stats(ctx: Any, argv: list[bytes]) -> dict[bytes, Any]:
 @commands.command("FUNCTION DUMP", arity=2, flags="noscript",
                   summary="Dump all functions into a serialized binary payload", since="7.0.0",
                   complexity="O(N) where N is the number of functions")
-def function_dump(ctx: Any, argv: list[bytes]) -> bytes:
+def function_dump(ctx: Client, argv: list[bytes]) -> bytes:
     """FUNCTION DUMP"""
     from taipan.persistence.function_payload import dump_functions
 
@@ -187,7 +190,7 @@ def function_dump(ctx: Any, argv: list[bytes]) -> bytes:
                   tips="request_policy:all_shards response_policy:all_succeeded",
                   summary="Restore all the functions on the given payload", since="7.0.0",
                   complexity="O(N) where N is the number of functions on the payload")
-def function_restore(ctx: Any, argv: list[bytes]) -> Any:
+def function_restore(ctx: Client, argv: list[bytes]) -> Any:
     """FUNCTION RESTORE serialized-value [FLUSH | APPEND | REPLACE]"""
     from taipan.persistence.function_payload import iter_functions_payload
     from taipan.scripting.functions import LibrarySet
@@ -261,6 +264,6 @@ _HELP = (
 @commands.command("FUNCTION HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="7.0.0",
                   complexity="O(1)")
-def function_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def function_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """FUNCTION HELP"""
     return [Status(line) for line in _HELP]

@@ -9,7 +9,7 @@ helpers and reply formats both modules share are here.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_float
 from taipan.commands.sorted_sets import zadd
@@ -25,6 +25,9 @@ from taipan.types.geohash import (
     valid_lon_lat,
 )
 from taipan.types.zset import ZSet
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("geo")
 
@@ -98,7 +101,7 @@ def as_long_long(score: float) -> int:
                   complexity="O(log(N)) for each item added, where N is the number of "
                              "elements in the sorted set.",
                   history=(("6.2.0", "Added the `CH`, `NX` and `XX` options."),))
-def geoadd(ctx: Any, argv: list[bytes]) -> Any:
+def geoadd(ctx: Client, argv: list[bytes]) -> Any:
     """GEOADD key [NX | XX] [CH] longitude latitude member [longitude latitude member ...]"""
     first = 2
     nx = xx = False
@@ -128,7 +131,7 @@ def geoadd(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("GEOPOS", arity=-2, flags="readonly", keys=(1, 1, 1),
                   summary="Returns longitude and latitude of members of a geospatial index",
                   since="3.2.0", complexity="O(N) where N is the number of members requested.")
-def geopos(ctx: Any, argv: list[bytes]) -> list:
+def geopos(ctx: Client, argv: list[bytes]) -> list:
     """GEOPOS key [member [member ...]]"""
     zset = read_zset(ctx, argv[1])
     positions: list = []
@@ -141,7 +144,7 @@ def geopos(ctx: Any, argv: list[bytes]) -> list:
 @commands.command("GEODIST", arity=-4, flags="readonly", keys=(1, 1, 1),
                   summary="Returns the distance between two members of a geospatial index",
                   since="3.2.0", complexity="O(log(N))")
-def geodist(ctx: Any, argv: list[bytes]) -> bytes | None:
+def geodist(ctx: Client, argv: list[bytes]) -> bytes | None:
     """GEODIST key member1 member2 [M | KM | FT | MI]"""
     if len(argv) > 5:
         raise SyntaxErr()
@@ -160,7 +163,7 @@ def geodist(ctx: Any, argv: list[bytes]) -> bytes | None:
                   since="3.2.0",
                   complexity="O(log(N)) for each member requested, where N is the number of "
                              "elements in the sorted set.")
-def geohash(ctx: Any, argv: list[bytes]) -> list:
+def geohash(ctx: Client, argv: list[bytes]) -> list:
     """GEOHASH key [member [member ...]]"""
     zset = read_zset(ctx, argv[1])
     hashes: list = []

@@ -11,7 +11,7 @@ the early stop of ``COUNT n ANY`` and the sort (``geo_order``).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_float, to_int
 from taipan.commands.geo import (
@@ -29,6 +29,9 @@ from taipan.errors import ReplyError, SyntaxErr, c_string
 from taipan.keyspace import events as ev
 from taipan.types.geohash import NO_CELL, Shape, decode_score, score_range, search_cells
 from taipan.types.zset import ZSet
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("geo")
 
@@ -70,7 +73,7 @@ def _centre_of(zset: ZSet, member: bytes, shape: Shape) -> None:
     shape.lon, shape.lat = decode_score(score)
 
 
-def _search(ctx: Any, argv: list[bytes], src: int, flags: int) -> Any:
+def _search(ctx: Client, argv: list[bytes], src: int, flags: int) -> Any:
     zset = read_zset(ctx, argv[src])
     shape = Shape()
     store_key: bytes | None = None
@@ -229,7 +232,7 @@ def _entries(zset: ZSet, start: int, stop: int) -> Iterator[tuple[bytes, float]]
         chunk = min(chunk * 4, 4096)
 
 
-def _store(ctx: Any, key: bytes, points: list[Point], conversion: float,
+def _store(ctx: Client, key: bytes, points: list[Point], conversion: float,
            store_dist: bool, event: bytes) -> int:
     db = ctx.db
     if not points:
@@ -272,7 +275,7 @@ def _store_specs(after: int) -> tuple[Any, ...]:
                   deprecated_since="6.2.0",
                   replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` argument",
                   history=(_ANY_OPTION, _UPPERCASE_UNITS))
-def georadius(ctx: Any, argv: list[bytes]) -> Any:
+def georadius(ctx: Client, argv: list[bytes]) -> Any:
     """GEORADIUS key longitude latitude radius M | KM | FT | MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]"""
     return _search(ctx, argv, 1, _BY_COORDS)
 
@@ -286,7 +289,7 @@ def georadius(ctx: Any, argv: list[bytes]) -> Any:
                   replaced_by="`GEOSEARCH` and `GEOSEARCHSTORE` with the `BYRADIUS` and "
                               "`FROMMEMBER` arguments",
                   history=(_UPPERCASE_UNITS,))
-def georadiusbymember(ctx: Any, argv: list[bytes]) -> Any:
+def georadiusbymember(ctx: Client, argv: list[bytes]) -> Any:
     """GEORADIUSBYMEMBER key member radius M | KM | FT | MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC] [STORE key] [STOREDIST key]"""
     return _search(ctx, argv, 1, _BY_MEMBER)
 
@@ -297,7 +300,7 @@ def georadiusbymember(ctx: Any, argv: list[bytes]) -> Any:
                   deprecated_since="6.2.0",
                   replaced_by="`GEOSEARCH` with the `BYRADIUS` argument",
                   history=(_ANY_OPTION,))
-def georadius_ro(ctx: Any, argv: list[bytes]) -> Any:
+def georadius_ro(ctx: Client, argv: list[bytes]) -> Any:
     """GEORADIUS_RO key longitude latitude radius M | KM | FT | MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]"""
     return _search(ctx, argv, 1, _BY_COORDS | _NO_STORE)
 
@@ -307,7 +310,7 @@ def georadius_ro(ctx: Any, argv: list[bytes]) -> Any:
                   complexity=_RADIUS_COMPLEXITY, doc_flags="deprecated",
                   deprecated_since="6.2.0",
                   replaced_by="`GEOSEARCH` with the `BYRADIUS` and `FROMMEMBER` arguments")
-def georadiusbymember_ro(ctx: Any, argv: list[bytes]) -> Any:
+def georadiusbymember_ro(ctx: Client, argv: list[bytes]) -> Any:
     """GEORADIUSBYMEMBER_RO key member radius M | KM | FT | MI [WITHCOORD] [WITHDIST] [WITHHASH] [COUNT count [ANY]] [ASC | DESC]"""
     return _search(ctx, argv, 1, _BY_MEMBER | _NO_STORE)
 
@@ -316,7 +319,7 @@ def georadiusbymember_ro(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Query a sorted set representing a geospatial index to fetch "
                           "members inside an area of a box or a circle.",
                   since="6.2.0", complexity=_SEARCH_COMPLEXITY, history=(_UPPERCASE_UNITS,))
-def geosearch(ctx: Any, argv: list[bytes]) -> Any:
+def geosearch(ctx: Client, argv: list[bytes]) -> Any:
     """GEOSEARCH key FROMMEMBER member | FROMLONLAT longitude latitude BYRADIUS radius M | KM | FT | MI | BYBOX width height M | KM | FT | MI [ASC | DESC] [COUNT count [ANY]] [WITHCOORD] [WITHDIST] [WITHHASH]"""
     return _search(ctx, argv, 1, _SEARCH)
 
@@ -327,6 +330,6 @@ def geosearch(ctx: Any, argv: list[bytes]) -> Any:
                           "members inside an area of a box or a circle, and store the result "
                           "in another key.",
                   since="6.2.0", complexity=_SEARCH_COMPLEXITY, history=(_UPPERCASE_UNITS,))
-def geosearchstore(ctx: Any, argv: list[bytes]) -> Any:
+def geosearchstore(ctx: Client, argv: list[bytes]) -> Any:
     """GEOSEARCHSTORE destination source FROMMEMBER member | FROMLONLAT longitude latitude BYRADIUS radius M | KM | FT | MI | BYBOX width height M | KM | FT | MI [ASC | DESC] [COUNT count [ANY]] [STOREDIST]"""
     return _search(ctx, argv, 2, _SEARCH | _SEARCH_STORE)

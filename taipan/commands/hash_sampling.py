@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.hashes import read_hash
@@ -11,6 +11,9 @@ from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
 from taipan.glob import glob_match
 from taipan.types.hashes import RedisHash
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("hash")
 
@@ -37,7 +40,7 @@ def _reply(value: RedisHash, fields: list[bytes], withvalues: bool, resp: int) -
                   tips="nondeterministic_output",
                   summary="Get one or multiple random fields from a hash", since="6.2.0",
                   complexity="O(N) where N is the number of fields returned")
-def hrandfield(ctx: Any, argv: list[bytes]) -> Any:
+def hrandfield(ctx: Client, argv: list[bytes]) -> Any:
     """HRANDFIELD key [count [WITHVALUES]]"""
     if len(argv) == 2:
         value = read_hash(ctx, argv[1])
@@ -69,7 +72,7 @@ def hrandfield(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(1) for every call. O(N) for a complete iteration, including "
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection..")
-def hscan(ctx: Any, argv: list[bytes]) -> list:
+def hscan(ctx: Client, argv: list[bytes]) -> list:
     """HSCAN key cursor [MATCH pattern] [COUNT count]"""
     cursor = parse_cursor(argv[2])
     value = read_hash(ctx, argv[1])

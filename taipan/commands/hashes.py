@@ -8,7 +8,7 @@ and then applies Redis's listpack -> hashtable rule (``fit``/``check_size``).
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import LLONG_MAX, LLONG_MIN, to_int, try_int
 from taipan.commands.counters import _parse_long_double, _round_to_long_double, format_long_double
@@ -17,6 +17,9 @@ from taipan.errors import NotFloat, ReplyError, WrongType, wrong_arity
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK
 from taipan.types.hashes import RedisHash
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("hash")
 
@@ -29,7 +32,7 @@ _NAN_OR_INF_RESULT: Final = ReplyError("ERR increment would produce NaN or Infin
 
 # -- lookups ----------------------------------------------------------------------------
 
-def read_hash(ctx: Any, key: bytes) -> RedisHash | None:
+def read_hash(ctx: Client, key: bytes) -> RedisHash | None:
     """The hash at ``key`` for a read command (counts a keyspace hit or miss)."""
     value = ctx.db.get_read(key)
     if value is not None and type(value) is not RedisHash:
@@ -37,13 +40,13 @@ def read_hash(ctx: Any, key: bytes) -> RedisHash | None:
     return value
 
 
-def write_hash(ctx: Any, key: bytes) -> RedisHash | None:
+def write_hash(ctx: Client, key: bytes) -> RedisHash | None:
     """The hash at ``key`` for a write command."""
     value: RedisHash | None = ctx.db.get_typed(key, RedisHash)  # exactly a RedisHash, or None
     return value
 
 
-def write_hash_or_create(ctx: Any, key: bytes) -> tuple[RedisHash, bool]:
+def write_hash_or_create(ctx: Client, key: bytes) -> tuple[RedisHash, bool]:
     """(hash, created): a new empty hash that the caller stores once it has a field."""
     value = ctx.db.get_typed(key, RedisHash)
     if value is None:
@@ -51,7 +54,7 @@ def write_hash_or_create(ctx: Any, key: bytes) -> tuple[RedisHash, bool]:
     return value, False
 
 
-def store_changed(ctx: Any, key: bytes, value: RedisHash, created: bool, changes: int,
+def store_changed(ctx: Client, key: bytes, value: RedisHash, created: bool, changes: int,
                   event: bytes) -> None:
     """Record a write of ``changes`` fields (Redis counts each one as dirty) and fire
     its keyspace ``event``."""
@@ -66,7 +69,7 @@ def store_changed(ctx: Any, key: bytes, value: RedisHash, created: bool, changes
 
 # -- setting fields -----------------------------------------------------------------------
 
-def _set_pairs(ctx: Any, argv: list[bytes]) -> int:
+def _set_pairs(ctx: Client, argv: list[bytes]) -> int:
     size = len(argv)
     if size % 2:
         raise wrong_arity(argv[0].decode(errors="replace").lower())
@@ -103,7 +106,7 @@ def _set_pairs(ctx: Any, argv: list[bytes]) -> int:
                              "field/value pairs when the command is called with multiple "
                              "field/value pairs.",
                   history=(("4.0.0", "Accepts multiple `field` and `value` arguments."),))
-def hset(ctx: Any, argv: list[bytes]) -> int:
+def hset(ctx: Client, argv: list[bytes]) -> int:
     """HSET key field value [field value ...]"""
     return _set_pairs(ctx, argv)
 
@@ -113,7 +116,7 @@ def hset(ctx: Any, argv: list[bytes]) -> int:
                   since="2.0.0", complexity="O(N) where N is the number of fields being set.",
                   doc_flags="deprecated", deprecated_since="4.0.0",
                   replaced_by="`HSET` with multiple field-value pairs")
-def hmset(ctx: Any, argv: list[bytes]) -> Any:
+def hmset(ctx: Client, argv: list[bytes]) -> Any:
     """HMSET key field value [field value ...]"""
     _set_pairs(ctx, argv)
     return OK
@@ -123,7 +126,7 @@ def hmset(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("RW insert",),
                   summary="Set the value of a hash field, only if the field does not exist",
                   since="2.0.0", complexity="O(1)")
-def hsetnx(ctx: Any, argv: list[bytes]) -> int:
+def hsetnx(ctx: Client, argv: list[bytes]) -> int:
     """HSETNX key field value"""
     key, field = argv[1], argv[2]
     value, created = write_hash_or_create(ctx, key)
@@ -141,7 +144,7 @@ def hsetnx(ctx: Any, argv: list[bytes]) -> int:
 
 @commands.command("HGET", arity=3, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the value of a hash field", since="2.0.0", complexity="O(1)")
-def hget(ctx: Any, argv: list[bytes]) -> bytes | None:
+def hget(ctx: Client, argv: list[bytes]) -> bytes | None:
     """HGET key field"""
     value = read_hash(ctx, argv[1])
     return None if value is None else value.get(argv[2])
@@ -150,7 +153,7 @@ def hget(ctx: Any, argv: list[bytes]) -> bytes | None:
 @commands.command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the values of all the given hash fields", since="2.0.0",
                   complexity="O(N) where N is the number of fields being requested.")
-def hmget(ctx: Any, argv: list[bytes]) -> list[bytes | None]:
+def hmget(ctx: Client, argv: list[bytes]) -> list[bytes | None]:
     """HMGET key field [field ...]"""
     value = read_hash(ctx, argv[1])
     if value is None:
@@ -161,7 +164,7 @@ def hmget(ctx: Any, argv: list[bytes]) -> list[bytes | None]:
 
 @commands.command("HEXISTS", arity=3, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Determine if a hash field exists", since="2.0.0", complexity="O(1)")
-def hexists(ctx: Any, argv: list[bytes]) -> int:
+def hexists(ctx: Client, argv: list[bytes]) -> int:
     """HEXISTS key field"""
     value = read_hash(ctx, argv[1])
     return int(value is not None and argv[2] in value)
@@ -169,7 +172,7 @@ def hexists(ctx: Any, argv: list[bytes]) -> int:
 
 @commands.command("HLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the number of fields in a hash", since="2.0.0", complexity="O(1)")
-def hlen(ctx: Any, argv: list[bytes]) -> int:
+def hlen(ctx: Client, argv: list[bytes]) -> int:
     """HLEN key"""
     value = read_hash(ctx, argv[1])
     return 0 if value is None else len(value)
@@ -178,7 +181,7 @@ def hlen(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("HSTRLEN", arity=3, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the length of the value of a hash field", since="3.2.0",
                   complexity="O(1)")
-def hstrlen(ctx: Any, argv: list[bytes]) -> int:
+def hstrlen(ctx: Client, argv: list[bytes]) -> int:
     """HSTRLEN key field"""
     value = read_hash(ctx, argv[1])
     if value is None:
@@ -191,7 +194,7 @@ def hstrlen(ctx: Any, argv: list[bytes]) -> int:
                   tips="nondeterministic_output_order",
                   summary="Get all the fields and values in a hash", since="2.0.0",
                   complexity="O(N) where N is the size of the hash.")
-def hgetall(ctx: Any, argv: list[bytes]) -> dict[bytes, bytes]:
+def hgetall(ctx: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     """HGETALL key"""
     value = read_hash(ctx, argv[1])
     # A copy: a reply may be encoded after later commands ran (MULTI, pipelines).
@@ -201,7 +204,7 @@ def hgetall(ctx: Any, argv: list[bytes]) -> dict[bytes, bytes]:
 @commands.command("HKEYS", arity=2, flags="readonly", keys=(1, 1, 1),
                   tips="nondeterministic_output_order", summary="Get all the fields in a hash",
                   since="2.0.0", complexity="O(N) where N is the size of the hash.")
-def hkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def hkeys(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """HKEYS key"""
     value = read_hash(ctx, argv[1])
     return [] if value is None else list(value)
@@ -210,7 +213,7 @@ def hkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
 @commands.command("HVALS", arity=2, flags="readonly", keys=(1, 1, 1),
                   tips="nondeterministic_output_order", summary="Get all the values in a hash",
                   since="2.0.0", complexity="O(N) where N is the size of the hash.")
-def hvals(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def hvals(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """HVALS key"""
     value = read_hash(ctx, argv[1])
     return [] if value is None else list(value.values())
@@ -222,7 +225,7 @@ def hvals(ctx: Any, argv: list[bytes]) -> list[bytes]:
                   summary="Delete one or more hash fields", since="2.0.0",
                   complexity="O(N) where N is the number of fields to be removed.",
                   history=(("2.4.0", "Accepts multiple `field` arguments."),))
-def hdel(ctx: Any, argv: list[bytes]) -> int:
+def hdel(ctx: Client, argv: list[bytes]) -> int:
     """HDEL key field [field ...]"""
     key = argv[1]
     value = write_hash(ctx, key)
@@ -247,7 +250,7 @@ def hdel(ctx: Any, argv: list[bytes]) -> int:
 
 # -- counters -------------------------------------------------------------------------------
 
-def _store_number(ctx: Any, key: bytes, value: RedisHash, created: bool, field: bytes,
+def _store_number(ctx: Client, key: bytes, value: RedisHash, created: bool, field: bytes,
                   text: bytes, event: bytes) -> None:
     config = ctx.server.config
     value.fit((field, text), config.hash_max_listpack_value)
@@ -259,7 +262,7 @@ def _store_number(ctx: Any, key: bytes, value: RedisHash, created: bool, field: 
 @commands.command("HINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Increment the integer value of a hash field by the given number",
                   since="2.0.0", complexity="O(1)")
-def hincrby(ctx: Any, argv: list[bytes]) -> int:
+def hincrby(ctx: Client, argv: list[bytes]) -> int:
     """HINCRBY key field increment"""
     delta = to_int(argv[3])
     key, field = argv[1], argv[2]
@@ -282,7 +285,7 @@ def hincrby(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("HINCRBYFLOAT", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Increment the float value of a hash field by the given amount",
                   since="2.6.0", complexity="O(1)")
-def hincrbyfloat(ctx: Any, argv: list[bytes]) -> bytes:
+def hincrbyfloat(ctx: Client, argv: list[bytes]) -> bytes:
     """HINCRBYFLOAT key field increment"""
     # Redis works in C long double; counters.py reproduces its rounding and "%.17Lf".
     delta = _parse_long_double(argv[3])

@@ -7,7 +7,7 @@ place as bytearrays (Redis's "raw" encoding), so GET returns what Redis would st
 from __future__ import annotations
 
 import random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, WrongType
@@ -15,6 +15,9 @@ from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK, Status
 from taipan.types import hyperloglog as hll
 from taipan.types import hyperloglog_updates as updates
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("hyperloglog")
 
@@ -50,7 +53,7 @@ def _raw_registers(value: bytes | bytearray) -> int:
                   key_specs=("RW insert",), since="2.8.9",
                   summary="Adds the specified elements to the specified HyperLogLog.",
                   complexity="O(1) to add every element.")
-def pfadd(ctx: Any, argv: list[bytes]) -> int:
+def pfadd(ctx: Client, argv: list[bytes]) -> int:
     """PFADD key [element [element ...]]"""
     db, key = ctx.db, argv[1]
     value = db.get(key)
@@ -83,7 +86,7 @@ def pfadd(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1) with a very small average constant time when called with a "
                              "single key. O(N) with N being the number of keys, and much bigger "
                              "constant times, when called with multiple keys.")
-def pfcount(ctx: Any, argv: list[bytes]) -> int:
+def pfcount(ctx: Client, argv: list[bytes]) -> int:
     """PFCOUNT key [key ...]"""
     db = ctx.db
     if len(argv) > 2:  # the cardinality of the union, computed afresh
@@ -113,7 +116,7 @@ def pfcount(ctx: Any, argv: list[bytes]) -> int:
                   key_specs=("RW access insert", "RO access"), since="2.8.9",
                   summary="Merge N different HyperLogLogs into a single one.",
                   complexity="O(N) to merge N HyperLogLogs, but with high constant times.")
-def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
+def pfmerge(ctx: Client, argv: list[bytes]) -> Any:
     """PFMERGE destkey [sourcekey [sourcekey ...]]"""
     db = ctx.db
     union, any_dense = 0, False
@@ -150,7 +153,7 @@ def pfmerge(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("RW access",), since="2.8.9", doc_flags="syscmd",
                   summary="Internal commands for debugging HyperLogLog values",
                   complexity="N/A")
-def pfdebug(ctx: Any, argv: list[bytes]) -> Any:
+def pfdebug(ctx: Client, argv: list[bytes]) -> Any:
     """PFDEBUG subcommand key"""
     db, key = ctx.db, argv[2]
     value = db.get(key)
@@ -182,7 +185,7 @@ def pfdebug(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("PFSELFTEST", arity=1, flags="admin", since="2.8.9", doc_flags="syscmd",
                   summary="An internal command for testing HyperLogLog values",
                   complexity="N/A")
-def pfselftest(ctx: Any, argv: list[bytes]) -> Any:
+def pfselftest(ctx: Client, argv: list[bytes]) -> Any:
     """PFSELFTEST"""
     rng = random.Random()
     # Dense registers: random values read back through both conversions.

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.info_sections import DEFAULT_SECTIONS, SECTIONS, section_fields
 from taipan.commands.table import CommandGroup
 from taipan.protocol.reply import Verbatim
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 
@@ -40,7 +43,7 @@ def render_info(server: Any, requested: list[str]) -> str:
                   summary="Get information and statistics about the server", since="1.0.0",
                   complexity="O(1)",
                   history=(("7.0.0", "Added support for taking multiple section arguments."),))
-def info(ctx: Any, argv: list[bytes]) -> Verbatim:
+def info(ctx: Client, argv: list[bytes]) -> Verbatim:
     """INFO [section [section ...]]"""
     sections = [arg.decode("utf-8", "replace") for arg in argv[1:]]
     return Verbatim(render_info(ctx.server, sections).encode())

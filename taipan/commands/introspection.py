@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.keyspecs import KEY_SPEC_FLAGS, KeyRefs
 from taipan.commands.sort import sort_keys, sort_ro_keys
@@ -12,6 +12,9 @@ from taipan.commands.table import ACL_CATEGORIES, Command, CommandGroup
 from taipan.errors import SyntaxErr, err
 from taipan.glob import glob_match
 from taipan.protocol.reply import SetReply, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 
@@ -94,7 +97,7 @@ def _all(table: Any) -> list[Command]:
     return list(table)
 
 
-def command_(ctx: Any, argv: list[bytes]) -> list:
+def command_(ctx: Client, argv: list[bytes]) -> list:
     """COMMAND"""
     return [command_info(c) for c in _all(ctx.server.table)]
 
@@ -107,7 +110,7 @@ commands.container("COMMAND", handler=command_, arity=-1, flags="loading stale",
 
 @commands.command("COMMAND COUNT", arity=2, flags="loading stale", acl="connection",
                   summary="Get total number of Redis commands", since="2.8.13", complexity="O(1)")
-def command_count(ctx: Any, argv: list[bytes]) -> int:
+def command_count(ctx: Client, argv: list[bytes]) -> int:
     """COMMAND COUNT"""
     return len(ctx.server.table)
 
@@ -119,7 +122,7 @@ def command_count(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(N) where N is the number of commands to look up",
                   history=(("7.0.0",
                             "Allowed to be called with no argument to get info on all commands."),))
-def command_info_cmd(ctx: Any, argv: list[bytes]) -> list:
+def command_info_cmd(ctx: Client, argv: list[bytes]) -> list:
     """COMMAND INFO [command-name [command-name ...]]"""
     table = ctx.server.table
     if len(argv) == 2:
@@ -135,7 +138,7 @@ def command_info_cmd(ctx: Any, argv: list[bytes]) -> list:
                   tips="nondeterministic_output_order",
                   summary="Get array of specific Redis command documentation", since="7.0.0",
                   complexity="O(N) where N is the number of commands to look up")
-def command_docs_cmd(ctx: Any, argv: list[bytes]) -> dict:
+def command_docs_cmd(ctx: Client, argv: list[bytes]) -> dict:
     """COMMAND DOCS [command-name [command-name ...]]"""
     table = ctx.server.table
     names = argv[2:] or [c.name.encode() for c in _all(table)]
@@ -151,7 +154,7 @@ def command_docs_cmd(ctx: Any, argv: list[bytes]) -> dict:
                   tips="nondeterministic_output_order",
                   summary="Get an array of Redis command names", since="7.0.0",
                   complexity="O(N) where N is the total number of Redis commands")
-def command_list(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def command_list(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """COMMAND LIST [FILTERBY MODULE module-name | ACLCAT category | PATTERN pattern]"""
     everything: list[Command] = []
     for command in _all(ctx.server.table):
@@ -225,7 +228,7 @@ def keys_for(command: Any, args: list[bytes]) -> KeyRefs | None:
     return found
 
 
-def _keys_of(ctx: Any, argv: list[bytes]) -> KeyRefs:
+def _keys_of(ctx: Client, argv: list[bytes]) -> KeyRefs:
     """The keys of the command in ``argv[2:]`` with their flags, or Redis's error."""
     args = argv[2:]
     table = ctx.server.table
@@ -250,7 +253,7 @@ def _keys_of(ctx: Any, argv: list[bytes]) -> KeyRefs:
 @commands.command("COMMAND GETKEYS", arity=-4, flags="loading stale", acl="connection",
                   summary="Extract keys given a full Redis command", since="2.8.13",
                   complexity="O(N) where N is the number of arguments to the command")
-def command_getkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def command_getkeys(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """COMMAND GETKEYS command [arg [arg ...]]"""
     args = argv[2:]
     return [args[pos] for pos, _ in _keys_of(ctx, argv)]
@@ -259,7 +262,7 @@ def command_getkeys(ctx: Any, argv: list[bytes]) -> list[bytes]:
 @commands.command("COMMAND GETKEYSANDFLAGS", arity=-4, flags="loading stale", acl="connection",
                   summary="Extract keys and access flags given a full Redis command", since="7.0.0",
                   complexity="O(N) where N is the number of arguments to the command")
-def command_getkeysandflags(ctx: Any, argv: list[bytes]) -> list:
+def command_getkeysandflags(ctx: Client, argv: list[bytes]) -> list:
     """COMMAND GETKEYSANDFLAGS command [arg [arg ...]]"""
     args = argv[2:]
     return [[args[pos], SetReply(Status(f) for f in KEY_SPEC_FLAGS if f in flags)]
@@ -294,6 +297,6 @@ _HELP = (
 @commands.command("COMMAND HELP", arity=2, flags="loading stale", acl="connection",
                   summary="Show helpful text about the different subcommands", since="5.0.0",
                   complexity="O(1)")
-def command_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def command_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """COMMAND HELP"""
     return [Status(line) for line in _HELP]

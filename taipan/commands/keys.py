@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from itertools import islice
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import to_int
 from taipan.commands.scanning import parse_cursor, parse_scan_options
@@ -14,6 +14,9 @@ from taipan.glob import glob_match
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK, Status
 from taipan.types import copy_value, encoding_name, type_name
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("generic")
 
@@ -28,7 +31,7 @@ _SAME_OBJECT: Final = ReplyError("ERR source and destination objects are the sam
                              "complexity for this key is O(M) where M is the number of elements "
                              "in the list, set, sorted set or hash. Removing a single key that "
                              "holds a string value is O(1).")
-def del_(ctx: Any, argv: list[bytes]) -> int:
+def del_(ctx: Client, argv: list[bytes]) -> int:
     """DEL key [key ...]"""
     return _delete_keys(ctx.db, argv, ctx.server.config.lazyfree_lazy_user_del)
 
@@ -50,7 +53,7 @@ def _delete_keys(db: Any, argv: list[bytes], lazy: bool) -> int:
                              "does O(N) work in a different thread in order to reclaim memory, "
                              "where N is the number of allocations the deleted objects where "
                              "composed of.")
-def unlink(ctx: Any, argv: list[bytes]) -> int:
+def unlink(ctx: Client, argv: list[bytes]) -> int:
     """UNLINK key [key ...]"""
     return _delete_keys(ctx.db, argv, True)
 
@@ -60,7 +63,7 @@ def unlink(ctx: Any, argv: list[bytes]) -> int:
                   summary="Determine if a key exists", since="1.0.0",
                   complexity="O(N) where N is the number of keys to check.",
                   history=(("3.0.3", "Accepts multiple `key` arguments."),))
-def exists(ctx: Any, argv: list[bytes]) -> int:
+def exists(ctx: Client, argv: list[bytes]) -> int:
     """EXISTS key [key ...]"""
     # A read that counts hits/misses but, as Redis, doesn't count as an access.
     lookup = ctx.db.peek_read
@@ -72,7 +75,7 @@ def exists(ctx: Any, argv: list[bytes]) -> int:
                   summary="Alters the last access time of a key(s). Returns the number of "
                           "existing keys specified.", since="3.2.1",
                   complexity="O(N) where N is the number of keys that will be touched.")
-def touch(ctx: Any, argv: list[bytes]) -> int:
+def touch(ctx: Client, argv: list[bytes]) -> int:
     """TOUCH key [key ...]"""
     lookup = ctx.db.get_read
     return sum(1 for key in argv[1:] if lookup(key) is not None)
@@ -80,7 +83,7 @@ def touch(ctx: Any, argv: list[bytes]) -> int:
 
 @commands.command("TYPE", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Determine the type stored at key", since="1.0.0", complexity="O(1)")
-def type_(ctx: Any, argv: list[bytes]) -> Status:
+def type_(ctx: Client, argv: list[bytes]) -> Status:
     """TYPE key"""
     value = ctx.db.peek_read(argv[1])
     return Status("none" if value is None else type_name(value))
@@ -92,7 +95,7 @@ def type_(ctx: Any, argv: list[bytes]) -> Status:
                   complexity="O(N) with N being the number of keys in the database, under the "
                              "assumption that the key names in the database and the given pattern "
                              "have limited length.")
-def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def keys(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """KEYS pattern"""
     db = ctx.db
     pattern = argv[1]
@@ -115,7 +118,7 @@ def keys(ctx: Any, argv: list[bytes]) -> list[bytes]:
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection.",
                   history=(("6.0.0", "Added the `TYPE` subcommand."),))
-def scan(ctx: Any, argv: list[bytes]) -> list[Any]:
+def scan(ctx: Client, argv: list[bytes]) -> list[Any]:
     """SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]"""
     cursor = parse_cursor(argv[1])
     pattern, count, kind = parse_scan_options(argv, 2, allow_type=True)
@@ -144,7 +147,7 @@ def scan(ctx: Any, argv: list[bytes]) -> list[Any]:
 @commands.command("RANDOMKEY", arity=1, flags="readonly",
                   tips="request_policy:all_shards nondeterministic_output",
                   summary="Return a random key from the keyspace", since="1.0.0", complexity="O(1)")
-def randomkey(ctx: Any, argv: list[bytes]) -> bytes | None:
+def randomkey(ctx: Client, argv: list[bytes]) -> bytes | None:
     """RANDOMKEY"""
     db = ctx.db
     # As Redis on a primary: an expired pick is deleted and another drawn, so the
@@ -157,7 +160,7 @@ def randomkey(ctx: Any, argv: list[bytes]) -> bytes | None:
     return None
 
 
-def _rename(ctx: Any, argv: list[bytes], only_if_new: bool) -> Any:
+def _rename(ctx: Client, argv: list[bytes], only_if_new: bool) -> Any:
     db = ctx.db
     source, target = argv[1], argv[2]
     value = db.get(source)
@@ -186,7 +189,7 @@ def _rename(ctx: Any, argv: list[bytes], only_if_new: bool) -> Any:
 @commands.command("RENAME", arity=3, flags="write", keys=(1, 2, 1),
                   key_specs=("RW access delete", "OW update"), summary="Rename a key",
                   since="1.0.0", complexity="O(1)")
-def rename(ctx: Any, argv: list[bytes]) -> Any:
+def rename(ctx: Client, argv: list[bytes]) -> Any:
     """RENAME key newkey"""
     return _rename(ctx, argv, only_if_new=False)
 
@@ -198,7 +201,7 @@ def rename(ctx: Any, argv: list[bytes]) -> Any:
                   history=(("3.2.0",
                             "The command no longer returns an error when source and "
                             "destination names are the same."),))
-def renamenx(ctx: Any, argv: list[bytes]) -> Any:
+def renamenx(ctx: Client, argv: list[bytes]) -> Any:
     """RENAMENX key newkey"""
     return _rename(ctx, argv, only_if_new=True)
 
@@ -213,7 +216,7 @@ def _restore_access_word(db: Any, key: bytes, word: int | None) -> None:
         db.access.meta[key] = word
 
 
-def database_at(ctx: Any, arg: bytes) -> Any:
+def database_at(ctx: Client, arg: bytes) -> Any:
     index = to_int(arg)
     databases = ctx.server.databases
     if not 0 <= index < len(databases):
@@ -225,7 +228,7 @@ def database_at(ctx: Any, arg: bytes) -> Any:
                   key_specs=("RO access", "OW update"), summary="Copy a key", since="6.2.0",
                   complexity="O(N) worst case for collections, where N is the number of nested "
                              "items. O(1) for string values.")
-def copy(ctx: Any, argv: list[bytes]) -> int:
+def copy(ctx: Client, argv: list[bytes]) -> int:
     """COPY source destination [DB destination-db] [REPLACE]"""
     source_db = target_db = ctx.db
     replace = False
@@ -260,7 +263,7 @@ def copy(ctx: Any, argv: list[bytes]) -> int:
 
 @commands.command("MOVE", arity=3, flags="write fast", keys=(1, 1, 1),
                   summary="Move a key to another database", since="1.0.0", complexity="O(1)")
-def move(ctx: Any, argv: list[bytes]) -> int:
+def move(ctx: Client, argv: list[bytes]) -> int:
     """MOVE key db"""
     source_db = ctx.db
     target_db = database_at(ctx, argv[2])
@@ -307,17 +310,17 @@ _OBJECT_HELP: Final = [
 @commands.command("OBJECT HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="6.2.0",
                   complexity="O(1)")
-def object_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def object_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """OBJECT HELP"""
     return [Status(line.decode()) for line in _OBJECT_HELP]
 
 
-def _object_value(ctx: Any, key: bytes) -> Any:
+def _object_value(ctx: Client, key: bytes) -> Any:
     # Counted as a hit or miss, but a miss fires no ``keymiss`` (as Redis's OBJECT).
     return ctx.db.peek_read(key, notify_miss=False)
 
 
-def _tracker(ctx: Any) -> Any:
+def _tracker(ctx: Client) -> Any:
     return ctx.server.access_tracker(ctx.db)
 
 
@@ -325,7 +328,7 @@ def _tracker(ctx: Any) -> Any:
                   tips="nondeterministic_output",
                   summary="Inspect the internal encoding of a Redis object", since="2.2.3",
                   complexity="O(1)")
-def object_encoding(ctx: Any, argv: list[bytes]) -> bytes | None:
+def object_encoding(ctx: Client, argv: list[bytes]) -> bytes | None:
     """OBJECT ENCODING key"""
     value = _object_value(ctx, argv[2])
     return None if value is None else encoding_name(value, ctx.server.config).encode()
@@ -335,7 +338,7 @@ def object_encoding(ctx: Any, argv: list[bytes]) -> bytes | None:
                   tips="nondeterministic_output",
                   summary="Get the number of references to the value of the key", since="2.2.3",
                   complexity="O(1)")
-def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
+def object_refcount(ctx: Client, argv: list[bytes]) -> int | None:
     """OBJECT REFCOUNT key"""
     value = _object_value(ctx, argv[2])
     if value is None:
@@ -350,7 +353,7 @@ def object_refcount(ctx: Any, argv: list[bytes]) -> int | None:
                   tips="nondeterministic_output",
                   summary="Get the time since a Redis object was last accessed", since="2.2.3",
                   complexity="O(1)")
-def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
+def object_idletime(ctx: Client, argv: list[bytes]) -> int | None:
     """OBJECT IDLETIME key"""
     if _object_value(ctx, argv[2]) is None:
         return None  # (Redis looks the key up before the policy)
@@ -366,7 +369,7 @@ def object_idletime(ctx: Any, argv: list[bytes]) -> int | None:
                   tips="nondeterministic_output",
                   summary="Get the logarithmic access frequency counter of a Redis object",
                   since="4.0.0", complexity="O(1)")
-def object_freq(ctx: Any, argv: list[bytes]) -> int | None:
+def object_freq(ctx: Client, argv: list[bytes]) -> int | None:
     """OBJECT FREQ key"""
     if _object_value(ctx, argv[2]) is None:
         return None  # (Redis looks the key up before the policy)

@@ -6,13 +6,16 @@ histograms in taipan/observability/histograms.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import Command, CommandGroup
 from taipan.errors import err
 from taipan.observability import histograms
 from taipan.observability.latency_report import doctor, graph
 from taipan.protocol.reply import Status, Verbatim
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 commands.container("LATENCY", summary="A container for latency diagnostics commands",
@@ -29,7 +32,7 @@ def _event_name(arg: bytes) -> str:
 @commands.command("LATENCY LATEST", arity=2, flags=_FLAGS, tips=_SPECIAL,
                   summary="Return the latest latency samples for all events.",
                   since="2.8.13", complexity="O(1)")
-def latency_latest(ctx: Any, argv: list[bytes]) -> list:
+def latency_latest(ctx: Client, argv: list[bytes]) -> list:
     """LATENCY LATEST"""
     return [[event.encode("utf-8", "surrogateescape"), series.samples[-1][0],
              series.samples[-1][1], series.max]
@@ -39,7 +42,7 @@ def latency_latest(ctx: Any, argv: list[bytes]) -> list:
 @commands.command("LATENCY HISTORY", arity=3, flags=_FLAGS, tips=_SPECIAL,
                   summary="Return timestamp-latency samples for the event.",
                   since="2.8.13", complexity="O(1)")
-def latency_history(ctx: Any, argv: list[bytes]) -> list:
+def latency_history(ctx: Client, argv: list[bytes]) -> list:
     """LATENCY HISTORY event"""
     series = ctx.server.latency.events.get(_event_name(argv[2]))
     if series is None:
@@ -51,7 +54,7 @@ def latency_history(ctx: Any, argv: list[bytes]) -> list:
                   tips="request_policy:all_nodes response_policy:all_succeeded",
                   summary="Reset latency data for one or more events.",
                   since="2.8.13", complexity="O(1)")
-def latency_reset(ctx: Any, argv: list[bytes]) -> int:
+def latency_reset(ctx: Client, argv: list[bytes]) -> int:
     """LATENCY RESET [event [event ...]]"""
     monitor = ctx.server.latency
     if len(argv) == 2:
@@ -62,7 +65,7 @@ def latency_reset(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("LATENCY DOCTOR", arity=2, flags=_FLAGS, tips=_SPECIAL,
                   summary="Return a human readable latency analysis report.",
                   since="2.8.13", complexity="O(1)")
-def latency_doctor(ctx: Any, argv: list[bytes]) -> Verbatim:
+def latency_doctor(ctx: Client, argv: list[bytes]) -> Verbatim:
     """LATENCY DOCTOR"""
     server = ctx.server
     return Verbatim(doctor(server.latency, server.config).encode())
@@ -71,7 +74,7 @@ def latency_doctor(ctx: Any, argv: list[bytes]) -> Verbatim:
 @commands.command("LATENCY GRAPH", arity=3, flags=_FLAGS, tips=_SPECIAL,
                   summary="Return a latency graph for the event.",
                   since="2.8.13", complexity="O(1)")
-def latency_graph(ctx: Any, argv: list[bytes]) -> Verbatim:
+def latency_graph(ctx: Client, argv: list[bytes]) -> Verbatim:
     """LATENCY GRAPH event"""
     event = _event_name(argv[2])
     series = ctx.server.latency.events.get(event)
@@ -91,7 +94,7 @@ def _cdf(command: Command) -> dict[bytes, Any]:
                   since="7.0.0",
                   complexity="O(N) where N is the number of commands with latency "
                              "information being retrieved.")
-def latency_histogram(ctx: Any, argv: list[bytes]) -> dict[bytes, Any]:
+def latency_histogram(ctx: Client, argv: list[bytes]) -> dict[bytes, Any]:
     """LATENCY HISTOGRAM [command [command ...]]"""
     table = ctx.server.table
     chosen: list[Command] = []
@@ -148,6 +151,6 @@ _HELP = (
 @commands.command("LATENCY HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands.",
                   since="2.8.13", complexity="O(1)")
-def latency_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def latency_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """LATENCY HELP"""
     return [Status(line) for line in _HELP]

@@ -12,13 +12,16 @@ In row ``i`` (after ``a[:i]``), bit ``j`` of the integer is 0 exactly when
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.bitmaps import c_string
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr
 from taipan.keyspace.database import STRING_TYPES
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("string")
 
@@ -106,7 +109,7 @@ def _walk(a: bytes, b: bytes, rows: list[int], min_len: int,
 @commands.command("LCS", arity=-3, flags="readonly", keys=(1, 2, 1),
                   summary="Find longest common substring", since="7.0.0",
                   complexity="O(N*M) where N and M are the lengths of s1 and s2, respectively")
-def lcs(ctx: Any, argv: list[bytes]) -> Any:
+def lcs(ctx: Client, argv: list[bytes]) -> Any:
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"""
     db = ctx.db
     a, b = db.get_read(argv[1]), db.get_read(argv[2])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import LLONG_MIN, to_int, try_int
 from taipan.commands.table import CommandGroup
@@ -11,19 +11,22 @@ from taipan.keyspace import events as ev
 from taipan.protocol.reply import NULL_ARRAY, OK
 from taipan.types.lists import RedisList
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("list")
 
 _LEFT: Final = b"LEFT"
 _RIGHT: Final = b"RIGHT"
 
 
-def get_list(ctx: Any, key: bytes) -> RedisList | None:
+def get_list(ctx: Client, key: bytes) -> RedisList | None:
     """The list at ``key`` for a write command (no keyspace hit/miss), or WRONGTYPE."""
     value: RedisList | None = ctx.db.get_typed(key, RedisList)  # exactly a RedisList, or None
     return value
 
 
-def read_list(ctx: Any, key: bytes) -> RedisList | None:
+def read_list(ctx: Client, key: bytes) -> RedisList | None:
     """The list at ``key`` for a read command: counts a keyspace hit or miss."""
     items = ctx.db.get_read(key)
     if items is not None and type(items) is not RedisList:
@@ -31,7 +34,7 @@ def read_list(ctx: Any, key: bytes) -> RedisList | None:
     return items
 
 
-def written(ctx: Any, key: bytes, items: RedisList, changes: int, event: bytes) -> None:
+def written(ctx: Client, key: bytes, items: RedisList, changes: int, event: bytes) -> None:
     """After ``changes`` element writes to ``key``: fire ``event``, delete the key if
     left empty (lists never exist empty; that fires ``del``), signal it once, and
     count every change in ``dirty`` as Redis does (so zero changes signal WATCHers yet
@@ -54,7 +57,7 @@ def int_arg(arg: bytes, message: str) -> int:
     return value
 
 
-def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
+def _push(ctx: Client, argv: list[bytes], left: bool, only_existing: bool) -> int:
     db = ctx.db
     key = argv[1]
     elements = argv[2:]
@@ -87,7 +90,7 @@ def _push(ctx: Any, argv: list[bytes], left: bool, only_existing: bool) -> int:
                   complexity="O(1) for each element added, so O(N) to add N elements when the "
                              "command is called with multiple arguments.",
                   history=(("2.4.0", "Accepts multiple `element` arguments."),))
-def lpush(ctx: Any, argv: list[bytes]) -> int:
+def lpush(ctx: Client, argv: list[bytes]) -> int:
     """LPUSH key element [element ...]"""
     return _push(ctx, argv, left=True, only_existing=False)
 
@@ -98,7 +101,7 @@ def lpush(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1) for each element added, so O(N) to add N elements when the "
                              "command is called with multiple arguments.",
                   history=(("2.4.0", "Accepts multiple `element` arguments."),))
-def rpush(ctx: Any, argv: list[bytes]) -> int:
+def rpush(ctx: Client, argv: list[bytes]) -> int:
     """RPUSH key element [element ...]"""
     return _push(ctx, argv, left=False, only_existing=False)
 
@@ -109,7 +112,7 @@ def rpush(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1) for each element added, so O(N) to add N elements when the "
                              "command is called with multiple arguments.",
                   history=(("4.0.0", "Accepts multiple `element` arguments."),))
-def lpushx(ctx: Any, argv: list[bytes]) -> int:
+def lpushx(ctx: Client, argv: list[bytes]) -> int:
     """LPUSHX key element [element ...]"""
     return _push(ctx, argv, left=True, only_existing=True)
 
@@ -120,12 +123,12 @@ def lpushx(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1) for each element added, so O(N) to add N elements when the "
                              "command is called with multiple arguments.",
                   history=(("4.0.0", "Accepts multiple `element` arguments."),))
-def rpushx(ctx: Any, argv: list[bytes]) -> int:
+def rpushx(ctx: Client, argv: list[bytes]) -> int:
     """RPUSHX key element [element ...]"""
     return _push(ctx, argv, left=False, only_existing=True)
 
 
-def pop_items(ctx: Any, key: bytes, items: RedisList, left: bool, count: int) -> list[bytes]:
+def pop_items(ctx: Client, key: bytes, items: RedisList, left: bool, count: int) -> list[bytes]:
     """Pop up to ``count`` items from one end of the list at ``key`` (non-empty);
     deletes the key when the list empties. Shared with the blocking pops."""
     popped = items.pop_many(count, left)
@@ -133,7 +136,7 @@ def pop_items(ctx: Any, key: bytes, items: RedisList, left: bool, count: int) ->
     return popped
 
 
-def _pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
+def _pop(ctx: Client, argv: list[bytes], left: bool) -> Any:
     if len(argv) > 3:
         raise wrong_arity("lpop" if left else "rpop")
     count = None
@@ -159,7 +162,7 @@ def _pop(ctx: Any, argv: list[bytes], left: bool) -> Any:
                   summary="Remove and get the first elements in a list", since="1.0.0",
                   complexity="O(N) where N is the number of elements returned",
                   history=(("6.2.0", "Added the `count` argument."),))
-def lpop(ctx: Any, argv: list[bytes]) -> Any:
+def lpop(ctx: Client, argv: list[bytes]) -> Any:
     """LPOP key [count]"""
     return _pop(ctx, argv, left=True)
 
@@ -169,14 +172,14 @@ def lpop(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Remove and get the last elements in a list", since="1.0.0",
                   complexity="O(N) where N is the number of elements returned",
                   history=(("6.2.0", "Added the `count` argument."),))
-def rpop(ctx: Any, argv: list[bytes]) -> Any:
+def rpop(ctx: Client, argv: list[bytes]) -> Any:
     """RPOP key [count]"""
     return _pop(ctx, argv, left=False)
 
 
 @commands.command("LLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the length of a list", since="1.0.0", complexity="O(1)")
-def llen(ctx: Any, argv: list[bytes]) -> int:
+def llen(ctx: Client, argv: list[bytes]) -> int:
     """LLEN key"""
     items = read_list(ctx, argv[1])
     return 0 if items is None else len(items)
@@ -187,7 +190,7 @@ def llen(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(N) where N is the number of elements to traverse to get to the "
                              "element at index. This makes asking for the first or the last "
                              "element of the list O(1).")
-def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
+def lindex(ctx: Client, argv: list[bytes]) -> bytes | None:
     """LINDEX key index"""
     items = read_list(ctx, argv[1])  # Redis looks the key up before parsing the index
     if items is None:
@@ -205,7 +208,7 @@ def lindex(ctx: Any, argv: list[bytes]) -> bytes | None:
                   summary="Set the value of an element in a list by its index", since="1.0.0",
                   complexity="O(N) where N is the length of the list. Setting either the first or "
                              "the last element of the list is O(1).")
-def lset(ctx: Any, argv: list[bytes]) -> Any:
+def lset(ctx: Client, argv: list[bytes]) -> Any:
     """LSET key index element"""
     items = get_list(ctx, argv[1])  # Redis looks the key up before parsing the index
     if items is None:
@@ -229,7 +232,7 @@ def lset(ctx: Any, argv: list[bytes]) -> Any:
                              "the value pivot. This means that inserting somewhere on the left "
                              "end on the list (head) can be considered O(1) and inserting "
                              "somewhere on the right end (tail) is O(N).")
-def linsert(ctx: Any, argv: list[bytes]) -> int:
+def linsert(ctx: Client, argv: list[bytes]) -> int:
     """LINSERT key BEFORE | AFTER pivot element"""
     where = argv[2].upper()
     if where not in (b"BEFORE", b"AFTER"):
@@ -264,7 +267,7 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
                   complexity="O(S+N) where S is the distance of start offset from HEAD for small "
                              "lists, from nearest end (HEAD or TAIL) for large lists; and N is "
                              "the number of elements in the specified range.")
-def lrange(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def lrange(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """LRANGE key start stop"""
     start, stop = to_int(argv[2]), to_int(argv[3])
     items = read_list(ctx, argv[1])
@@ -280,7 +283,7 @@ def lrange(ctx: Any, argv: list[bytes]) -> list[bytes]:
                   summary="Trim a list to the specified range", since="1.0.0",
                   complexity="O(N) where N is the number of elements to be removed by the "
                              "operation.")
-def ltrim(ctx: Any, argv: list[bytes]) -> Any:
+def ltrim(ctx: Client, argv: list[bytes]) -> Any:
     """LTRIM key start stop"""
     start, stop = to_int(argv[2]), to_int(argv[3])
     key = argv[1]
@@ -305,7 +308,7 @@ def ltrim(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Remove elements from a list", since="1.0.0",
                   complexity="O(N+M) where N is the length of the list and M is the number of "
                              "elements removed.")
-def lrem(ctx: Any, argv: list[bytes]) -> int:
+def lrem(ctx: Client, argv: list[bytes]) -> int:
     """LREM key count element"""
     count = to_int(argv[2])
     key, element = argv[1], argv[3]
@@ -324,7 +327,7 @@ def lrem(ctx: Any, argv: list[bytes]) -> int:
                              "case. When searching for elements near the head or the tail of the "
                              "list, or when the MAXLEN option is provided, the command may run in "
                              "constant time.")
-def lpos(ctx: Any, argv: list[bytes]) -> Any:
+def lpos(ctx: Client, argv: list[bytes]) -> Any:
     """LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]"""
     rank, count, maxlen = 1, None, 0
     for i in range(3, len(argv), 2):
@@ -372,7 +375,7 @@ def parse_side(arg: bytes) -> bool:
     raise SyntaxErr()
 
 
-def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: bool) -> bytes | None:
+def move_item(ctx: Client, source: bytes, target: bytes, from_left: bool, to_left: bool) -> bytes | None:
     """Pop from ``source`` and push onto ``target`` (LMOVE); None if no source.
 
     Both types are checked before anything is popped. The push comes before the
@@ -411,7 +414,7 @@ def move_item(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: 
                   key_specs=("RW access delete", "RW insert"),
                   summary="Pop an element from a list, push it to another list and return it",
                   since="6.2.0", complexity="O(1)")
-def lmove(ctx: Any, argv: list[bytes]) -> bytes | None:
+def lmove(ctx: Client, argv: list[bytes]) -> bytes | None:
     """LMOVE source destination LEFT | RIGHT LEFT | RIGHT"""
     from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
     return move_item(ctx, argv[1], argv[2], from_left, to_left)
@@ -423,7 +426,7 @@ def lmove(ctx: Any, argv: list[bytes]) -> bytes | None:
                           "return it", since="1.2.0", complexity="O(1)", doc_flags="deprecated",
                   deprecated_since="6.2.0",
                   replaced_by="`LMOVE` with the `RIGHT` and `LEFT` arguments")
-def rpoplpush(ctx: Any, argv: list[bytes]) -> bytes | None:
+def rpoplpush(ctx: Client, argv: list[bytes]) -> bytes | None:
     """RPOPLPUSH source destination"""
     return move_item(ctx, argv[1], argv[2], False, True)
 
@@ -450,7 +453,7 @@ def parse_mpop(argv: list[bytes], first: int) -> tuple[list[bytes], bool, int]:
     return keys, left, count or 1
 
 
-def mpop_first(ctx: Any, keys: list[bytes], left: bool, count: int) -> Any:
+def mpop_first(ctx: Client, keys: list[bytes], left: bool, count: int) -> Any:
     """Pop from the first of ``keys`` holding a list: ``[key, items]``, or None.
 
     A wrong-typed key before it is an error. Propagated as ``LPOP|RPOP key n``
@@ -470,7 +473,7 @@ def mpop_first(ctx: Any, keys: list[bytes], left: bool, count: int) -> Any:
                   summary="Pop elements from a list", since="7.0.0",
                   complexity="O(N+M) where N is the number of provided keys and M is the number "
                              "of elements returned.")
-def lmpop(ctx: Any, argv: list[bytes]) -> Any:
+def lmpop(ctx: Client, argv: list[bytes]) -> Any:
     """LMPOP numkeys key [key ...] LEFT | RIGHT [COUNT count]"""
     keys, left, count = parse_mpop(argv, 1)
     result = mpop_first(ctx, keys, left, count)

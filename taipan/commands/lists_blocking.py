@@ -9,7 +9,7 @@ non-blocking command (LPOP, LMOVE ...), as Redis does.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.blocking_args import block_or, parse_timeout
 from taipan.commands.lists import (
@@ -24,16 +24,19 @@ from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import NULL_ARRAY
 from taipan.types.lists import RedisList
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("list")
 
 _TIMEOUT_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
 
 
-def _block_or(ctx: Any, keys: list[bytes], deadline: int, timeout_reply: Any) -> Any:
+def _block_or(ctx: Client, keys: list[bytes], deadline: int, timeout_reply: Any) -> Any:
     return block_or(ctx, keys, deadline, RedisList, timeout_reply)
 
 
-def _bpop(ctx: Any, argv: list[bytes], left: bool) -> Any:
+def _bpop(ctx: Client, argv: list[bytes], left: bool) -> Any:
     deadline = parse_timeout(argv[-1], now_ms())
     keys = argv[1:-1]
     for key in keys:
@@ -51,7 +54,7 @@ def _bpop(ctx: Any, argv: list[bytes], left: bool) -> Any:
                           "available", since="2.0.0",
                   complexity="O(N) where N is the number of provided keys.",
                   history=_TIMEOUT_HISTORY)
-def blpop(ctx: Any, argv: list[bytes]) -> Any:
+def blpop(ctx: Client, argv: list[bytes]) -> Any:
     """BLPOP key [key ...] timeout"""
     return _bpop(ctx, argv, left=True)
 
@@ -62,12 +65,12 @@ def blpop(ctx: Any, argv: list[bytes]) -> Any:
                           "available", since="2.0.0",
                   complexity="O(N) where N is the number of provided keys.",
                   history=_TIMEOUT_HISTORY)
-def brpop(ctx: Any, argv: list[bytes]) -> Any:
+def brpop(ctx: Client, argv: list[bytes]) -> Any:
     """BRPOP key [key ...] timeout"""
     return _bpop(ctx, argv, left=False)
 
 
-def _bmove(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: bool,
+def _bmove(ctx: Client, source: bytes, target: bytes, from_left: bool, to_left: bool,
            timeout: bytes) -> Any:
     deadline = parse_timeout(timeout, now_ms())
     if get_list(ctx, source) is None:
@@ -83,7 +86,7 @@ def _bmove(ctx: Any, source: bytes, target: bytes, from_left: bool, to_left: boo
                   key_specs=("RW access delete", "RW insert"),
                   summary="Pop an element from a list, push it to another list and return it; "
                           "or block until one is available", since="6.2.0", complexity="O(1)")
-def blmove(ctx: Any, argv: list[bytes]) -> Any:
+def blmove(ctx: Client, argv: list[bytes]) -> Any:
     """BLMOVE source destination LEFT | RIGHT LEFT | RIGHT timeout"""
     from_left, to_left = parse_side(argv[3]), parse_side(argv[4])
     return _bmove(ctx, argv[1], argv[2], from_left, to_left, argv[5])
@@ -96,7 +99,7 @@ def blmove(ctx: Any, argv: list[bytes]) -> Any:
                   doc_flags="deprecated", deprecated_since="6.2.0",
                   replaced_by="`BLMOVE` with the `RIGHT` and `LEFT` arguments",
                   history=_TIMEOUT_HISTORY)
-def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
+def brpoplpush(ctx: Client, argv: list[bytes]) -> Any:
     """BRPOPLPUSH source destination timeout"""
     return _bmove(ctx, argv[1], argv[2], False, True, argv[3])
 
@@ -107,7 +110,7 @@ def brpoplpush(ctx: Any, argv: list[bytes]) -> Any:
                   since="7.0.0",
                   complexity="O(N+M) where N is the number of provided keys and M is the number "
                              "of elements returned.")
-def blmpop(ctx: Any, argv: list[bytes]) -> Any:
+def blmpop(ctx: Client, argv: list[bytes]) -> Any:
     """BLMPOP timeout numkeys key [key ...] LEFT | RIGHT [COUNT count]"""
     deadline = parse_timeout(argv[1], now_ms())
     keys, left, count = parse_mpop(argv, 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan import used_memory
 from taipan.commands.args import try_int
@@ -18,6 +18,9 @@ from taipan.errors import NotInteger, SyntaxErr
 from taipan.keyspace.sizes import DICT_ENTRY, key_size, value_size
 from taipan.protocol.reply import OK, Status, Verbatim
 from taipan.types.packed import pack
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 commands.container("MEMORY", summary="A container for memory diagnostics commands",
@@ -32,7 +35,7 @@ _NONDETERMINISTIC = "nondeterministic_output request_policy:all_shards response_
 @commands.command("MEMORY USAGE", arity=-3, flags="readonly", keys=(2, 2, 1), key_specs=("RO",),
                   summary="Estimate the memory usage of a key", since="4.0.0",
                   complexity="O(N) where N is the number of samples.")
-def memory_usage(ctx: Any, argv: list[bytes]) -> int | None:
+def memory_usage(ctx: Client, argv: list[bytes]) -> int | None:
     """MEMORY USAGE key [SAMPLES count]"""
     samples = _DEFAULT_SAMPLES
     j = 3
@@ -108,7 +111,7 @@ class _Overhead:
 
 @commands.command("MEMORY STATS", arity=2, tips=_NONDETERMINISTIC,
                   summary="Show memory usage details", since="4.0.0", complexity="O(1)")
-def memory_stats(ctx: Any, argv: list[bytes]) -> dict[bytes, Any]:
+def memory_stats(ctx: Client, argv: list[bytes]) -> dict[bytes, Any]:
     """MEMORY STATS"""
     mh = _Overhead(ctx.server)
     reply: dict[bytes, Any] = {
@@ -189,7 +192,7 @@ def doctor_report(server: Any) -> str:
 
 @commands.command("MEMORY DOCTOR", arity=2, tips=_NONDETERMINISTIC,
                   summary="Outputs memory problems report", since="4.0.0", complexity="O(1)")
-def memory_doctor(ctx: Any, argv: list[bytes]) -> Verbatim:
+def memory_doctor(ctx: Client, argv: list[bytes]) -> Verbatim:
     """MEMORY DOCTOR"""
     return Verbatim(doctor_report(ctx.server).encode())
 
@@ -199,7 +202,7 @@ def memory_doctor(ctx: Any, argv: list[bytes]) -> Verbatim:
 @commands.command("MEMORY MALLOC-STATS", arity=2, tips=_NONDETERMINISTIC,
                   summary="Show allocator internal stats", since="4.0.0",
                   complexity="Depends on how much memory is allocated, could be slow")
-def memory_malloc_stats(ctx: Any, argv: list[bytes]) -> bytes:
+def memory_malloc_stats(ctx: Client, argv: list[bytes]) -> bytes:
     """MEMORY MALLOC-STATS"""
     # What Redis built without jemalloc answers; pymalloc has no such report.
     return b"Stats not supported for the current allocator"
@@ -209,7 +212,7 @@ def memory_malloc_stats(ctx: Any, argv: list[bytes]) -> bytes:
                   tips="request_policy:all_shards response_policy:all_succeeded",
                   summary="Ask the allocator to release memory", since="4.0.0",
                   complexity="Depends on how much memory is allocated, could be slow")
-def memory_purge(ctx: Any, argv: list[bytes]) -> Status:
+def memory_purge(ctx: Client, argv: list[bytes]) -> Status:
     """MEMORY PURGE"""
     gc.collect()
     return OK
@@ -236,6 +239,6 @@ _HELP = (
 @commands.command("MEMORY HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="4.0.0",
                   complexity="O(1)")
-def memory_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def memory_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """MEMORY HELP"""
     return [Status(line) for line in _HELP]

@@ -5,11 +5,14 @@ The lines themselves are built in taipan/messaging/monitor.py.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import err
 from taipan.protocol.reply import OK, Frames
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 
@@ -17,7 +20,7 @@ commands = CommandGroup("server")
 @commands.command("MONITOR", arity=1, flags="admin noscript loading stale",
                   summary="Listen for all requests received by the server in real time",
                   since="1.0.0")
-def monitor(ctx: Any, argv: list[bytes]) -> Any:
+def monitor(ctx: Client, argv: list[bytes]) -> Any:
     """MONITOR"""
     if ctx.deny_blocking:
         # Inside EXEC: the client expects one reply per queued command.

@@ -7,18 +7,21 @@ messages: arrays in RESP2, pushes in RESP3). The registry and delivery live in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError
 from taipan.protocol.reply import Frames, Push, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("pubsub")
 
 _SHARD_KEY_SPECS = ({"flags": "not_key", "index": 1, "lastkey": -1},)
 
 
-def _unsubscribe_all(ctx: Any, names: list[bytes], drop: Any, kind: bytes,
+def _unsubscribe_all(ctx: Client, names: list[bytes], drop: Any, kind: bytes,
                      count: Any) -> Frames:
     """Leave ``names`` (or everything when none is given), one confirmation each;
     with nothing to leave, one confirmation with a null name."""
@@ -31,7 +34,7 @@ def _unsubscribe_all(ctx: Any, names: list[bytes], drop: Any, kind: bytes,
     return frames
 
 
-def _subscribe_each(ctx: Any, names: list[bytes], add: Any, kind: bytes,
+def _subscribe_each(ctx: Client, names: list[bytes], add: Any, kind: bytes,
                     count: Any) -> Frames:
     """Join each of ``names``, one confirmation each (also for repeats)."""
     frames = Frames()
@@ -41,18 +44,18 @@ def _subscribe_each(ctx: Any, names: list[bytes], add: Any, kind: bytes,
     return frames
 
 
-def _shard_count(ctx: Any) -> int:
+def _shard_count(ctx: Client) -> int:
     return len(ctx.shard_channels)
 
 
-def _channel_count(ctx: Any) -> int:
+def _channel_count(ctx: Client) -> int:
     return ctx.subscription_count()
 
 
 @commands.command("SUBSCRIBE", arity=-2, flags="pubsub noscript loading stale",
                   summary="Listen for messages published to the given channels", since="2.0.0",
                   complexity="O(N) where N is the number of channels to subscribe to.")
-def subscribe(ctx: Any, argv: list[bytes]) -> Frames:
+def subscribe(ctx: Client, argv: list[bytes]) -> Frames:
     """SUBSCRIBE channel [channel ...]"""
     return _subscribe_each(ctx, argv[1:], ctx.server.pubsub.subscribe, b"subscribe",
                            _channel_count)
@@ -63,7 +66,7 @@ def subscribe(ctx: Any, argv: list[bytes]) -> Frames:
                   since="2.0.0",
                   complexity="O(N) where N is the number of clients already subscribed to a "
                              "channel.")
-def unsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
+def unsubscribe(ctx: Client, argv: list[bytes]) -> Frames:
     """UNSUBSCRIBE [channel [channel ...]]"""
     names = argv[1:] or list(ctx.channels)
     return _unsubscribe_all(ctx, names, ctx.server.pubsub.unsubscribe, b"unsubscribe",
@@ -75,7 +78,7 @@ def unsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
                           "patterns", since="2.0.0",
                   complexity="O(N) where N is the number of patterns the client is already "
                              "subscribed to.")
-def psubscribe(ctx: Any, argv: list[bytes]) -> Frames:
+def psubscribe(ctx: Client, argv: list[bytes]) -> Frames:
     """PSUBSCRIBE pattern [pattern ...]"""
     return _subscribe_each(ctx, argv[1:], ctx.server.pubsub.psubscribe, b"psubscribe",
                            _channel_count)
@@ -87,7 +90,7 @@ def psubscribe(ctx: Any, argv: list[bytes]) -> Frames:
                   complexity="O(N+M) where N is the number of patterns the client is already "
                              "subscribed and M is the number of total patterns subscribed in "
                              "the system (by any client).")
-def punsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
+def punsubscribe(ctx: Client, argv: list[bytes]) -> Frames:
     """PUNSUBSCRIBE [pattern [pattern ...]]"""
     names = argv[1:] or list(ctx.patterns)
     return _unsubscribe_all(ctx, names, ctx.server.pubsub.punsubscribe, b"punsubscribe",
@@ -99,7 +102,7 @@ def punsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
                   summary="Listen for messages published to the given shard channels",
                   since="7.0.0",
                   complexity="O(N) where N is the number of shard channels to subscribe to.")
-def ssubscribe(ctx: Any, argv: list[bytes]) -> Frames:
+def ssubscribe(ctx: Client, argv: list[bytes]) -> Frames:
     """SSUBSCRIBE shardchannel [shardchannel ...]"""
     if ctx.deny_blocking:
         # Inside EXEC (SUBSCRIBE is let through there for compatibility; SSUBSCRIBE,
@@ -115,7 +118,7 @@ def ssubscribe(ctx: Any, argv: list[bytes]) -> Frames:
                   since="7.0.0",
                   complexity="O(N) where N is the number of clients already subscribed to a "
                              "shard channel.")
-def sunsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
+def sunsubscribe(ctx: Client, argv: list[bytes]) -> Frames:
     """SUNSUBSCRIBE [shardchannel [shardchannel ...]]"""
     names = argv[1:] or list(ctx.shard_channels)
     return _unsubscribe_all(ctx, names, ctx.server.pubsub.sunsubscribe, b"sunsubscribe",
@@ -127,7 +130,7 @@ def sunsubscribe(ctx: Any, argv: list[bytes]) -> Frames:
                   complexity="O(N+M) where N is the number of clients subscribed to the "
                              "receiving channel and M is the total number of subscribed "
                              "patterns (by any client).")
-def publish(ctx: Any, argv: list[bytes]) -> int:
+def publish(ctx: Client, argv: list[bytes]) -> int:
     """PUBLISH channel message"""
     return ctx.server.pubsub.publish(argv[1], argv[2])
 
@@ -137,7 +140,7 @@ def publish(ctx: Any, argv: list[bytes]) -> int:
                   summary="Post a message to a shard channel", since="7.0.0",
                   complexity="O(N) where N is the number of clients subscribed to the receiving "
                              "shard channel.")
-def spublish(ctx: Any, argv: list[bytes]) -> int:
+def spublish(ctx: Client, argv: list[bytes]) -> int:
     """SPUBLISH shardchannel message"""
     return ctx.server.pubsub.spublish(argv[1], argv[2])
 
@@ -150,7 +153,7 @@ commands.container("PUBSUB", summary="A container for Pub/Sub commands", since="
                   complexity="O(N) where N is the number of active channels, and assuming "
                              "constant time pattern matching (relatively short channels and "
                              "patterns)")
-def pubsub_channels(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def pubsub_channels(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """PUBSUB CHANNELS [pattern]"""
     _at_most(argv, 3)
     return ctx.server.pubsub.active_channels(argv[2] if len(argv) == 3 else None)
@@ -160,7 +163,7 @@ def pubsub_channels(ctx: Any, argv: list[bytes]) -> list[bytes]:
                   summary="Get the count of subscribers for channels", since="2.8.0",
                   complexity="O(N) for the NUMSUB subcommand, where N is the number of "
                              "requested channels")
-def pubsub_numsub(ctx: Any, argv: list[bytes]) -> list[Any]:
+def pubsub_numsub(ctx: Client, argv: list[bytes]) -> list[Any]:
     """PUBSUB NUMSUB [channel [channel ...]]"""
     return _counts(ctx, argv[2:], shard=False)
 
@@ -168,7 +171,7 @@ def pubsub_numsub(ctx: Any, argv: list[bytes]) -> list[Any]:
 @commands.command("PUBSUB NUMPAT", arity=2, flags="pubsub loading stale",
                   summary="Get the count of unique patterns pattern subscriptions",
                   since="2.8.0", complexity="O(1)")
-def pubsub_numpat(ctx: Any, argv: list[bytes]) -> int:
+def pubsub_numpat(ctx: Client, argv: list[bytes]) -> int:
     """PUBSUB NUMPAT"""
     return len(ctx.server.pubsub.patterns)
 
@@ -178,7 +181,7 @@ def pubsub_numpat(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(N) where N is the number of active shard channels, and "
                              "assuming constant time pattern matching (relatively short shard "
                              "channels).")
-def pubsub_shardchannels(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def pubsub_shardchannels(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """PUBSUB SHARDCHANNELS [pattern]"""
     _at_most(argv, 3)
     return ctx.server.pubsub.active_channels(argv[2] if len(argv) == 3 else None, shard=True)
@@ -188,12 +191,12 @@ def pubsub_shardchannels(ctx: Any, argv: list[bytes]) -> list[bytes]:
                   summary="Get the count of subscribers for shard channels", since="7.0.0",
                   complexity="O(N) for the SHARDNUMSUB subcommand, where N is the number of "
                              "requested shard channels")
-def pubsub_shardnumsub(ctx: Any, argv: list[bytes]) -> list[Any]:
+def pubsub_shardnumsub(ctx: Client, argv: list[bytes]) -> list[Any]:
     """PUBSUB SHARDNUMSUB [shardchannel [shardchannel ...]]"""
     return _counts(ctx, argv[2:], shard=True)
 
 
-def _counts(ctx: Any, channels: list[bytes], shard: bool) -> list[Any]:
+def _counts(ctx: Client, channels: list[bytes], shard: bool) -> list[Any]:
     """Channel, subscriber count, ...: a flat array in both protocols, as Redis."""
     pubsub = ctx.server.pubsub
     reply: list[Any] = []
@@ -223,7 +226,7 @@ _HELP = (
 @commands.command("PUBSUB HELP", arity=2, flags="loading stale", acl="-pubsub",
                   summary="Show helpful text about the different subcommands", since="6.2.0",
                   complexity="O(1)")
-def pubsub_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def pubsub_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """PUBSUB HELP"""
     return [Status(line) for line in _HELP]
 

@@ -5,11 +5,14 @@ The work happens in ``taipan.scripting``; these handlers parse and answer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import err
 from taipan.protocol.reply import OK, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("scripting")
 
@@ -25,7 +28,7 @@ _SCRIPT_KEYS_RO = {"flags": "RO access", "index": 2, "keynumidx": 0,
                   flags="noscript skip_monitor may_replicate no_mandatory_keys stale",
                   key_specs=(_SCRIPT_KEYS,), summary="Execute a Lua script server side",
                   since="2.6.0", complexity="Depends on the script that is executed.")
-def eval_(ctx: Any, argv: list[bytes]) -> Any:
+def eval_(ctx: Client, argv: list[bytes]) -> Any:
     """EVAL script numkeys [key [key ...]] [arg [arg ...]]"""
     return ctx.server.scripting.eval(ctx, argv, by_sha=False, read_only=False)
 
@@ -35,7 +38,7 @@ def eval_(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=({**_SCRIPT_KEYS, "notes": ""},),
                   summary="Execute a Lua script server side", since="2.6.0",
                   complexity="Depends on the script that is executed.")
-def evalsha(ctx: Any, argv: list[bytes]) -> Any:
+def evalsha(ctx: Client, argv: list[bytes]) -> Any:
     """EVALSHA sha1 numkeys [key [key ...]] [arg [arg ...]]"""
     return ctx.server.scripting.eval(ctx, argv, by_sha=True, read_only=False)
 
@@ -45,7 +48,7 @@ def evalsha(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=(_SCRIPT_KEYS_RO,),
                   summary="Execute a read-only Lua script server side", since="7.0.0",
                   complexity="Depends on the script that is executed.")
-def eval_ro(ctx: Any, argv: list[bytes]) -> Any:
+def eval_ro(ctx: Client, argv: list[bytes]) -> Any:
     """EVAL_RO script numkeys [key [key ...]] [arg [arg ...]]"""
     return ctx.server.scripting.eval(ctx, argv, by_sha=False, read_only=True)
 
@@ -55,7 +58,7 @@ def eval_ro(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=({**_SCRIPT_KEYS_RO, "notes": ""},),
                   summary="Execute a read-only Lua script server side", since="7.0.0",
                   complexity="Depends on the script that is executed.")
-def evalsha_ro(ctx: Any, argv: list[bytes]) -> Any:
+def evalsha_ro(ctx: Client, argv: list[bytes]) -> Any:
     """EVALSHA_RO sha1 numkeys [key [key ...]] [arg [arg ...]]"""
     return ctx.server.scripting.eval(ctx, argv, by_sha=True, read_only=True)
 
@@ -68,7 +71,7 @@ commands.container("SCRIPT", summary="A container for Lua scripts management com
                   tips="request_policy:all_nodes response_policy:all_succeeded",
                   summary="Load the specified Lua script into the script cache.", since="2.6.0",
                   complexity="O(N) with N being the length in bytes of the script body.")
-def script_load(ctx: Any, argv: list[bytes]) -> bytes:
+def script_load(ctx: Client, argv: list[bytes]) -> bytes:
     """SCRIPT LOAD script"""
     sha, _ = ctx.server.scripting.load_script(argv[2])
     return sha
@@ -79,7 +82,7 @@ def script_load(ctx: Any, argv: list[bytes]) -> bytes:
                   summary="Check existence of scripts in the script cache.", since="2.6.0",
                   complexity="O(N) with N being the number of scripts to check (so checking a "
                              "single script is an O(1) operation).")
-def script_exists(ctx: Any, argv: list[bytes]) -> list[int]:
+def script_exists(ctx: Client, argv: list[bytes]) -> list[int]:
     """SCRIPT EXISTS sha1 [sha1 ...]"""
     scripts = ctx.server.scripting.scripts
     return [1 if sha.lower() in scripts else 0 for sha in argv[2:]]  # case-insensitive
@@ -90,7 +93,7 @@ def script_exists(ctx: Any, argv: list[bytes]) -> list[int]:
                   summary="Remove all the scripts from the script cache.", since="2.6.0",
                   complexity="O(N) with N being the number of scripts in cache",
                   history=(("6.2.0", "Added the `ASYNC` and `SYNC` flushing mode modifiers."),))
-def script_flush(ctx: Any, argv: list[bytes]) -> Any:
+def script_flush(ctx: Client, argv: list[bytes]) -> Any:
     """SCRIPT FLUSH [ASYNC | SYNC]"""
     if len(argv) > 3 or (len(argv) == 3 and argv[2].lower() not in (b"sync", b"async")):
         raise err("SCRIPT FLUSH only support SYNC|ASYNC option")
@@ -102,7 +105,7 @@ def script_flush(ctx: Any, argv: list[bytes]) -> Any:
                   tips="request_policy:all_shards response_policy:one_succeeded",
                   summary="Kill the script currently in execution.", since="2.6.0",
                   complexity="O(1)")
-def script_kill(ctx: Any, argv: list[bytes]) -> Any:
+def script_kill(ctx: Client, argv: list[bytes]) -> Any:
     """SCRIPT KILL"""
     ctx.server.scripting.kill(from_eval=True)
     return OK
@@ -111,7 +114,7 @@ def script_kill(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("SCRIPT DEBUG", arity=3, flags="noscript",
                   summary="Set the debug mode for executed scripts.", since="3.2.0",
                   complexity="O(1)")
-def script_debug(ctx: Any, argv: list[bytes]) -> Any:
+def script_debug(ctx: Client, argv: list[bytes]) -> Any:
     """SCRIPT DEBUG YES | SYNC | NO"""
     mode = argv[2].lower()
     if mode == b"no":
@@ -148,7 +151,7 @@ _HELP = (
 @commands.command("SCRIPT HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="5.0.0",
                   complexity="O(1)")
-def script_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def script_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """SCRIPT HELP"""
     return [Status(line) for line in _HELP]
 

@@ -4,18 +4,21 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.protocol.reply import OK, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 
 
 @commands.command("TIME", arity=1, flags="loading stale fast", tips="nondeterministic_output",
                   summary="Return the current server time", since="2.6.0", complexity="O(1)")
-def time_(ctx: Any, argv: list[bytes]) -> list[bytes]:
+def time_(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """TIME"""
     now_us = time.time_ns() // 1000
     return [b"%d" % (now_us // 1_000_000), b"%d" % (now_us % 1_000_000)]
@@ -25,12 +28,12 @@ def time_(ctx: Any, argv: list[bytes]) -> list[bytes]:
                   tips="nondeterministic_output",
                   summary="Get the UNIX time stamp of the last successful save to disk",
                   since="1.0.0", complexity="O(1)")
-def lastsave(ctx: Any, argv: list[bytes]) -> int:
+def lastsave(ctx: Client, argv: list[bytes]) -> int:
     """LASTSAVE"""
     return ctx.server.last_save
 
 
-def _snapshots(ctx: Any) -> Any:
+def _snapshots(ctx: Client) -> Any:
     rdb = ctx.server.rdb
     if rdb is None:
         raise ReplyError("ERR")  # Redis's shared.err: no snapshot layer to save with
@@ -40,7 +43,7 @@ def _snapshots(ctx: Any) -> Any:
 @commands.command("SAVE", arity=1, flags="admin noscript no_async_loading no_multi",
                   summary="Synchronously save the dataset to disk", since="1.0.0",
                   complexity="O(N) where N is the total number of keys in all databases")
-def save(ctx: Any, argv: list[bytes]) -> Any:
+def save(ctx: Client, argv: list[bytes]) -> Any:
     """SAVE"""
     rdb = _snapshots(ctx)
     if rdb.child_pid:
@@ -56,7 +59,7 @@ def save(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Asynchronously save the dataset to disk", since="1.0.0",
                   complexity="O(1)",
                   history=(("3.2.2", "Added the `SCHEDULE` option."),))
-def bgsave(ctx: Any, argv: list[bytes]) -> Status:
+def bgsave(ctx: Client, argv: list[bytes]) -> Status:
     """BGSAVE [SCHEDULE]"""
     if len(argv) > 1 and (len(argv) > 2 or argv[1].lower() != b"schedule"):
         raise SyntaxErr()
@@ -85,7 +88,7 @@ def bgsave(ctx: Any, argv: list[bytes]) -> Status:
                   complexity="O(N) when saving, where N is the total number of keys in all "
                              "databases when saving data, otherwise O(1)",
                   history=(("7.0.0", "Added the `NOW`, `FORCE` and `ABORT` modifiers."),))
-def shutdown(ctx: Any, argv: list[bytes]) -> Any:
+def shutdown(ctx: Client, argv: list[bytes]) -> Any:
     """SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]"""
     options: set[bytes] = set()
     abort = False
@@ -128,7 +131,7 @@ def shutdown(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("BGREWRITEAOF", arity=1, flags="admin noscript no_async_loading",
                   summary="Asynchronously rewrite the append-only file", since="1.0.0",
                   complexity="O(1)")
-def bgrewriteaof(ctx: Any, argv: list[bytes]) -> Status:
+def bgrewriteaof(ctx: Client, argv: list[bytes]) -> Status:
     """BGREWRITEAOF"""
     rewriter = ctx.server.aof_rewriter
     if rewriter is None:

@@ -9,7 +9,7 @@ integers (and small enough) comes back sorted and is stored as an intset.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.sets import (
@@ -24,6 +24,9 @@ from taipan.keyspace import events as ev
 from taipan.protocol.reply import SetReply
 from taipan.types.sets import RedisSet, intset_limit
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("set")
 
 _NUMKEYS = ReplyError("ERR numkeys should be greater than 0")
@@ -31,7 +34,7 @@ _TOO_MANY_KEYS = ReplyError("ERR Number of keys can't be greater than number of 
 _LIMIT_NEGATIVE = ReplyError("ERR LIMIT can't be negative")
 
 
-def _inputs(ctx: Any, keys: list[bytes]) -> list[RedisSet | None]:
+def _inputs(ctx: Client, keys: list[bytes]) -> list[RedisSet | None]:
     return [read_set(ctx, key) for key in keys]
 
 
@@ -69,7 +72,7 @@ def count_common(sets: list[RedisSet], limit: int) -> int:
     return found
 
 
-def _sinter(ctx: Any, keys: list[bytes]) -> list[bytes] | set[bytes] | None:
+def _sinter(ctx: Client, keys: list[bytes]) -> list[bytes] | set[bytes] | None:
     """The intersection, or None when a key is missing (an empty result)."""
     sets = _inputs(ctx, keys)
     if any(s is None for s in sets):
@@ -113,7 +116,7 @@ def difference(sets: list[RedisSet | None], max_intset_entries: int) -> RedisSet
     return result
 
 
-def _combine(ctx: Any, keys: list[bytes], diff: bool) -> RedisSet:
+def _combine(ctx: Client, keys: list[bytes], diff: bool) -> RedisSet:
     sets = _inputs(ctx, keys)
     limit = intset_entries(ctx)
     return difference(sets, limit) if diff else union(sets, limit)
@@ -121,7 +124,7 @@ def _combine(ctx: Any, keys: list[bytes], diff: bool) -> RedisSet:
 
 # -- replies and stores ----------------------------------------------------------------------
 
-def _store(ctx: Any, destination: bytes, result: RedisSet, event: bytes) -> int:
+def _store(ctx: Client, destination: bytes, result: RedisSet, event: bytes) -> int:
     """Store a *STORE result (firing ``event``), or delete ``destination`` when empty."""
     db = ctx.db
     if not len(result):
@@ -149,7 +152,7 @@ _STORE_KEYS = ("OW update", "RO access")
 @commands.command("SINTER", arity=-2, flags="readonly", keys=(1, -1, 1),
                   tips="nondeterministic_output_order", summary="Intersect multiple sets",
                   since="1.0.0", complexity=_INTER_COMPLEXITY)
-def sinter(ctx: Any, argv: list[bytes]) -> Any:
+def sinter(ctx: Client, argv: list[bytes]) -> Any:
     """SINTER key [key ...]"""
     return _intersection_reply(_sinter(ctx, argv[1:]))
 
@@ -157,7 +160,7 @@ def sinter(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("SUNION", arity=-2, flags="readonly", keys=(1, -1, 1),
                   tips="nondeterministic_output_order", summary="Add multiple sets",
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
-def sunion(ctx: Any, argv: list[bytes]) -> Any:
+def sunion(ctx: Client, argv: list[bytes]) -> Any:
     """SUNION key [key ...]"""
     result = _combine(ctx, argv[1:], diff=False)
     return set_reply(result) if len(result) else EMPTY_SET
@@ -166,7 +169,7 @@ def sunion(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("SDIFF", arity=-2, flags="readonly", keys=(1, -1, 1),
                   tips="nondeterministic_output_order", summary="Subtract multiple sets",
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
-def sdiff(ctx: Any, argv: list[bytes]) -> Any:
+def sdiff(ctx: Client, argv: list[bytes]) -> Any:
     """SDIFF key [key ...]"""
     result = _combine(ctx, argv[1:], diff=True)
     return set_reply(result) if len(result) else EMPTY_SET
@@ -176,7 +179,7 @@ def sdiff(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("RW update", "RO access"),
                   summary="Intersect multiple sets and store the resulting set in a key",
                   since="1.0.0", complexity=_INTER_COMPLEXITY)
-def sinterstore(ctx: Any, argv: list[bytes]) -> int:
+def sinterstore(ctx: Client, argv: list[bytes]) -> int:
     """SINTERSTORE destination key [key ...]"""
     found = _sinter(ctx, argv[2:])
     return _store(ctx, argv[1], RedisSet.build(found or (), intset_entries(ctx)), b"sinterstore")
@@ -186,7 +189,7 @@ def sinterstore(ctx: Any, argv: list[bytes]) -> int:
                   key_specs=_STORE_KEYS,
                   summary="Add multiple sets and store the resulting set in a key",
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
-def sunionstore(ctx: Any, argv: list[bytes]) -> int:
+def sunionstore(ctx: Client, argv: list[bytes]) -> int:
     """SUNIONSTORE destination key [key ...]"""
     return _store(ctx, argv[1], _combine(ctx, argv[2:], diff=False), b"sunionstore")
 
@@ -195,7 +198,7 @@ def sunionstore(ctx: Any, argv: list[bytes]) -> int:
                   key_specs=_STORE_KEYS,
                   summary="Subtract multiple sets and store the resulting set in a key",
                   since="1.0.0", complexity=_SETOP_COMPLEXITY)
-def sdiffstore(ctx: Any, argv: list[bytes]) -> int:
+def sdiffstore(ctx: Client, argv: list[bytes]) -> int:
     """SDIFFSTORE destination key [key ...]"""
     return _store(ctx, argv[1], _combine(ctx, argv[2:], diff=True), b"sdiffstore")
 
@@ -204,7 +207,7 @@ def sdiffstore(ctx: Any, argv: list[bytes]) -> int:
                   key_specs=({"flags": "RO access", "index": 1, "keynumidx": 0},),
                   summary="Intersect multiple sets and return the cardinality of the result",
                   since="7.0.0", complexity=_INTER_COMPLEXITY)
-def sintercard(ctx: Any, argv: list[bytes]) -> int:
+def sintercard(ctx: Client, argv: list[bytes]) -> int:
     """SINTERCARD numkeys key [key ...] [LIMIT limit]"""
     numkeys = to_int(argv[1], _NUMKEYS)
     if numkeys < 1:

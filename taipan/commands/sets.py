@@ -7,7 +7,7 @@ hashtable rule and the random-member sampler stay right.
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import LLONG_MAX, to_int
 from taipan.commands.scanning import parse_cursor, parse_scan_options
@@ -17,6 +17,9 @@ from taipan.glob import glob_match
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import SetReply
 from taipan.types.sets import RedisSet
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("set")
 
@@ -30,7 +33,7 @@ EMPTY_SET: Final[frozenset[bytes]] = frozenset()
 
 # -- shared helpers ---------------------------------------------------------------------
 
-def read_set(ctx: Any, key: bytes) -> RedisSet | None:
+def read_set(ctx: Client, key: bytes) -> RedisSet | None:
     """The set at ``key`` for a read command (counts a keyspace hit or miss)."""
     value = ctx.db.get_read(key)
     if value is not None and type(value) is not RedisSet:
@@ -38,13 +41,13 @@ def read_set(ctx: Any, key: bytes) -> RedisSet | None:
     return value
 
 
-def write_set(ctx: Any, key: bytes) -> RedisSet | None:
+def write_set(ctx: Client, key: bytes) -> RedisSet | None:
     """The set at ``key`` for a write command."""
     value: RedisSet | None = ctx.db.get_typed(key, RedisSet)  # exactly a RedisSet, or None
     return value
 
 
-def intset_entries(ctx: Any) -> int:
+def intset_entries(ctx: Client) -> int:
     """``set-max-intset-entries`` as configured now."""
     entries: int = ctx.server.config.set_max_intset_entries
     return entries
@@ -57,7 +60,7 @@ def set_reply(members: RedisSet) -> SetReply | set[bytes]:
     return set(members.members)  # type: ignore[arg-type]  # a copy: MULTI replies later
 
 
-def changed(ctx: Any, key: bytes, members: RedisSet, changes: int, event: bytes) -> None:
+def changed(ctx: Client, key: bytes, members: RedisSet, changes: int, event: bytes) -> None:
     """Record ``changes`` writes to ``key`` (Redis counts each one as dirty) and fire
     ``event``; a set left empty is deleted (firing ``del``), as in Redis."""
     if not changes:
@@ -81,7 +84,7 @@ def changed(ctx: Any, key: bytes, members: RedisSet, changes: int, event: bytes)
                   complexity="O(1) for each element added, so O(N) to add N elements when the "
                              "command is called with multiple arguments.",
                   history=(("2.4.0", "Accepts multiple `member` arguments."),))
-def sadd(ctx: Any, argv: list[bytes]) -> int:
+def sadd(ctx: Client, argv: list[bytes]) -> int:
     """SADD key member [member ...]"""
     key = argv[1]
     members = write_set(ctx, key)
@@ -102,7 +105,7 @@ def sadd(ctx: Any, argv: list[bytes]) -> int:
                   since="1.0.0",
                   complexity="O(N) where N is the number of members to be removed.",
                   history=(("2.4.0", "Accepts multiple `member` arguments."),))
-def srem(ctx: Any, argv: list[bytes]) -> int:
+def srem(ctx: Client, argv: list[bytes]) -> int:
     """SREM key member [member ...]"""
     key = argv[1]
     members = write_set(ctx, key)
@@ -117,7 +120,7 @@ def srem(ctx: Any, argv: list[bytes]) -> int:
                   key_specs=("RW access delete", "RW insert"),
                   summary="Move a member from one set to another", since="1.0.0",
                   complexity="O(1)")
-def smove(ctx: Any, argv: list[bytes]) -> int:
+def smove(ctx: Client, argv: list[bytes]) -> int:
     """SMOVE source destination member"""
     db = ctx.db
     source_key, target_key, member = argv[1], argv[2], argv[3]
@@ -148,7 +151,7 @@ def smove(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("SCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the number of members in a set", since="1.0.0",
                   complexity="O(1)")
-def scard(ctx: Any, argv: list[bytes]) -> int:
+def scard(ctx: Client, argv: list[bytes]) -> int:
     """SCARD key"""
     members = read_set(ctx, argv[1])
     return 0 if members is None else len(members)
@@ -157,7 +160,7 @@ def scard(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("SISMEMBER", arity=3, flags="readonly fast", keys=(1, 1, 1),
                   key_specs=("RO",), summary="Determine if a given value is a member of a set",
                   since="1.0.0", complexity="O(1)")
-def sismember(ctx: Any, argv: list[bytes]) -> int:
+def sismember(ctx: Client, argv: list[bytes]) -> int:
     """SISMEMBER key member"""
     members = read_set(ctx, argv[1])
     return int(members is not None and argv[2] in members)
@@ -168,7 +171,7 @@ def sismember(ctx: Any, argv: list[bytes]) -> int:
                   since="6.2.0",
                   complexity="O(N) where N is the number of elements being checked for "
                              "membership")
-def smismember(ctx: Any, argv: list[bytes]) -> list[int]:
+def smismember(ctx: Client, argv: list[bytes]) -> list[int]:
     """SMISMEMBER key member [member ...]"""
     members = read_set(ctx, argv[1])
     if members is None:
@@ -179,7 +182,7 @@ def smismember(ctx: Any, argv: list[bytes]) -> list[int]:
 @commands.command("SMEMBERS", arity=2, flags="readonly", keys=(1, 1, 1),
                   tips="nondeterministic_output_order", summary="Get all the members in a set",
                   since="1.0.0", complexity="O(N) where N is the set cardinality.")
-def smembers(ctx: Any, argv: list[bytes]) -> Any:
+def smembers(ctx: Client, argv: list[bytes]) -> Any:
     """SMEMBERS key"""
     members = read_set(ctx, argv[1])
     return EMPTY_SET if members is None else set_reply(members)
@@ -191,7 +194,7 @@ def smembers(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(1) for every call. O(N) for a complete iteration, including "
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection..")
-def sscan(ctx: Any, argv: list[bytes]) -> list[Any]:
+def sscan(ctx: Client, argv: list[bytes]) -> list[Any]:
     """SSCAN key cursor [MATCH pattern] [COUNT count]"""
     cursor = parse_cursor(argv[2])
     members = read_set(ctx, argv[1])
@@ -218,7 +221,7 @@ def sscan(ctx: Any, argv: list[bytes]) -> list[Any]:
                   complexity="Without the count argument O(1), otherwise O(N) where N is the "
                              "absolute value of the passed count.",
                   history=(("2.6.0", "Added the optional `count` argument."),))
-def srandmember(ctx: Any, argv: list[bytes]) -> Any:
+def srandmember(ctx: Client, argv: list[bytes]) -> Any:
     """SRANDMEMBER key [count]"""
     if len(argv) > 3:
         raise SyntaxErr()
@@ -245,7 +248,7 @@ def srandmember(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="Without the count argument O(1), otherwise O(N) where N is the "
                              "value of the passed count.",
                   history=(("3.2.0", "Added the `count` argument."),))
-def spop(ctx: Any, argv: list[bytes]) -> Any:
+def spop(ctx: Client, argv: list[bytes]) -> Any:
     """SPOP key [count]"""
     if len(argv) > 3:
         raise SyntaxErr()

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import try_int
 from taipan.commands.table import CommandGroup
 from taipan.errors import err
 from taipan.protocol.reply import OK, Status
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("server")
 commands.container("SLOWLOG", summary="A container for slow log commands", since="2.2.12")
@@ -21,7 +24,7 @@ _COUNT_RANGE = "count should be greater than or equal to -1"
                   summary="Get the slow log's entries", since="2.2.12",
                   complexity="O(N) where N is the number of entries returned",
                   history=(("4.0.0", "Added client IP address, port and name to the reply."),))
-def slowlog_get(ctx: Any, argv: list[bytes]) -> Any:
+def slowlog_get(ctx: Client, argv: list[bytes]) -> Any:
     """SLOWLOG GET [count]"""
     entries = ctx.server.slowlog.entries
     count = 10
@@ -49,7 +52,7 @@ def slowlog_get(ctx: Any, argv: list[bytes]) -> Any:
                   tips="request_policy:all_nodes response_policy:agg_sum "
                        "nondeterministic_output",
                   summary="Get the slow log's length", since="2.2.12", complexity="O(1)")
-def slowlog_len(ctx: Any, argv: list[bytes]) -> int:
+def slowlog_len(ctx: Client, argv: list[bytes]) -> int:
     """SLOWLOG LEN"""
     return len(ctx.server.slowlog.entries)
 
@@ -58,7 +61,7 @@ def slowlog_len(ctx: Any, argv: list[bytes]) -> int:
                   tips="request_policy:all_nodes response_policy:all_succeeded",
                   summary="Clear all entries from the slow log", since="2.2.12",
                   complexity="O(N) where N is the number of entries in the slowlog")
-def slowlog_reset(ctx: Any, argv: list[bytes]) -> Any:
+def slowlog_reset(ctx: Client, argv: list[bytes]) -> Any:
     """SLOWLOG RESET"""
     ctx.server.slowlog.reset()
     return OK
@@ -83,6 +86,6 @@ _HELP = (
 @commands.command("SLOWLOG HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="6.2.0",
                   complexity="O(1)")
-def slowlog_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def slowlog_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """SLOWLOG HELP"""
     return [Status(line) for line in _HELP]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import parse_exact_float, to_int
 from taipan.commands.keyspecs import KeyRefs
@@ -35,6 +35,9 @@ from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.sets import RedisSet
 from taipan.types.zset import ZSet
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("generic")
 
@@ -152,7 +155,7 @@ def _word(arg: bytes) -> bytes:
     return _c_text(arg).lower()
 
 
-def _from_script(ctx: Any) -> bool:
+def _from_script(ctx: Client) -> bool:
     """Whether a script runs this command (Redis then sorts a set even with BY nosort,
     so that the script's effects replicate deterministically)."""
     return getattr(ctx, "kind", None) == "lua"  # the scripts' client (ScriptHost)
@@ -185,7 +188,7 @@ def _load(source: Any, dontsort: bool, desc: bool, start: int, end: int) -> list
     return source.listed()
 
 
-def _sorted(ctx: Any, vector: list[bytes], by: bytes | None, alpha: bool, desc: bool,
+def _sorted(ctx: Client, vector: list[bytes], by: bytes | None, alpha: bool, desc: bool,
             storing: bool, start: int, end: int) -> list[bytes]:
     """``vector`` in SORT's order (positions ``start..end`` at least, as Redis)."""
     db = ctx.db
@@ -229,7 +232,7 @@ def _has_ties(keyed: list[tuple[Any, bytes]]) -> bool:
     return len({key for key, _ in keyed}) != len(set(keyed))
 
 
-def _reads_any_key(ctx: Any, argv: list[bytes], readonly: bool) -> bool:
+def _reads_any_key(ctx: Client, argv: list[bytes], readonly: bool) -> bool:
     """BY and GET patterns read keys the key specs can't name: only a user who may
     read every key can use them (Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess)."""
     user = ctx.user
@@ -241,7 +244,7 @@ def _reads_any_key(ctx: Any, argv: list[bytes], readonly: bool) -> bool:
     return unrestricted_key_access(user, command, argv)
 
 
-def _sort(ctx: Any, argv: list[bytes], readonly: bool) -> list | int:
+def _sort(ctx: Client, argv: list[bytes], readonly: bool) -> list | int:
     desc = alpha = dontsort = False
     limit_start, limit_count = 0, -1
     by: bytes | None = None
@@ -338,7 +341,7 @@ _STORE_SPEC = {"flags": "OW update", "unknown": True,
                   key_specs=(_SOURCE_SPEC, _PATTERN_SPEC, _STORE_SPEC),
                   summary="Sort the elements in a list, set or sorted set", since="1.0.0",
                   complexity=_COMPLEXITY)
-def sort(ctx: Any, argv: list[bytes]) -> list | int:
+def sort(ctx: Client, argv: list[bytes]) -> list | int:
     """SORT key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA] [STORE destination]"""
     return _sort(ctx, argv, readonly=False)
 
@@ -349,7 +352,7 @@ def sort(ctx: Any, argv: list[bytes]) -> list | int:
                   summary="Sort the elements in a list, set or sorted set. Read-only variant "
                           "of SORT.",
                   since="7.0.0", complexity=_COMPLEXITY)
-def sort_ro(ctx: Any, argv: list[bytes]) -> list | int:
+def sort_ro(ctx: Client, argv: list[bytes]) -> list | int:
     """SORT_RO key [BY pattern] [LIMIT offset count] [GET pattern [GET pattern ...]] [ASC|DESC] [ALPHA]"""
     return _sort(ctx, argv, readonly=True)
 

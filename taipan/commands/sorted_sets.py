@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import to_float
 from taipan.commands.scanning import parse_cursor, parse_scan_options
@@ -21,12 +21,15 @@ from taipan.glob import glob_match
 from taipan.keyspace import events as ev
 from taipan.types.zset import ZSet
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("sorted-set")
 
 _ZADD_OPTIONS: Final = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
 
 
-def _zadd(ctx: Any, argv: list[bytes], incr: bool) -> Any:
+def _zadd(ctx: Client, argv: list[bytes], incr: bool) -> Any:
     """ZADD and ZINCRBY (ZADD ... INCR with the options in front, as Redis parses it)."""
     options: set[bytes] = set()
     first = 2
@@ -106,7 +109,7 @@ def _zadd(ctx: Any, argv: list[bytes], incr: bool) -> Any:
                   history=(("2.4.0", "Accepts multiple elements."),
                            ("3.0.2", "Added the `XX`, `NX`, `CH` and `INCR` options."),
                            ("6.2.0", "Added the `GT` and `LT` options.")))
-def zadd(ctx: Any, argv: list[bytes]) -> Any:
+def zadd(ctx: Client, argv: list[bytes]) -> Any:
     """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]"""
     return _zadd(ctx, argv, incr=False)
 
@@ -114,7 +117,7 @@ def zadd(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("ZINCRBY", arity=4, flags="write denyoom fast", keys=(1, 1, 1),
                   summary="Increment the score of a member in a sorted set", since="1.2.0",
                   complexity="O(log(N)) where N is the number of elements in the sorted set.")
-def zincrby(ctx: Any, argv: list[bytes]) -> Any:
+def zincrby(ctx: Client, argv: list[bytes]) -> Any:
     """ZINCRBY key increment member"""
     return _zadd(ctx, argv, incr=True)
 
@@ -122,7 +125,7 @@ def zincrby(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("ZCARD", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the number of members in a sorted set", since="1.2.0",
                   complexity="O(1)")
-def zcard(ctx: Any, argv: list[bytes]) -> int:
+def zcard(ctx: Client, argv: list[bytes]) -> int:
     """ZCARD key"""
     zset = read_zset(ctx, argv[1])
     return 0 if zset is None else len(zset)
@@ -131,7 +134,7 @@ def zcard(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("ZSCORE", arity=3, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the score associated with the given member in a sorted set",
                   since="1.2.0", complexity="O(1)")
-def zscore(ctx: Any, argv: list[bytes]) -> float | None:
+def zscore(ctx: Client, argv: list[bytes]) -> float | None:
     """ZSCORE key member"""
     zset = read_zset(ctx, argv[1])
     return None if zset is None else zset.score(argv[2])
@@ -141,7 +144,7 @@ def zscore(ctx: Any, argv: list[bytes]) -> float | None:
                   summary="Get the score associated with the given members in a sorted set",
                   since="6.2.0",
                   complexity="O(N) where N is the number of members being requested.")
-def zmscore(ctx: Any, argv: list[bytes]) -> list[float | None]:
+def zmscore(ctx: Client, argv: list[bytes]) -> list[float | None]:
     """ZMSCORE key member [member ...]"""
     zset = read_zset(ctx, argv[1])
     if zset is None:
@@ -149,7 +152,7 @@ def zmscore(ctx: Any, argv: list[bytes]) -> list[float | None]:
     return [zset.score(member) for member in argv[2:]]
 
 
-def _rank(ctx: Any, argv: list[bytes], reverse: bool) -> int | None:
+def _rank(ctx: Client, argv: list[bytes], reverse: bool) -> int | None:
     zset = read_zset(ctx, argv[1])
     if zset is None:
         return None
@@ -162,7 +165,7 @@ def _rank(ctx: Any, argv: list[bytes], reverse: bool) -> int | None:
 @commands.command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1),
                   summary="Determine the index of a member in a sorted set", since="2.0.0",
                   complexity="O(log(N))")
-def zrank(ctx: Any, argv: list[bytes]) -> int | None:
+def zrank(ctx: Client, argv: list[bytes]) -> int | None:
     """ZRANK key member"""
     return _rank(ctx, argv, reverse=False)
 
@@ -171,7 +174,7 @@ def zrank(ctx: Any, argv: list[bytes]) -> int | None:
                   summary="Determine the index of a member in a sorted set, with scores "
                           "ordered from high to low",
                   since="2.0.0", complexity="O(log(N))")
-def zrevrank(ctx: Any, argv: list[bytes]) -> int | None:
+def zrevrank(ctx: Client, argv: list[bytes]) -> int | None:
     """ZREVRANK key member"""
     return _rank(ctx, argv, reverse=True)
 
@@ -182,7 +185,7 @@ def zrevrank(ctx: Any, argv: list[bytes]) -> int | None:
                   complexity="O(M*log(N)) with N being the number of elements in the sorted "
                              "set and M the number of elements to be removed.",
                   history=(("2.4.0", "Accepts multiple elements."),))
-def zrem(ctx: Any, argv: list[bytes]) -> int:
+def zrem(ctx: Client, argv: list[bytes]) -> int:
     """ZREM key member [member ...]"""
     key = argv[1]
     zset = write_zset(ctx, key)
@@ -205,7 +208,7 @@ def zrem(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1) for every call. O(N) for a complete iteration, including "
                              "enough command calls for the cursor to return back to 0. N is the "
                              "number of elements inside the collection..")
-def zscan(ctx: Any, argv: list[bytes]) -> list[Any]:
+def zscan(ctx: Client, argv: list[bytes]) -> list[Any]:
     """ZSCAN key cursor [MATCH pattern] [COUNT count]"""
     cursor = parse_cursor(argv[2])
     zset = read_zset(ctx, argv[1])

@@ -7,7 +7,7 @@ themselves; XCLAIM's LASTID moving the group alone propagates as XGROUP SETID.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from taipan.commands.args import to_int
 from taipan.commands.consumer_groups import (
@@ -29,6 +29,9 @@ from taipan.commands.table import CommandGroup
 from taipan.errors import ReplyError, SyntaxErr, c_string, err
 from taipan.keyspace.database import now_ms
 from taipan.types.stream import MIN_ID, Consumer, PendingEntry, StreamID
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("stream")
 
@@ -60,7 +63,7 @@ def _try_id(arg: bytes) -> StreamID | None:
                   since="5.0.0",
                   complexity="O(log N) with N being the number of messages in the PEL of the "
                              "consumer group.")
-def xclaim(ctx: Any, argv: list[bytes]) -> list:
+def xclaim(ctx: Client, argv: list[bytes]) -> list:
     """XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms]
     [TIME unix-time-milliseconds] [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID lastid]"""
     key, group_name = argv[1], argv[2]
@@ -170,7 +173,7 @@ def xclaim(ctx: Any, argv: list[bytes]) -> list:
                   since="6.2.0", complexity="O(1) if COUNT is small.",
                   history=(("7.0.0", "Added an element to the reply array, containing deleted "
                                      "entries the command cleared from the PEL"),))
-def xautoclaim(ctx: Any, argv: list[bytes]) -> list:
+def xautoclaim(ctx: Client, argv: list[bytes]) -> list:
     """XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]"""
     min_idle = max(to_int(argv[4], _XAUTOCLAIM_MIN_IDLE), 0)
     start, exclusive = parse_interval_bound(argv[5], 0)

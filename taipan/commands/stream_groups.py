@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.consumer_groups import (
@@ -28,6 +28,9 @@ from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import NULL_ARRAY, OK, Status
 from taipan.types.stream import MIN_ID, UINT64_MAX, ConsumerGroup, Stream
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("stream")
 commands.container("XGROUP", summary="A container for consumer groups commands", since="5.0.0")
 
@@ -50,7 +53,7 @@ def _is_dollar(arg: bytes) -> bool:
     return arg[:1] == b"$" and (len(arg) == 1 or arg[1] == 0)
 
 
-def _target(ctx: Any, argv: list[bytes], options: tuple[bytes, ...] = (),
+def _target(ctx: Client, argv: list[bytes], options: tuple[bytes, ...] = (),
             group_needed: bool = False) -> tuple[Stream | None, ConsumerGroup | None, bool, int]:
     """What every XGROUP subcommand but HELP starts with, in Redis's order: the
     options (``mkstream``, ``entriesread`` where allowed), the key, its group.
@@ -88,7 +91,7 @@ def _target(ctx: Any, argv: list[bytes], options: tuple[bytes, ...] = (),
                   key_specs=("RW insert",), summary="Create a consumer group.", since="5.0.0",
                   complexity="O(1)",
                   history=(("7.0.0", "Added the `entries_read` named argument."),))
-def xgroup_create(ctx: Any, argv: list[bytes]) -> Any:
+def xgroup_create(ctx: Client, argv: list[bytes]) -> Any:
     """XGROUP CREATE key group id | $ [MKSTREAM] [ENTRIESREAD entries-read]"""
     stream, _, _, entries_read = _target(ctx, argv, (b"mkstream", b"entriesread"))
     if len(argv) > 8:
@@ -116,7 +119,7 @@ def xgroup_create(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Set a consumer group to an arbitrary last delivered ID value.",
                   since="5.0.0", complexity="O(1)",
                   history=(("7.0.0", "Added the optional `entries_read` argument."),))
-def xgroup_setid(ctx: Any, argv: list[bytes]) -> Any:
+def xgroup_setid(ctx: Client, argv: list[bytes]) -> Any:
     """XGROUP SETID key group id | $ [ENTRIESREAD entries-read]"""
     stream, group, _, entries_read = _target(ctx, argv, (b"entriesread",), group_needed=True)
     if len(argv) not in (5, 7):
@@ -133,7 +136,7 @@ def xgroup_setid(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("RW delete",), summary="Destroy a consumer group.", since="5.0.0",
                   complexity="O(N) where N is the number of entries in the group's pending "
                              "entries list (PEL).")
-def xgroup_destroy(ctx: Any, argv: list[bytes]) -> int:
+def xgroup_destroy(ctx: Client, argv: list[bytes]) -> int:
     """XGROUP DESTROY key group"""
     stream, group, _, _ = _target(ctx, argv)
     if group is None:
@@ -152,7 +155,7 @@ def xgroup_destroy(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("XGROUP CREATECONSUMER", arity=5, flags="write denyoom", keys=(2, 2, 1),
                   key_specs=("RW insert",), summary="Create a consumer in a consumer group.",
                   since="6.2.0", complexity="O(1)")
-def xgroup_createconsumer(ctx: Any, argv: list[bytes]) -> int:
+def xgroup_createconsumer(ctx: Client, argv: list[bytes]) -> int:
     """XGROUP CREATECONSUMER key group consumer"""
     _, group, _, _ = _target(ctx, argv, group_needed=True)
     assert group is not None
@@ -162,7 +165,7 @@ def xgroup_createconsumer(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("XGROUP DELCONSUMER", arity=5, flags="write", keys=(2, 2, 1),
                   key_specs=("RW delete",), summary="Delete a consumer from a consumer group.",
                   since="5.0.0", complexity="O(1)")
-def xgroup_delconsumer(ctx: Any, argv: list[bytes]) -> int:
+def xgroup_delconsumer(ctx: Client, argv: list[bytes]) -> int:
     """XGROUP DELCONSUMER key group consumer"""
     _, group, _, _ = _target(ctx, argv, group_needed=True)
     assert group is not None
@@ -201,7 +204,7 @@ _HELP = (
 @commands.command("XGROUP HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="5.0.0",
                   complexity="O(1)")
-def xgroup_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def xgroup_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """XGROUP HELP"""
     return [Status(line) for line in _HELP]
 
@@ -215,7 +218,7 @@ def xgroup_help(ctx: Any, argv: list[bytes]) -> list[Status]:
                           "of the command is the number of messages successfully acknowledged, "
                           "that is, the IDs we were actually able to resolve in the PEL.",
                   since="5.0.0", complexity="O(1) for each message ID processed.")
-def xack(ctx: Any, argv: list[bytes]) -> int:
+def xack(ctx: Client, argv: list[bytes]) -> int:
     """XACK key group id [id ...]"""
     stream = read_stream(ctx, argv[1])
     group = stream.groups.get(argv[2]) if stream is not None else None
@@ -247,7 +250,7 @@ def xack(ctx: Any, argv: list[bytes]) -> int:
                              "consumers is small, it runs in O(1) time; otherwise, an additional "
                              "O(N) time for iterating every consumer.",
                   history=(("6.2.0", "Added the `IDLE` option and exclusive range intervals."),))
-def xpending(ctx: Any, argv: list[bytes]) -> Any:
+def xpending(ctx: Client, argv: list[bytes]) -> Any:
     """XPENDING key group [[IDLE min-idle-time] start end count [consumer]]"""
     argc = len(argv)
     if argc != 3 and not 6 <= argc <= 9:

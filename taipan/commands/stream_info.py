@@ -6,7 +6,7 @@ XCLAIM); lag and entries-read follow Redis 7.0's rules (``Stream.group_lag``).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.streams import c_word as _c_word
@@ -16,6 +16,9 @@ from taipan.errors import NoSuchKey, ReplyError, WrongType, c_string, err
 from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import Status
 from taipan.types.stream import MAX_ID, MIN_ID, ConsumerGroup, Stream
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("stream")
 
@@ -42,7 +45,7 @@ def _syntax_error(argv: list[bytes]) -> ReplyError:
                f"Try {c_string(argv[0]).upper()} HELP.")
 
 
-def _stream_at(ctx: Any, key: bytes) -> Stream:
+def _stream_at(ctx: Client, key: bytes) -> Stream:
     value = ctx.db.get_read(key)
     if value is None:
         raise NoSuchKey()
@@ -58,7 +61,7 @@ def _format_id(entry_id: tuple[int, int]) -> bytes:
 @commands.command("XINFO HELP", arity=2, flags="loading stale",
                   summary="Show helpful text about the different subcommands", since="5.0.0",
                   complexity="O(1)")
-def xinfo_help(ctx: Any, argv: list[bytes]) -> list[Status]:
+def xinfo_help(ctx: Client, argv: list[bytes]) -> list[Status]:
     """XINFO HELP"""
     return [Status(line.decode()) for line in _XINFO_HELP]
 
@@ -69,7 +72,7 @@ def xinfo_help(ctx: Any, argv: list[bytes]) -> list[Status]:
                            ("7.0.0", "Added the `max-deleted-entry-id`, `entries-added`, "
                                      "`recorded-first-entry-id`, `entries-read` and `lag` "
                                      "fields")))
-def xinfo_stream(ctx: Any, argv: list[bytes]) -> dict:
+def xinfo_stream(ctx: Client, argv: list[bytes]) -> dict:
     """XINFO STREAM key [FULL [COUNT count]]"""
     stream = _stream_at(ctx, argv[2])
     options = argv[3:]
@@ -140,7 +143,7 @@ def _full_group(stream: Stream, group: ConsumerGroup, count: int) -> dict:
                   summary="List the consumer groups of a stream", since="5.0.0",
                   complexity="O(1)",
                   history=(("7.0.0", "Added the `entries-read` and `lag` fields"),))
-def xinfo_groups(ctx: Any, argv: list[bytes]) -> list:
+def xinfo_groups(ctx: Client, argv: list[bytes]) -> list:
     """XINFO GROUPS key"""
     stream = _stream_at(ctx, argv[2])
     return [{
@@ -157,7 +160,7 @@ def xinfo_groups(ctx: Any, argv: list[bytes]) -> list:
                   tips="nondeterministic_output",
                   summary="List the consumers in a consumer group", since="5.0.0",
                   complexity="O(1)")
-def xinfo_consumers(ctx: Any, argv: list[bytes]) -> list:
+def xinfo_consumers(ctx: Client, argv: list[bytes]) -> list:
     """XINFO CONSUMERS key group"""
     key = argv[2]
     stream = _stream_at(ctx, key)

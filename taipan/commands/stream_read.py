@@ -14,7 +14,7 @@ and CREATECONSUMER for NOACK reads), never as itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import LLONG_MAX, to_int
 from taipan.commands.consumer_groups import (
@@ -37,6 +37,9 @@ from taipan.keyspace.blocking import Blocked
 from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import NULL_ARRAY, MapPairs, Raw
 from taipan.types.stream import MAX_ID, MIN_ID, Consumer, ConsumerGroup, PendingEntry, Stream
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("stream")
 
@@ -111,7 +114,7 @@ def _parse_block(arg: bytes) -> int:
     return now + millis if millis <= LLONG_MAX - now else 0
 
 
-def _streams_reply(ctx: Any, served: list[tuple[bytes, list]]) -> Any:
+def _streams_reply(ctx: Client, served: list[tuple[bytes, list]]) -> Any:
     """[[key, entries] ...] in RESP2, a map key -> entries in RESP3."""
     if ctx.resp == 3:
         return MapPairs(served)
@@ -174,7 +177,7 @@ def _deliver_history(stream: Stream, consumer: Consumer, start: tuple[int, int],
     return out
 
 
-def _consumer(ctx: Any, key: bytes, group: ConsumerGroup, group_name: bytes, name: bytes,
+def _consumer(ctx: Client, key: bytes, group: ConsumerGroup, group_name: bytes, name: bytes,
               noack: bool, now: int, effects: list[list[bytes]] | None) -> Consumer:
     consumer, created = use_consumer(ctx, key, group, name, now)
     if created and noack and effects is not None:
@@ -183,7 +186,7 @@ def _consumer(ctx: Any, key: bytes, group: ConsumerGroup, group_name: bytes, nam
     return consumer
 
 
-def _read(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
+def _read(ctx: Client, argv: list[bytes], grouped: bool) -> Any:
     waiter = ctx.waiter
     if waiter is not None and waiter.ready_key is not None:
         return _serve_blocked(ctx, waiter)
@@ -296,7 +299,7 @@ def _read(ctx: Any, argv: list[bytes], grouped: bool) -> Any:
     return Blocked(list(keys), deadline, Stream, NULL_ARRAY, ready=state.ready, state=state)
 
 
-def _serve_blocked(ctx: Any, waiter: Any) -> Any:
+def _serve_blocked(ctx: Client, waiter: Any) -> Any:
     """The re-run of a parked read for the key that became ready."""
     state: _StreamWait = waiter.request.state
     key = waiter.ready_key
@@ -340,7 +343,7 @@ _XREADGROUP_KEYS = {"flags": "RO access", "keyword": "STREAMS", "startfrom": 4, 
                              "COUNT is O(1). Note that when the BLOCK option is used, XADD will "
                              "pay O(M) time in order to serve the M clients blocked on the "
                              "stream getting new data.")
-def xread(ctx: Any, argv: list[bytes]) -> Any:
+def xread(ctx: Client, argv: list[bytes]) -> Any:
     """XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]"""
     return _read(ctx, argv, grouped=False)
 
@@ -355,7 +358,7 @@ def xread(ctx: Any, argv: list[bytes]) -> Any:
                              "other side when XREADGROUP blocks, XADD will pay the O(N) time in "
                              "order to serve the N clients blocked on the stream getting new "
                              "data.")
-def xreadgroup(ctx: Any, argv: list[bytes]) -> Any:
+def xreadgroup(ctx: Client, argv: list[bytes]) -> Any:
     """XREADGROUP GROUP group consumer [COUNT count] [BLOCK milliseconds] [NOACK]
     STREAMS key [key ...] id [id ...]"""
     return _read(ctx, argv, grouped=True)

@@ -8,7 +8,7 @@ approximate trimming (``~``) as the exact trim it came to (``= <length>`` or
 from __future__ import annotations
 
 from time import time as _time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_int
 from taipan.commands.stream_args import (
@@ -24,6 +24,9 @@ from taipan.errors import NoSuchKey, SyntaxErr, WrongType, err, wrong_arity
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import NULL_ARRAY, OK, Raw
 from taipan.types.stream import MAX_ID, MIN_ID, UINT64_MAX, Entry, Stream, StreamID
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("stream")
 
@@ -90,7 +93,7 @@ class _TrimArgs:
         return format_id(stream.edge_id(first=True))
 
 
-def _parse_trim_args(ctx: Any, argv: list[bytes], xadd: bool) -> tuple[_TrimArgs, int]:
+def _parse_trim_args(ctx: Client, argv: list[bytes], xadd: bool) -> tuple[_TrimArgs, int]:
     """XADD's and XTRIM's options, with Redis's errors in Redis's order; returns them
     and the position of XADD's ID (past the end when there is none)."""
     args = _TrimArgs()
@@ -196,7 +199,7 @@ def _new_id(stream: Stream, args: _TrimArgs | None) -> StreamID:
                   history=(("6.2.0", "Added the `NOMKSTREAM` option, `MINID` trimming "
                                      "strategy and the `LIMIT` option."),
                            ("7.0.0", "Added support for the `<ms>-*` explicit ID form.")))
-def xadd(ctx: Any, argv: list[bytes]) -> bytes | None:
+def xadd(ctx: Client, argv: list[bytes]) -> bytes | None:
     """XADD key [NOMKSTREAM] [(MAXLEN | MINID) [= | ~] threshold [LIMIT count]]
     (* | id) field value [field value ...]"""
     arg = argv[2]
@@ -279,7 +282,7 @@ def xadd(ctx: Any, argv: list[bytes]) -> bytes | None:
                              "single deallocation.",
                   history=(("6.2.0", "Added the `MINID` trimming strategy and the `LIMIT` "
                                      "option."),))
-def xtrim(ctx: Any, argv: list[bytes]) -> int:
+def xtrim(ctx: Client, argv: list[bytes]) -> int:
     """XTRIM key (MAXLEN | MINID) [= | ~] threshold [LIMIT count]"""
     args, _ = _parse_trim_args(ctx, argv, False)
     key = argv[1]
@@ -302,7 +305,7 @@ def xtrim(ctx: Any, argv: list[bytes]) -> int:
 
 # -- reading ----------------------------------------------------------------------------
 
-def read_stream(ctx: Any, key: bytes) -> Stream | None:
+def read_stream(ctx: Client, key: bytes) -> Stream | None:
     """The stream at ``key`` for a read command (counts a keyspace hit or miss)."""
     value = ctx.db.get_read(key)
     if value is not None and type(value) is not Stream:
@@ -318,13 +321,13 @@ def entries_reply(entries: list[Entry]) -> list:
 @commands.command("XLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Return the number of entries in a stream", since="5.0.0",
                   complexity="O(1)")
-def xlen(ctx: Any, argv: list[bytes]) -> int:
+def xlen(ctx: Client, argv: list[bytes]) -> int:
     """XLEN key"""
     stream = read_stream(ctx, argv[1])
     return 0 if stream is None else stream.length
 
 
-def _range(ctx: Any, argv: list[bytes], reverse: bool) -> Any:
+def _range(ctx: Client, argv: list[bytes], reverse: bool) -> Any:
     start_arg, end_arg = (argv[3], argv[2]) if reverse else (argv[2], argv[3])
     start, exclusive = parse_interval_bound(start_arg, 0)
     if exclusive:
@@ -365,7 +368,7 @@ def _range(ctx: Any, argv: list[bytes], reverse: bool) -> Any:
                              "constant (e.g. always asking for the first 10 elements with "
                              "COUNT), you can consider it O(1).",
                   history=(("6.2.0", "Added exclusive ranges."),))
-def xrange(ctx: Any, argv: list[bytes]) -> Any:
+def xrange(ctx: Client, argv: list[bytes]) -> Any:
     """XRANGE key start end [COUNT count]"""
     return _range(ctx, argv, False)
 
@@ -379,7 +382,7 @@ def xrange(ctx: Any, argv: list[bytes]) -> Any:
                              "constant (e.g. always asking for the first 10 elements with "
                              "COUNT), you can consider it O(1).",
                   history=(("6.2.0", "Added exclusive ranges."),))
-def xrevrange(ctx: Any, argv: list[bytes]) -> Any:
+def xrevrange(ctx: Client, argv: list[bytes]) -> Any:
     """XREVRANGE key end start [COUNT count]"""
     return _range(ctx, argv, True)
 
@@ -393,7 +396,7 @@ def xrevrange(ctx: Any, argv: list[bytes]) -> Any:
                   since="5.0.0",
                   complexity="O(1) for each single item to delete in the stream, regardless "
                              "of the stream size.")
-def xdel(ctx: Any, argv: list[bytes]) -> int:
+def xdel(ctx: Client, argv: list[bytes]) -> int:
     """XDEL key id [id ...]"""
     key = argv[1]
     db = ctx.db
@@ -419,7 +422,7 @@ def xdel(ctx: Any, argv: list[bytes]) -> int:
                   complexity="O(1)",
                   history=(("7.0.0", "Added the `entries_added` and `max_deleted_entry_id` "
                                      "arguments."),))
-def xsetid(ctx: Any, argv: list[bytes]) -> Any:
+def xsetid(ctx: Client, argv: list[bytes]) -> Any:
     """XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]"""
     last_id = parse_id_strict(argv[2])
     entries_added = -1

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import to_int
 from taipan.commands.expire_args import ABSOLUTE, deadline_from, parse_set_options
@@ -11,6 +11,9 @@ from taipan.errors import STRING_TOO_LONG, ReplyError, WrongType, wrong_arity
 from taipan.keyspace import events as ev
 from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import OK
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("string")
 
@@ -29,7 +32,7 @@ def _as_bytes(value: bytes | bytearray) -> bytes:
 
 @commands.command("GET", arity=2, flags="readonly fast", keys=(1, 1, 1),
                   summary="Get the value of a key", since="1.0.0", complexity="O(1)")
-def get(ctx: Any, argv: list[bytes]) -> Any:
+def get(ctx: Client, argv: list[bytes]) -> Any:
     """GET key"""
     value = ctx.db.get_read(argv[1])
     if value is None or type(value) is bytes:
@@ -47,7 +50,7 @@ def get(ctx: Any, argv: list[bytes]) -> Any:
                            ("6.0.0", "Added the `KEEPTTL` option."),
                            ("6.2.0", "Added the `GET`, `EXAT` and `PXAT` option."),
                            ("7.0.0", "Allowed the `NX` and `GET` options to be used together.")))
-def set_(ctx: Any, argv: list[bytes]) -> Any:
+def set_(ctx: Client, argv: list[bytes]) -> Any:
     """SET key value [NX | XX] [GET] [EX seconds | PX milliseconds |
     EXAT unix-time-seconds | PXAT unix-time-milliseconds | KEEPTTL]"""
     db = ctx.db
@@ -79,7 +82,7 @@ def set_(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("OW insert",),
                   summary="Set the value of a key, only if the key does not exist", since="1.0.0",
                   complexity="O(1)")
-def setnx(ctx: Any, argv: list[bytes]) -> int:
+def setnx(ctx: Client, argv: list[bytes]) -> int:
     """SETNX key value"""
     if argv[1] in ctx.db:
         return 0
@@ -88,7 +91,7 @@ def setnx(ctx: Any, argv: list[bytes]) -> int:
     return 1
 
 
-def _set_with_expire(ctx: Any, argv: list[bytes], option: bytes, name: str) -> Any:
+def _set_with_expire(ctx: Client, argv: list[bytes], option: bytes, name: str) -> Any:
     deadline = deadline_from(option, argv[2], name)
     db = ctx.db
     db.set(argv[1], argv[3])
@@ -101,7 +104,7 @@ def _set_with_expire(ctx: Any, argv: list[bytes], option: bytes, name: str) -> A
 
 @commands.command("SETEX", arity=4, flags="write denyoom", keys=(1, 1, 1), key_specs=("OW update",),
                   summary="Set the value and expiration of a key", since="2.0.0", complexity="O(1)")
-def setex(ctx: Any, argv: list[bytes]) -> Any:
+def setex(ctx: Client, argv: list[bytes]) -> Any:
     """SETEX key seconds value"""
     return _set_with_expire(ctx, argv, b"EX", "setex")
 
@@ -110,7 +113,7 @@ def setex(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("OW update",),
                   summary="Set the value and expiration in milliseconds of a key", since="2.6.0",
                   complexity="O(1)")
-def psetex(ctx: Any, argv: list[bytes]) -> Any:
+def psetex(ctx: Client, argv: list[bytes]) -> Any:
     """PSETEX key milliseconds value"""
     return _set_with_expire(ctx, argv, b"PX", "psetex")
 
@@ -118,7 +121,7 @@ def psetex(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("MGET", arity=-2, flags="readonly fast", keys=(1, -1, 1),
                   tips="request_policy:multi_shard", summary="Get the values of all the given keys",
                   since="1.0.0", complexity="O(N) where N is the number of keys to retrieve.")
-def mget(ctx: Any, argv: list[bytes]) -> list[bytes | None]:
+def mget(ctx: Client, argv: list[bytes]) -> list[bytes | None]:
     """MGET key [key ...]"""
     get_value = ctx.db.get_read
     replies: list[bytes | None] = []
@@ -138,7 +141,7 @@ def mget(ctx: Any, argv: list[bytes]) -> list[bytes | None]:
                   tips="request_policy:multi_shard response_policy:all_succeeded",
                   summary="Set multiple keys to multiple values", since="1.0.1",
                   complexity="O(N) where N is the number of keys to set.")
-def mset(ctx: Any, argv: list[bytes]) -> Any:
+def mset(ctx: Client, argv: list[bytes]) -> Any:
     """MSET key value [key value ...]"""
     if len(argv) % 2 == 0:
         raise wrong_arity("mset")
@@ -154,7 +157,7 @@ def mset(ctx: Any, argv: list[bytes]) -> Any:
                   tips="request_policy:multi_shard response_policy:agg_min",
                   summary="Set multiple keys to multiple values, only if none of the keys exist",
                   since="1.0.1", complexity="O(N) where N is the number of keys to set.")
-def msetnx(ctx: Any, argv: list[bytes]) -> int:
+def msetnx(ctx: Client, argv: list[bytes]) -> int:
     """MSETNX key value [key value ...]"""
     if len(argv) % 2 == 0:
         raise wrong_arity("msetnx")
@@ -171,7 +174,7 @@ def msetnx(ctx: Any, argv: list[bytes]) -> int:
                   summary="Set the string value of a key and return its old value", since="1.0.0",
                   complexity="O(1)", doc_flags="deprecated", deprecated_since="6.2.0",
                   replaced_by="`SET` with the `!GET` argument")
-def getset(ctx: Any, argv: list[bytes]) -> Any:
+def getset(ctx: Client, argv: list[bytes]) -> Any:
     """GETSET key value"""
     old = ctx.db.get_string(argv[1], read=True)
     ctx.db.set(argv[1], argv[2])
@@ -183,7 +186,7 @@ def getset(ctx: Any, argv: list[bytes]) -> Any:
                   key_specs=("RW access delete",),
                   summary="Get the value of a key and delete the key", since="6.2.0",
                   complexity="O(1)")
-def getdel(ctx: Any, argv: list[bytes]) -> Any:
+def getdel(ctx: Client, argv: list[bytes]) -> Any:
     """GETDEL key"""
     old = ctx.db.get_string(argv[1], read=True)
     if old is not None:
@@ -198,7 +201,7 @@ def getdel(ctx: Any, argv: list[bytes]) -> Any:
                               "notes": "RW and UPDATE because it changes the TTL"},),
                   summary="Get the value of a key and optionally set its expiration", since="6.2.0",
                   complexity="O(1)")
-def getex(ctx: Any, argv: list[bytes]) -> Any:
+def getex(ctx: Client, argv: list[bytes]) -> Any:
     """GETEX key [EX seconds | PX milliseconds | EXAT unix-time-seconds |
     PXAT unix-time-milliseconds | PERSIST]"""
     key = argv[1]
@@ -232,7 +235,7 @@ def getex(ctx: Any, argv: list[bytes]) -> Any:
                              "value is small and the already present value is of any size, since "
                              "the dynamic string library used by Redis will double the free space "
                              "available on every reallocation.")
-def append(ctx: Any, argv: list[bytes]) -> int:
+def append(ctx: Client, argv: list[bytes]) -> int:
     """APPEND key value"""
     db = ctx.db
     key, suffix = argv[1], argv[2]
@@ -254,7 +257,7 @@ def append(ctx: Any, argv: list[bytes]) -> int:
 @commands.command("STRLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the length of the value stored in a key", since="2.2.0",
                   complexity="O(1)")
-def strlen(ctx: Any, argv: list[bytes]) -> int:
+def strlen(ctx: Client, argv: list[bytes]) -> int:
     """STRLEN key"""
     value = ctx.db.get_string(argv[1], read=True)
     return 0 if value is None else len(value)
@@ -268,7 +271,7 @@ def strlen(ctx: Any, argv: list[bytes]) -> int:
                              "Usually, this string is very small so the amortized complexity is "
                              "O(1). Otherwise, complexity is O(M) with M being the length of the "
                              "value argument.")
-def setrange(ctx: Any, argv: list[bytes]) -> int:
+def setrange(ctx: Client, argv: list[bytes]) -> int:
     """SETRANGE key offset value"""
     db = ctx.db
     key, patch = argv[1], argv[3]
@@ -280,19 +283,21 @@ def setrange(ctx: Any, argv: list[bytes]) -> int:
         return 0 if value is None else len(value)
     check_length(ctx.server, offset + len(patch))
     if value is None:
-        value = bytearray(offset + len(patch))
-        db.set(key, value)
-    elif type(value) is bytes:
-        value = db.unshare_string(key, value)
-    if len(value) < offset + len(patch):
-        value.extend(bytes(offset + len(patch) - len(value)))
-    value[offset:offset + len(patch)] = patch
+        buffer = bytearray(offset + len(patch))
+        db.set(key, buffer)
+    elif isinstance(value, bytearray):
+        buffer = value
+    else:
+        buffer = db.unshare_string(key, value)
+    if len(buffer) < offset + len(patch):
+        buffer.extend(bytes(offset + len(patch) - len(buffer)))
+    buffer[offset:offset + len(patch)] = patch
     db.signal(key)
     db.notify(ev.STRING, b"setrange", key)
-    return len(value)
+    return len(buffer)
 
 
-def _getrange(ctx: Any, argv: list[bytes]) -> bytes:
+def _getrange(ctx: Client, argv: list[bytes]) -> bytes:
     start, end = to_int(argv[2]), to_int(argv[3])
     value = ctx.db.get_string(argv[1], read=True)
     if value is None:
@@ -319,7 +324,7 @@ def _getrange(ctx: Any, argv: list[bytes]) -> bytes:
                              "is ultimately determined by the returned length, but because "
                              "creating a substring from an existing string is very cheap, it can "
                              "be considered O(1) for small strings.")
-def getrange(ctx: Any, argv: list[bytes]) -> bytes:
+def getrange(ctx: Client, argv: list[bytes]) -> bytes:
     """GETRANGE key start end"""
     return _getrange(ctx, argv)
 
@@ -331,6 +336,6 @@ def getrange(ctx: Any, argv: list[bytes]) -> bytes:
                              "creating a substring from an existing string is very cheap, it can "
                              "be considered O(1) for small strings.", doc_flags="deprecated",
                   deprecated_since="2.0.0", replaced_by="`GETRANGE`")
-def substr(ctx: Any, argv: list[bytes]) -> bytes:
+def substr(ctx: Client, argv: list[bytes]) -> bytes:
     """SUBSTR key start end"""
     return _getrange(ctx, argv)

@@ -6,18 +6,21 @@ handlers open, run and abandon the queue.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import EXECABORT, ReplyError, err
 from taipan.protocol.reply import NULL_ARRAY, OK
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("transactions")
 
 
 @commands.command("MULTI", arity=1, flags="noscript loading stale fast allow_busy",
                   summary="Mark the start of a transaction block", since="1.2.0", complexity="O(1)")
-def multi(ctx: Any, argv: list[bytes]) -> Any:
+def multi(ctx: Client, argv: list[bytes]) -> Any:
     """MULTI"""
     if ctx.multi is not None:
         raise err("MULTI calls can not be nested")
@@ -26,7 +29,7 @@ def multi(ctx: Any, argv: list[bytes]) -> Any:
     return OK
 
 
-def _watch_broken(ctx: Any) -> bool:
+def _watch_broken(ctx: Client) -> bool:
     if ctx.watch_dirty:
         return True
     # A key that expired after WATCH counts as modified even if not yet deleted.
@@ -36,7 +39,7 @@ def _watch_broken(ctx: Any) -> bool:
 @commands.command("EXEC", arity=1, flags="noscript loading stale skip_slowlog",
                   summary="Execute all commands issued after MULTI", since="1.2.0",
                   complexity="Depends on commands in the transaction")
-def exec_(ctx: Any, argv: list[bytes]) -> Any:
+def exec_(ctx: Client, argv: list[bytes]) -> Any:
     """EXEC"""
     queued = ctx.multi
     if queued is None:
@@ -63,7 +66,7 @@ def exec_(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("DISCARD", arity=1, flags="noscript loading stale fast allow_busy",
                   summary="Discard all commands issued after MULTI", since="2.0.0",
                   complexity="O(N), when N is the number of queued commands")
-def discard(ctx: Any, argv: list[bytes]) -> Any:
+def discard(ctx: Client, argv: list[bytes]) -> Any:
     """DISCARD"""
     if ctx.multi is None:
         raise err("DISCARD without MULTI")
@@ -77,7 +80,7 @@ def discard(ctx: Any, argv: list[bytes]) -> Any:
                   keys=(1, -1, 1),
                   summary="Watch the given keys to determine execution of the MULTI/EXEC block",
                   since="2.2.0", complexity="O(1) for every key.")
-def watch(ctx: Any, argv: list[bytes]) -> Any:
+def watch(ctx: Client, argv: list[bytes]) -> Any:
     """WATCH key [key ...]"""
     if ctx.multi is not None:
         raise err("WATCH inside MULTI is not allowed")
@@ -92,7 +95,7 @@ def watch(ctx: Any, argv: list[bytes]) -> Any:
 
 @commands.command("UNWATCH", arity=1, flags="noscript loading stale fast allow_busy",
                   summary="Forget about all watched keys", since="2.2.0", complexity="O(1)")
-def unwatch(ctx: Any, argv: list[bytes]) -> Any:
+def unwatch(ctx: Client, argv: list[bytes]) -> Any:
     """UNWATCH"""
     ctx.unwatch_all()
     return OK

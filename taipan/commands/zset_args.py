@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.errors import ReplyError, WrongType
 from taipan.keyspace import events as ev
@@ -18,6 +18,9 @@ from taipan.types.zset import (
     LexBound,
     ZSet,
 )
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 NOT_FLOAT_RANGE: Final = "ERR min or max is not a float"
 NOT_LEX_RANGE: Final = "ERR min or max not valid string range item"
@@ -34,7 +37,7 @@ _C_SPACES: Final = b" \t\n\v\f\r"
 
 # -- lookups ----------------------------------------------------------------------------
 
-def read_zset(ctx: Any, key: bytes) -> ZSet | None:
+def read_zset(ctx: Client, key: bytes) -> ZSet | None:
     """The sorted set at ``key`` for a read command (counts a keyspace hit or miss)."""
     value = ctx.db.get_read(key)
     if value is not None and type(value) is not ZSet:
@@ -42,19 +45,19 @@ def read_zset(ctx: Any, key: bytes) -> ZSet | None:
     return value
 
 
-def write_zset(ctx: Any, key: bytes) -> ZSet | None:
+def write_zset(ctx: Client, key: bytes) -> ZSet | None:
     """The sorted set at ``key`` for a write command."""
     value: ZSet | None = ctx.db.get_typed(key, ZSet)  # exactly a ZSet, or None
     return value
 
 
-def listpack_limits(ctx: Any) -> tuple[int, int]:
+def listpack_limits(ctx: Client) -> tuple[int, int]:
     """(zset-max-listpack-entries, zset-max-listpack-value) as configured now."""
     config = ctx.server.config
     return config.zset_max_listpack_entries, config.zset_max_listpack_value
 
 
-def modified(ctx: Any, key: bytes, zset: ZSet, changes: int, event: bytes) -> None:
+def modified(ctx: Client, key: bytes, zset: ZSet, changes: int, event: bytes) -> None:
     """Signal ``changes`` writes to ``key`` and fire ``event``; a set left empty is
     deleted (firing ``del``), as in Redis."""
     if not changes:

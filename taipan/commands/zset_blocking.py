@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.blocking_args import block_or, parse_timeout
 from taipan.commands.table import CommandGroup
@@ -12,13 +12,16 @@ from taipan.keyspace.database import now_ms
 from taipan.protocol.reply import NULL_ARRAY
 from taipan.types.zset import ZSet
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("sorted-set")
 
 _TIMEOUT_HISTORY = (("6.0.0", "`timeout` is interpreted as a double instead of an integer."),)
 _POP_ONE = "O(log(N)) with N being the number of elements in the sorted set."
 
 
-def _bzpop(ctx: Any, argv: list[bytes], highest: bool) -> Any:
+def _bzpop(ctx: Client, argv: list[bytes], highest: bool) -> Any:
     deadline = parse_timeout(argv[-1], now_ms())
     keys = argv[1:-1]
     for key in keys:
@@ -35,7 +38,7 @@ def _bzpop(ctx: Any, argv: list[bytes], highest: bool) -> Any:
                   summary="Remove and return the member with the lowest score from one or more "
                           "sorted sets, or block until one is available",
                   since="5.0.0", complexity=_POP_ONE, history=_TIMEOUT_HISTORY)
-def bzpopmin(ctx: Any, argv: list[bytes]) -> Any:
+def bzpopmin(ctx: Client, argv: list[bytes]) -> Any:
     """BZPOPMIN key [key ...] timeout"""
     return _bzpop(ctx, argv, highest=False)
 
@@ -45,7 +48,7 @@ def bzpopmin(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Remove and return the member with the highest score from one or "
                           "more sorted sets, or block until one is available",
                   since="5.0.0", complexity=_POP_ONE, history=_TIMEOUT_HISTORY)
-def bzpopmax(ctx: Any, argv: list[bytes]) -> Any:
+def bzpopmax(ctx: Client, argv: list[bytes]) -> Any:
     """BZPOPMAX key [key ...] timeout"""
     return _bzpop(ctx, argv, highest=True)
 
@@ -57,7 +60,7 @@ def bzpopmax(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N "
                              "being the number of elements in the sorted set, and M being the "
                              "number of elements popped.")
-def bzmpop(ctx: Any, argv: list[bytes]) -> Any:
+def bzmpop(ctx: Client, argv: list[bytes]) -> Any:
     """BZMPOP timeout numkeys key [key ...] MIN | MAX [COUNT count]"""
     deadline = parse_timeout(argv[1], now_ms())
     keys, highest, count = parse_mpop(argv, 2)

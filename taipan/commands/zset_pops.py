@@ -7,7 +7,7 @@ BZPOPMAX, BZMPOP), which park the client when every key is empty.
 from __future__ import annotations
 
 import random
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import LLONG_MAX, to_int
 from taipan.commands.table import CommandGroup
@@ -16,20 +16,23 @@ from taipan.errors import ReplyError, SyntaxErr
 from taipan.protocol.reply import NULL_ARRAY
 from taipan.types.zset import Entry, ZSet
 
+if TYPE_CHECKING:
+    from taipan.net.client import Client
+
 commands = CommandGroup("sorted-set")
 
 _NOT_POSITIVE: Final = "ERR value is out of range, must be positive"
 _LONG_MAX: Final = LLONG_MAX
 
 
-def pop_entries(ctx: Any, key: bytes, zset: ZSet, count: int, highest: bool) -> list[Entry]:
+def pop_entries(ctx: Client, key: bytes, zset: ZSet, count: int, highest: bool) -> list[Entry]:
     """Pop up to ``count`` members from the low or high end; deletes an emptied key."""
     popped = zset.pop(count, highest)
     modified(ctx, key, zset, len(popped), b"zpopmax" if highest else b"zpopmin")
     return popped
 
 
-def _zpop(ctx: Any, argv: list[bytes], highest: bool) -> list[Any]:
+def _zpop(ctx: Client, argv: list[bytes], highest: bool) -> list[Any]:
     if len(argv) > 3:
         raise SyntaxErr()
     count = None
@@ -55,7 +58,7 @@ _POP_COMPLEXITY: Final = ("O(log(N)*M) with N being the number of elements in th
                   key_specs=("RW access delete",),
                   summary="Remove and return members with the lowest scores in a sorted set",
                   since="5.0.0", complexity=_POP_COMPLEXITY)
-def zpopmin(ctx: Any, argv: list[bytes]) -> list[Any]:
+def zpopmin(ctx: Client, argv: list[bytes]) -> list[Any]:
     """ZPOPMIN key [count]"""
     return _zpop(ctx, argv, highest=False)
 
@@ -64,7 +67,7 @@ def zpopmin(ctx: Any, argv: list[bytes]) -> list[Any]:
                   key_specs=("RW access delete",),
                   summary="Remove and return members with the highest scores in a sorted set",
                   since="5.0.0", complexity=_POP_COMPLEXITY)
-def zpopmax(ctx: Any, argv: list[bytes]) -> list[Any]:
+def zpopmax(ctx: Client, argv: list[bytes]) -> list[Any]:
     """ZPOPMAX key [count]"""
     return _zpop(ctx, argv, highest=True)
 
@@ -99,7 +102,7 @@ def parse_mpop(argv: list[bytes], numkeys_at: int) -> tuple[list[bytes], bool, i
     return argv[numkeys_at + 1:where], side == b"MAX", 1 if count == -1 else count
 
 
-def mpop_reply(ctx: Any, key: bytes, zset: ZSet, highest: bool, count: int) -> list[Any]:
+def mpop_reply(ctx: Client, key: bytes, zset: ZSet, highest: bool, count: int) -> list[Any]:
     """Pop from ``zset`` and reply [key, [[member, score] ...]]; propagated as a ZPOP."""
     popped = pop_entries(ctx, key, zset, count, highest)
     ctx.propagate_argv = [b"ZPOPMAX" if highest else b"ZPOPMIN", key, b"%d" % len(popped)]
@@ -113,7 +116,7 @@ def mpop_reply(ctx: Any, key: bytes, zset: ZSet, highest: bool, count: int) -> l
                   complexity="O(K) + O(M*log(N)) where K is the number of provided keys, N "
                              "being the number of elements in the sorted set, and M being the "
                              "number of elements popped.")
-def zmpop(ctx: Any, argv: list[bytes]) -> Any:
+def zmpop(ctx: Client, argv: list[bytes]) -> Any:
     """ZMPOP numkeys key [key ...] MIN | MAX [COUNT count]"""
     keys, highest, count = parse_mpop(argv, 1)
     for key in keys:
@@ -127,7 +130,7 @@ def zmpop(ctx: Any, argv: list[bytes]) -> Any:
                   tips="nondeterministic_output",
                   summary="Get one or multiple random elements from a sorted set",
                   since="6.2.0", complexity="O(N) where N is the number of elements returned")
-def zrandmember(ctx: Any, argv: list[bytes]) -> Any:
+def zrandmember(ctx: Client, argv: list[bytes]) -> Any:
     """ZRANDMEMBER key [count [WITHSCORES]]"""
     if len(argv) == 2:
         zset = read_zset(ctx, argv[1])

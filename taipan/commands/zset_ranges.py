@@ -3,7 +3,7 @@ ZREMRANGEBY{RANK,SCORE,LEX}."""
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import to_int
 from taipan.commands.table import CommandGroup
@@ -19,6 +19,9 @@ from taipan.commands.zset_args import (
 from taipan.errors import SyntaxErr, err
 from taipan.keyspace import events as ev
 from taipan.types.zset import ZSet
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("sorted-set")
 
@@ -74,7 +77,7 @@ def find_span(zset: ZSet, kind: int, bounds: Any, reverse: bool, offset: int,
     return zset.lex_walk(start, reverse, offset, limit, low, high)
 
 
-def _zrange(ctx: Any, argv: list[bytes], src: int, store: bool, kind: int | None = None,
+def _zrange(ctx: Client, argv: list[bytes], src: int, store: bool, kind: int | None = None,
             reverse: bool | None = None) -> Any:
     """Every ZRANGE form; ``kind``/``reverse`` are None where options may set them."""
     withscores = False
@@ -124,7 +127,7 @@ def _zrange(ctx: Any, argv: list[bytes], src: int, store: bool, kind: int | None
     return zset.members_at(lo, hi, reverse)
 
 
-def _store_range(ctx: Any, dst: bytes, zset: ZSet | None, lo: int, hi: int,
+def _store_range(ctx: Client, dst: bytes, zset: ZSet | None, lo: int, hi: int,
                  reverse: bool, size_known: bool) -> int:
     db = ctx.db
     if zset is None or lo >= hi:
@@ -155,7 +158,7 @@ _RANGE_COMPLEXITY: Final = ("O(log(N)+M) with N being the number of elements in 
                              "set and M the number of elements returned.",
                   history=(("6.2.0", "Added the `REV`, `BYSCORE`, `BYLEX` and `LIMIT` "
                                      "options."),))
-def zrange(ctx: Any, argv: list[bytes]) -> Any:
+def zrange(ctx: Client, argv: list[bytes]) -> Any:
     """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]"""
     return _zrange(ctx, argv, 1, store=False)
 
@@ -166,7 +169,7 @@ def zrange(ctx: Any, argv: list[bytes]) -> Any:
                   since="6.2.0",
                   complexity="O(log(N)+M) with N being the number of elements in the sorted "
                              "set and M the number of elements stored into the destination key.")
-def zrangestore(ctx: Any, argv: list[bytes]) -> Any:
+def zrangestore(ctx: Client, argv: list[bytes]) -> Any:
     """ZRANGESTORE dst src min max [BYSCORE | BYLEX] [REV] [LIMIT offset count]"""
     return _zrange(ctx, argv, 2, store=True)
 
@@ -179,7 +182,7 @@ def zrangestore(ctx: Any, argv: list[bytes]) -> Any:
                              "set and M the number of elements returned.",
                   doc_flags="deprecated", deprecated_since="6.2.0",
                   replaced_by="`ZRANGE` with the `REV` argument")
-def zrevrange(ctx: Any, argv: list[bytes]) -> Any:
+def zrevrange(ctx: Client, argv: list[bytes]) -> Any:
     """ZREVRANGE key start stop [WITHSCORES]"""
     return _zrange(ctx, argv, 1, store=False, kind=BY_RANK, reverse=True)
 
@@ -189,7 +192,7 @@ def zrevrange(ctx: Any, argv: list[bytes]) -> Any:
                   complexity=_RANGE_COMPLEXITY, doc_flags="deprecated",
                   deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `BYSCORE` argument",
                   history=(("2.0.0", "Added the `WITHSCORES` modifier."),))
-def zrangebyscore(ctx: Any, argv: list[bytes]) -> Any:
+def zrangebyscore(ctx: Client, argv: list[bytes]) -> Any:
     """ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT offset count]"""
     return _zrange(ctx, argv, 1, store=False, kind=BY_SCORE, reverse=False)
 
@@ -201,7 +204,7 @@ def zrangebyscore(ctx: Any, argv: list[bytes]) -> Any:
                   deprecated_since="6.2.0",
                   replaced_by="`ZRANGE` with the `REV` and `BYSCORE` arguments",
                   history=(("2.1.6", "`min` and `max` can be exclusive."),))
-def zrevrangebyscore(ctx: Any, argv: list[bytes]) -> Any:
+def zrevrangebyscore(ctx: Client, argv: list[bytes]) -> Any:
     """ZREVRANGEBYSCORE key max min [WITHSCORES] [LIMIT offset count]"""
     return _zrange(ctx, argv, 1, store=False, kind=BY_SCORE, reverse=True)
 
@@ -210,7 +213,7 @@ def zrevrangebyscore(ctx: Any, argv: list[bytes]) -> Any:
                   summary="Return a range of members in a sorted set, by lexicographical range",
                   since="2.8.9", complexity=_RANGE_COMPLEXITY, doc_flags="deprecated",
                   deprecated_since="6.2.0", replaced_by="`ZRANGE` with the `BYLEX` argument")
-def zrangebylex(ctx: Any, argv: list[bytes]) -> Any:
+def zrangebylex(ctx: Client, argv: list[bytes]) -> Any:
     """ZRANGEBYLEX key min max [LIMIT offset count]"""
     return _zrange(ctx, argv, 1, store=False, kind=BY_LEX, reverse=False)
 
@@ -221,7 +224,7 @@ def zrangebylex(ctx: Any, argv: list[bytes]) -> Any:
                   since="2.8.9", complexity=_RANGE_COMPLEXITY, doc_flags="deprecated",
                   deprecated_since="6.2.0",
                   replaced_by="`ZRANGE` with the `REV` and `BYLEX` arguments")
-def zrevrangebylex(ctx: Any, argv: list[bytes]) -> Any:
+def zrevrangebylex(ctx: Client, argv: list[bytes]) -> Any:
     """ZREVRANGEBYLEX key max min [LIMIT offset count]"""
     return _zrange(ctx, argv, 1, store=False, kind=BY_LEX, reverse=True)
 
@@ -233,7 +236,7 @@ def zrevrangebylex(ctx: Any, argv: list[bytes]) -> Any:
                           "values",
                   since="2.0.0",
                   complexity="O(log(N)) with N being the number of elements in the sorted set.")
-def zcount(ctx: Any, argv: list[bytes]) -> int:
+def zcount(ctx: Client, argv: list[bytes]) -> int:
     """ZCOUNT key min max"""
     bounds = parse_score_range(argv[2], argv[3])
     zset = read_zset(ctx, argv[1])
@@ -248,7 +251,7 @@ def zcount(ctx: Any, argv: list[bytes]) -> int:
                           "lexicographical range",
                   since="2.8.9",
                   complexity="O(log(N)) with N being the number of elements in the sorted set.")
-def zlexcount(ctx: Any, argv: list[bytes]) -> int:
+def zlexcount(ctx: Client, argv: list[bytes]) -> int:
     """ZLEXCOUNT key min max"""
     low, high = parse_lex_range(argv[2], argv[3])
     zset = read_zset(ctx, argv[1])
@@ -270,7 +273,7 @@ _REMOVE_EVENTS: Final = {BY_RANK: b"zremrangebyrank", BY_SCORE: b"zremrangebysco
                   BY_LEX: b"zremrangebylex"}
 
 
-def _zremrange(ctx: Any, argv: list[bytes], kind: int) -> int:
+def _zremrange(ctx: Client, argv: list[bytes], kind: int) -> int:
     key = argv[1]
     bounds: Any
     if kind == BY_RANK:
@@ -296,7 +299,7 @@ _REMOVE_COMPLEXITY: Final = ("O(log(N)+M) with N being the number of elements in
                   key_specs=("RW delete",),
                   summary="Remove all members in a sorted set within the given indexes",
                   since="2.0.0", complexity=_REMOVE_COMPLEXITY)
-def zremrangebyrank(ctx: Any, argv: list[bytes]) -> int:
+def zremrangebyrank(ctx: Client, argv: list[bytes]) -> int:
     """ZREMRANGEBYRANK key start stop"""
     return _zremrange(ctx, argv, BY_RANK)
 
@@ -305,7 +308,7 @@ def zremrangebyrank(ctx: Any, argv: list[bytes]) -> int:
                   key_specs=("RW delete",),
                   summary="Remove all members in a sorted set within the given scores",
                   since="1.2.0", complexity=_REMOVE_COMPLEXITY)
-def zremrangebyscore(ctx: Any, argv: list[bytes]) -> int:
+def zremrangebyscore(ctx: Client, argv: list[bytes]) -> int:
     """ZREMRANGEBYSCORE key min max"""
     return _zremrange(ctx, argv, BY_SCORE)
 
@@ -315,6 +318,6 @@ def zremrangebyscore(ctx: Any, argv: list[bytes]) -> int:
                   summary="Remove all members in a sorted set between the given "
                           "lexicographical range",
                   since="2.8.9", complexity=_REMOVE_COMPLEXITY)
-def zremrangebylex(ctx: Any, argv: list[bytes]) -> int:
+def zremrangebylex(ctx: Client, argv: list[bytes]) -> int:
     """ZREMRANGEBYLEX key min max"""
     return _zremrange(ctx, argv, BY_LEX)

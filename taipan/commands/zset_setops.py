@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from taipan.commands.args import to_float, to_int
 from taipan.commands.table import CommandGroup
@@ -18,6 +18,9 @@ from taipan.errors import ReplyError, SyntaxErr, WrongType, err
 from taipan.keyspace import events as ev
 from taipan.types import type_name
 from taipan.types.zset import Entry, ZSet
+
+if TYPE_CHECKING:
+    from taipan.net.client import Client
 
 commands = CommandGroup("sorted-set")
 
@@ -112,7 +115,7 @@ def _combine(inputs: list[_Input], op: int, aggregate: Callable[[float, float], 
     return found if count_only else result
 
 
-def _setop(ctx: Any, argv: list[bytes], name: str, op: int, store: bool = False,
+def _setop(ctx: Client, argv: list[bytes], name: str, op: int, store: bool = False,
            count_only: bool = False) -> Any:
     numkeys_at = 2 if store else 1
     numkeys = to_int(argv[numkeys_at])
@@ -164,7 +167,7 @@ def _setop(ctx: Any, argv: list[bytes], name: str, op: int, store: bool = False,
     return [member for member, _ in ordered]
 
 
-def _store(ctx: Any, dst: bytes, combined: dict[bytes, float], event: bytes) -> int:
+def _store(ctx: Client, dst: bytes, combined: dict[bytes, float], event: bytes) -> int:
     """Store a Z*STORE result (firing ``event``), or delete ``dst`` when empty."""
     db = ctx.db
     if not combined:
@@ -193,7 +196,7 @@ _DIFF_COMPLEXITY = ("O(L + (N-K)log(N)) worst case where L is the total number o
 @commands.command("ZUNION", arity=-3, flags="readonly", key_specs=(_INPUT_KEYS,),
                   summary="Add multiple sorted sets", since="6.2.0",
                   complexity=_UNION_COMPLEXITY)
-def zunion(ctx: Any, argv: list[bytes]) -> Any:
+def zunion(ctx: Client, argv: list[bytes]) -> Any:
     """ZUNION numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]"""
     return _setop(ctx, argv, "zunion", UNION)
 
@@ -201,7 +204,7 @@ def zunion(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("ZINTER", arity=-3, flags="readonly", key_specs=(_INPUT_KEYS,),
                   summary="Intersect multiple sorted sets", since="6.2.0",
                   complexity=_INTER_COMPLEXITY)
-def zinter(ctx: Any, argv: list[bytes]) -> Any:
+def zinter(ctx: Client, argv: list[bytes]) -> Any:
     """ZINTER numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX] [WITHSCORES]"""
     return _setop(ctx, argv, "zinter", INTER)
 
@@ -209,7 +212,7 @@ def zinter(ctx: Any, argv: list[bytes]) -> Any:
 @commands.command("ZDIFF", arity=-3, flags="readonly", key_specs=(_INPUT_KEYS,),
                   summary="Subtract multiple sorted sets", since="6.2.0",
                   complexity=_DIFF_COMPLEXITY)
-def zdiff(ctx: Any, argv: list[bytes]) -> Any:
+def zdiff(ctx: Client, argv: list[bytes]) -> Any:
     """ZDIFF numkeys key [key ...] [WITHSCORES]"""
     return _setop(ctx, argv, "zdiff", DIFF)
 
@@ -222,7 +225,7 @@ def zdiff(ctx: Any, argv: list[bytes]) -> Any:
                   complexity="O(N)+O(M log(M)) with N being the sum of the sizes of the input "
                              "sorted sets, and M being the number of elements in the resulting "
                              "sorted set.")
-def zunionstore(ctx: Any, argv: list[bytes]) -> int:
+def zunionstore(ctx: Client, argv: list[bytes]) -> int:
     """ZUNIONSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]"""
     return _setop(ctx, argv, "zunionstore", UNION, store=True)
 
@@ -232,7 +235,7 @@ def zunionstore(ctx: Any, argv: list[bytes]) -> int:
                   summary="Intersect multiple sorted sets and store the resulting sorted set "
                           "in a new key",
                   since="2.0.0", complexity=_INTER_COMPLEXITY)
-def zinterstore(ctx: Any, argv: list[bytes]) -> int:
+def zinterstore(ctx: Client, argv: list[bytes]) -> int:
     """ZINTERSTORE destination numkeys key [key ...] [WEIGHTS weight [weight ...]] [AGGREGATE SUM | MIN | MAX]"""
     return _setop(ctx, argv, "zinterstore", INTER, store=True)
 
@@ -242,7 +245,7 @@ def zinterstore(ctx: Any, argv: list[bytes]) -> int:
                   summary="Subtract multiple sorted sets and store the resulting sorted set "
                           "in a new key",
                   since="6.2.0", complexity=_DIFF_COMPLEXITY)
-def zdiffstore(ctx: Any, argv: list[bytes]) -> int:
+def zdiffstore(ctx: Client, argv: list[bytes]) -> int:
     """ZDIFFSTORE destination numkeys key [key ...]"""
     return _setop(ctx, argv, "zdiffstore", DIFF, store=True)
 
@@ -253,6 +256,6 @@ def zdiffstore(ctx: Any, argv: list[bytes]) -> int:
                   since="7.0.0",
                   complexity="O(N*K) worst case with N being the smallest input sorted set, K "
                              "being the number of input sorted sets.")
-def zintercard(ctx: Any, argv: list[bytes]) -> int:
+def zintercard(ctx: Client, argv: list[bytes]) -> int:
     """ZINTERCARD numkeys key [key ...] [LIMIT limit]"""
     return _setop(ctx, argv, "zintercard", INTER, count_only=True)

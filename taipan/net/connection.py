@@ -150,7 +150,8 @@ class Connection(asyncio.Protocol):
 
     def _drain(self, client: Client) -> None:
         reader = self.reader
-        execute = self.runtime.dispatcher.execute
+        # (a local of its class: compiled, the calls below are direct, not by name)
+        dispatcher = self.runtime.dispatcher
         instance = self.runtime.instance
         ready = instance.blocking.ready  # keys writes made ready for blocked clients
         # Replies go to the client's output queue, where messages it receives
@@ -170,7 +171,7 @@ class Connection(asyncio.Protocol):
             if instance.pause_until and self._must_wait(argv):
                 self._park(argv)
                 break
-            reply = execute(client, argv)
+            reply = dispatcher.execute(client, argv)
             if type(reply) is Blocked:
                 self._block(client, argv, reply)
                 break

@@ -27,11 +27,12 @@ as they arrive, not after gigabytes of its body.
 from __future__ import annotations
 
 import re
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 import hiredis
 
-from taipan.protocol.reader import DEFAULT_MAX_BULK, PyRequestReader
+from taipan.protocol.reader import DEFAULT_MAX_BULK, PyRequestReader, RequestReader
 
 _STAR: Final = 0x2A
 _DOLLAR: Final = 0x24
@@ -62,12 +63,16 @@ def _clean(data: bytes) -> bool:
     return not (43 in data or 40 in data or 61 in data or 126 in data or 124 in data)
 
 
-class HiredisRequestReader:
+class HiredisRequestReader(RequestReader):
     def __init__(self, max_bulk_len: int = DEFAULT_MAX_BULK) -> None:
         self.max_bulk_len = max_bulk_len
         # Until AUTH, the reference reader does all the reading (few, small requests).
         self.unauthenticated = False
         self._hiredis = hiredis.Reader()
+        # Its per-request methods, bound once: compiled, a call through a bound method
+        # skips the lookup by name a ``self._hiredis.gets()`` makes each time.
+        self._gets: Callable[[], Any] = self._hiredis.gets
+        self._has_data: Callable[[], bool] = self._hiredis.has_data
         # Bytes fed to hiredis from the start of the first request not yet returned
         # (at ``_pos``, give or take ``_deferred``), plus later chunks, joined only when
         # a request spans them.
@@ -132,7 +137,7 @@ class HiredisRequestReader:
         if self._fallback is not None:
             return self._from_fallback()
         try:
-            request = self._hiredis.gets()
+            request = self._gets()
         except Exception:
             # ProtocolError, but also whatever building a reply can raise (a list as
             # a map key: TypeError; a huge count: MemoryError). Not a plain request
@@ -152,7 +157,7 @@ class HiredisRequestReader:
                     return self._divert()
             if len(self._buf) + self._more_len > self.max_bulk_len and self._too_long(request):
                 return self._divert()
-            if self._hiredis.has_data():
+            if self._has_data():
                 self._deferred += 1
             else:  # the request ended where the bytes fed do
                 self._buf = b""
@@ -230,6 +235,8 @@ class HiredisRequestReader:
 
     def _reset(self) -> None:
         self._hiredis = hiredis.Reader()
+        self._gets = self._hiredis.gets
+        self._has_data = self._hiredis.has_data
         self._buf = b""
         self._pos = 0
         self._more = []

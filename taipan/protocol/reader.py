@@ -31,7 +31,7 @@ fed before a ``next_request`` call:
 
 from __future__ import annotations
 
-from typing import Final, Protocol
+from typing import Final
 
 from taipan.errors import ProtocolError
 
@@ -47,21 +47,27 @@ _STAR: Final = 0x2A
 _DOLLAR: Final = 0x24
 
 
-class RequestReader(Protocol):
+class RequestReader:
+    """What both readers offer the connection. A base class rather than a
+    ``typing.Protocol``: compiled, the connection's calls go through the vtable
+    instead of a method lookup by name per request."""
+
     max_bulk_len: int
     # Set while the client still has to authenticate: Redis then refuses requests of
     # more than 10 arguments or arguments over 16 KB before reading them.
     unauthenticated: bool
 
-    def feed(self, data: bytes) -> None: ...
+    def feed(self, data: bytes) -> None:
+        raise NotImplementedError
 
-    def next_request(self) -> list[bytes] | None: ...
+    def next_request(self) -> list[bytes] | None:
+        raise NotImplementedError
 
     def pending(self) -> int:
         """Bytes fed and not parsed yet: Redis's query buffer length (CLIENT LIST
         qbuf, client-query-buffer-limit). Arguments already read from a request still
         arriving don't count, as in Redis."""
-        ...
+        raise NotImplementedError
 
 
 def parse_length(line: bytes) -> int | None:
@@ -166,7 +172,7 @@ def split_inline(line: bytes) -> list[bytes]:
         args.append(bytes(current))
 
 
-class PyRequestReader:
+class PyRequestReader(RequestReader):
     """Pure-Python request reader with Redis's exact parsing rules."""
 
     def __init__(self, max_bulk_len: int = DEFAULT_MAX_BULK) -> None:

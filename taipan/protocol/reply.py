@@ -85,6 +85,8 @@ _Encoder = Callable[[Any, list[bytes], int], None]
 
 _CRLF: Final = b"\r\n"
 _OK_BYTES: Final = b"+OK\r\n"
+_PONG_BYTES: Final = b"+PONG\r\n"
+_QUEUED_BYTES: Final = b"+QUEUED\r\n"
 # Small integers are common replies (counts, flags): encode them once.
 _SMALL_INTS: Final = [b":%d\r\n" % i for i in range(-1, 1025)]
 
@@ -134,8 +136,13 @@ def _encode_null_array(value: Any, out: list[bytes], resp: int) -> None:
 
 
 def _encode_status(value: Status, out: list[bytes], resp: int) -> None:
-    # A script's {ok=...} may carry any bytes (decoded with surrogateescape).
-    out.append(b"+" + value.encode("utf-8", "surrogateescape") + _CRLF)
+    if value is PONG:  # (OK never gets here: encode_into answers it first)
+        out.append(_PONG_BYTES)
+    elif value is QUEUED:
+        out.append(_QUEUED_BYTES)
+    else:
+        # A script's {ok=...} may carry any bytes (decoded with surrogateescape).
+        out.append(b"+" + value.encode("utf-8", "surrogateescape") + _CRLF)
 
 
 def _encode_error(value: ReplyError, out: list[bytes], resp: int) -> None:

@@ -53,6 +53,12 @@ COMPILED_MODULES: tuple[str, ...] = (
     "taipan/persistence/rdb_packed.py",
     "taipan/persistence/rdb_values.py",
     "taipan/persistence/rdb_file.py",
+    # scripting: EVAL/EVALSHA/FCALL, redis.call and reply conversion (lupa stays the
+    # boundary; the exception classes that extend lupa's live in script_errors.py)
+    "taipan/commands/scripting.py",
+    "taipan/scripting/engine.py",
+    "taipan/scripting/script_run.py",
+    "taipan/scripting/lua_replies.py",
 )
 
 PURE_ENV = "TAIPAN_PURE_PYTHON"

@@ -16,7 +16,6 @@ LLONG_MAX: Final = 2**63 - 1
 # int() then refuses to read back (Python's 4,300-digit conversion limit).
 _BEYOND_LONG_DOUBLE: Final = pow(2, 20000)
 
-_INT_RE: Final = re.compile(rb"(?:0|-?[1-9][0-9]{0,19})\Z")
 # The whole of what C's strtod/strtold accept (decimal, hex with a binary exponent,
 # inf/infinity; NaN is refused by Redis anyway), with no leading space as Redis
 # refuses it. Groups: sign, hex int/fraction/exponent, decimal int/fraction/exponent.
@@ -31,10 +30,9 @@ _FLOAT_RE: Final = _STRTOD_RE
 
 def to_int(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError = NotInteger) -> int:
     """Redis's string2ll: no spaces, no '+', no leading zeros, within 64 bits."""
-    if _INT_RE.match(arg):
-        value = int(arg)
-        if LLONG_MIN <= value <= LLONG_MAX:
-            return value
+    value = try_int(arg)  # (no regex: a third of the cost for the usual short numbers)
+    if value is not None:
+        return value
     raise error if isinstance(error, ReplyError) else error()
 
 

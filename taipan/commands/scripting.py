@@ -5,7 +5,7 @@ The work happens in ``taipan.scripting``; these handlers parse and answer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.table import CommandGroup
 from taipan.errors import err
@@ -16,10 +16,10 @@ if TYPE_CHECKING:
 
 commands = CommandGroup("scripting")
 
-_SCRIPT_KEYS = {"flags": "RW access update", "index": 2, "keynumidx": 0,
+_SCRIPT_KEYS: Final = {"flags": "RW access update", "index": 2, "keynumidx": 0,
                 "notes": "We cannot tell how the keys will be used so we assume the worst, "
                          "RW and UPDATE"}
-_SCRIPT_KEYS_RO = {"flags": "RO access", "index": 2, "keynumidx": 0,
+_SCRIPT_KEYS_RO: Final = {"flags": "RO access", "index": 2, "keynumidx": 0,
                    "notes": "We cannot tell how the keys will be used so we assume the worst, "
                             "RO and ACCESS"}
 
@@ -127,7 +127,7 @@ def script_debug(ctx: Client, argv: list[bytes]) -> Any:
     raise err("Use SCRIPT DEBUG YES/SYNC/NO")
 
 
-_HELP = (
+_HELP: Final = (
     "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
     "DEBUG (YES|SYNC|NO)",
     "    Set the debug mode for subsequent scripts executed.",

@@ -9,30 +9,32 @@ the library's engine name, as Redis's FUNCTION engines are.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from taipan.commands.args import to_int
 from taipan.errors import OOM_MESSAGE, ReplyError, err
 from taipan.keyspace.database import now_ms
 from taipan.scripting.functions import FunctionLibraries
-from taipan.scripting.lua_replies import ScriptError, script_error
+from taipan.scripting.lua_replies import script_error
 from taipan.scripting.lua_state import LuaState, sha1hex
+from taipan.scripting.script_errors import ScriptError
 from taipan.scripting.script_flags import ScriptFlags, parse_shebang
 from taipan.scripting.script_run import ScriptHost, ScriptRun
 
 if TYPE_CHECKING:
+    from taipan.dispatch import Dispatcher
     from taipan.instance import Instance
     from taipan.net.client import Client
 
-NOSCRIPT = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
-NOTBUSY = ReplyError("NOTBUSY No scripts in execution right now.")
-UNKILLABLE = ReplyError(
+NOSCRIPT: Final = ReplyError("NOSCRIPT No matching script. Please use EVAL.")
+NOTBUSY: Final = ReplyError("NOTBUSY No scripts in execution right now.")
+UNKILLABLE: Final = ReplyError(
     "UNKILLABLE Sorry the script already executed write commands against the dataset. "
     "You can either wait the script termination or kill the server in a hard way using "
     "the SHUTDOWN NOSAVE command.")
-BUSY_EVAL = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+BUSY_EVAL: Final = ReplyError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
                        "SHUTDOWN NOSAVE.")
-BUSY_FUNCTION = ReplyError("BUSY Redis is busy running a script. You can only call FUNCTION "
+BUSY_FUNCTION: Final = ReplyError("BUSY Redis is busy running a script. You can only call FUNCTION "
                            "KILL or SHUTDOWN NOSAVE.")
 
 
@@ -157,7 +159,7 @@ class Scripting:
         client.db = caller.db if caller is not None else self.instance.databases[0]
         client.resp = 2  # scripts start in RESP2; redis.setresp changes it
         hooked = self.instance.config.busy_reply_threshold > 0
-        dispatcher = self.instance.dispatcher
+        dispatcher: Dispatcher = self.instance.dispatcher
         host.run = run
         outermost = dispatcher.begin_atomic()
         keyspace_stats = self.instance.keyspace_stats

@@ -18,7 +18,7 @@ trip and maps reply values directly, following the same table:
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Final
 
 import hiredis
 
@@ -34,12 +34,13 @@ from taipan.protocol.reply import (
     Verbatim,
     format_double,
 )
+from taipan.scripting.script_errors import ScriptError
 
-_INT64_MIN = -(1 << 63)
+_INT64_MIN: Final = -(1 << 63)
 # How deep a script's reply may nest before it is cut with an error (Redis stops at
 # its Lua stack limit; Python's recursion limit comes first).
-MAX_REPLY_DEPTH = 400
-_INT64_LIMIT = 1 << 63
+MAX_REPLY_DEPTH: Final = 400
+_INT64_LIMIT: Final = 1 << 63
 
 
 def decode_raw(value: Raw) -> Any:
@@ -211,7 +212,7 @@ class FromLua:
             for k in self.table_keys(members).values():
                 reply.append(convert(k, script_resp, depth))
             return reply
-        items = []
+        items: list[Any] = []
         index = 1
         while True:
             item = table[index]
@@ -219,16 +220,6 @@ class FromLua:
                 return items
             items.append(item if type(item) is bytes else convert(item, script_resp, depth))
             index += 1
-
-
-class ScriptError(ReplyError):
-    """An error a script raised or returned. ``already_counted``: the failing
-    ``redis.call`` was counted in the error stats already, so the caller's reply
-    isn't counted again (Redis's ignore_error_stats_update)."""
-
-    def __init__(self, message: str, already_counted: bool = False) -> None:
-        super().__init__(message)
-        self.already_counted = already_counted
 
 
 def script_error(table: Any, where: str = "") -> ScriptError:

@@ -15,7 +15,7 @@ import lupa.lua51 as lua51
 from taipan.scripting.lua_bootstrap import INTERNAL_CHUNK, LUA_BOOTSTRAP
 from taipan.scripting.lua_bytecode import keep_tail_call_frames
 from taipan.scripting.lua_replies import FromLua, ToLua
-from taipan.scripting.script_run import LuaRaise
+from taipan.scripting.script_errors import LuaRaise, lua_api
 
 if TYPE_CHECKING:
     from taipan.scripting.script_run import ScriptHost
@@ -41,9 +41,11 @@ class LuaState:
         bootstrap, error = load(LUA_BOOTSTRAP.encode(), INTERNAL_CHUNK.encode())
         if not bootstrap:
             raise RuntimeError(f"Lua bootstrap failed to compile: {error!r}")
-        api = bootstrap(host.redis_call, host.redis_pcall, host.log, host.sha1hex, host.set_resp, host.set_repl,
-                        host.interrupt, host.acl_check, host.register_function, _unwrap,
-                        function_mode, host.math_random, host.math_randomseed)
+        api = bootstrap(host.redis_call, host.redis_pcall, lua_api(host.log),
+                        lua_api(host.sha1hex), lua_api(host.set_resp), lua_api(host.set_repl),
+                        host.interrupt, lua_api(host.acl_check), host.register_function,
+                        _unwrap, function_mode, lua_api(host.math_random),
+                        lua_api(host.math_randomseed))
         self.api = api
         self.compile_chunk = api.compile
         self.run_eval = api.run_eval

@@ -10,73 +10,41 @@ writes from read-only scripts, disk errors before the first write.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import logging
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import lupa.lua51 as lupa
-from lupa.lua51 import LuaError
 
 from taipan.acl.check import OK as ACL_OK
 from taipan.acl.check import check as acl_check
 from taipan.errors import OOM_MESSAGE, ReplyError
 from taipan.net.client import Client
 from taipan.scripting.lua_replies import error_text, lua_number_text
+from taipan.scripting.script_errors import LuaRaise
 
 if TYPE_CHECKING:
     from taipan.commands.table import Command
+    from taipan.dispatch import Dispatcher
     from taipan.instance import Instance
     from taipan.scripting.lua_state import LuaState
 
-log = logging.getLogger("taipan")
+log: Final = logging.getLogger("taipan")
 
-OK, COUNTED_ERROR, ERROR = 0, 1, 2  # redis.call outcomes the Lua side acts on
-REPL_AOF = 1
-_E17 = 10**17  # integers from here on are written as %.17g writes a double
-_LOG_LEVELS = {0: logging.DEBUG, 1: 15, 2: logging.INFO, 3: logging.WARNING}
-KILLED = b"ERR Script killed by user with SCRIPT KILL..."
-LOAD_TIMEOUT = b"ERR FUNCTION LOAD timeout"
-LOAD_TIMEOUT_MS = 500  # a library's body gets this long to register its functions
-_RAND48_SEED = 0x1234ABCD330E  # lrand48's initial X
-
-
-class LuaRaise(LuaError):
-    """An error a redis.* function (or math.random) raises into Lua: a message,
-    raised as an ``{err=...}`` table (``as_table``, built on the Lua side) or as a
-    plain string, as Redis's C functions raise them.
-
-    Only Python values travel in it, and no traceback frame may hold the call's
-    Lua arguments: lupa keeps the last exception a callback raised, and a Lua
-    object made inside a coroutine belongs to that coroutine's lua_State, which
-    is freed with it. Dropping such an object later reads freed memory.
-    """
-
-    def __init__(self, message: bytes, as_table: bool = False, counted: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.as_table = as_table
-        self.counted = counted  # the failed command was counted in the error stats
-
-
-def _lua_api(method: Callable[..., Any]) -> Callable[..., Any]:
-    """A redis.* function called by Lua: its LuaRaise reaches lupa without the
-    frames that hold the (Lua) arguments."""
-
-    @functools.wraps(method)
-    def call(self: Any, *args: Any) -> Any:
-        try:
-            return method(self, *args)
-        except LuaRaise as error:
-            failure = error
-        del args
-        failure.__traceback__ = None
-        raise failure
-
-    return call
+# redis.call outcomes the Lua side acts on
+OK: Final = 0
+COUNTED_ERROR: Final = 1
+ERROR: Final = 2
+REPL_AOF: Final = 1
+_E17: Final = 10**17  # integers from here on are written as %.17g writes a double
+_LOG_LEVELS: Final = {0: logging.DEBUG, 1: 15, 2: logging.INFO, 3: logging.WARNING}
+KILLED: Final = b"ERR Script killed by user with SCRIPT KILL..."
+LOAD_TIMEOUT: Final = b"ERR FUNCTION LOAD timeout"
+LOAD_TIMEOUT_MS: Final = 500  # a library's body gets this long to register its functions
+_RAND48_SEED: Final = 0x1234ABCD330E  # lrand48's initial X
 
 
 class ScriptRun:
@@ -173,7 +141,8 @@ class ScriptHost:
     def _command(self, argv: list[bytes]) -> tuple[Command | None, bytes | None]:
         """The command ``argv`` names (the container itself when it names no
         subcommand) and the refusal when it is unknown or has a bad arity."""
-        commands = self.instance.dispatcher.commands
+        dispatcher: Dispatcher = self.instance.dispatcher
+        commands = dispatcher.commands
         command = commands.get(argv[0]) or commands.get(argv[0].lower())
         if command is None:
             return None, b"ERR Unknown Redis command called from script"
@@ -189,22 +158,22 @@ class ScriptHost:
     def _refusal(self, run: ScriptRun, command: Command, argv: list[bytes]) -> bytes | None:
         if command.denied_in_scripts:
             return b"ERR This Redis command is not allowed from script"
+        dispatcher: Dispatcher = self.instance.dispatcher
         caller = run.caller
         if caller is not None and not caller.user.unrestricted:
             # redis.call runs under the caller's ACL user.
-            denial = self.instance.dispatcher.acl_denial(caller, command, argv, "lua")
+            denial = dispatcher.acl_denial(caller, command, argv, "lua")
             if denial is not None:
                 return denial.message.encode()
         if run.read_only and (command.is_write or command.may_replicate):
             return b"ERR Write commands are not allowed from read-only scripts."
         if command.is_write and not run.write_dirty:
-            disk_error = self.instance.dispatcher.disk_error()
+            disk_error = dispatcher.disk_error()
             if disk_error is not None:
                 return disk_error.message.encode()
         if command.denyoom and not run.write_dirty and not run.allow_oom:
             # Memory was over maxmemory when the script started: its first write
             # may not grow it (Redis's scriptVerifyOOM; later ones can't be stopped).
-            dispatcher = self.instance.dispatcher
             if dispatcher.maxmemory and dispatcher.pre_command_oom and not self._obeyed(run):
                 return OOM_MESSAGE.encode()
         if command.is_write:
@@ -217,7 +186,7 @@ class ScriptHost:
         return caller is not None and caller.kind == "aof"
 
     def _execute(self, run: ScriptRun, command: Command, argv: list[bytes]) -> tuple[int, Any]:
-        dispatcher = self.instance.dispatcher
+        dispatcher: Dispatcher = self.instance.dispatcher
         client = self.client
         writes = dispatcher.pending_writes
         mark = len(writes) if writes is not None else 0
@@ -240,7 +209,6 @@ class ScriptHost:
         """The {err=...} table Redis's luaPushError + lua_error raise."""
         return LuaRaise(message, as_table=True)
 
-    @_lua_api
     def sha1hex(self, *args: Any) -> bytes:
         """redis.sha1hex(string): numbers hash as Lua writes them, others as ""."""
         if len(args) != 1:
@@ -251,7 +219,6 @@ class ScriptHost:
                      else b"")
         return hashlib.sha1(value).hexdigest().encode()
 
-    @_lua_api
     def set_resp(self, *args: Any) -> None:
         if self.run is None:
             raise self._raise(b"ERR redis.setresp can only be called inside a script invocation")
@@ -262,7 +229,6 @@ class ScriptHost:
             raise self._raise(b"ERR RESP version must be 2 or 3.")
         self.client.resp = version
 
-    @_lua_api
     def set_repl(self, *args: Any) -> None:
         run = self.run
         if run is None:
@@ -275,7 +241,6 @@ class ScriptHost:
                               b"REPL_ALL or REPL_NONE.")
         run.repl_flags = flags
 
-    @_lua_api
     def log(self, *args: Any) -> None:
         """redis.log(level, message, ...): strings and numbers joined by spaces."""
         if len(args) < 2:
@@ -293,7 +258,6 @@ class ScriptHost:
                 text += (b" " + value) if index != 1 else value
         log.log(_LOG_LEVELS[level], text.decode("utf-8", "replace"))
 
-    @_lua_api
     def math_random(self, *args: Any) -> float | int:
         """Redis's math.random: lrand48, the same numbers on every platform."""
         if self.run is None:
@@ -314,7 +278,6 @@ class ScriptHost:
             return math.floor(r * (u - low + 1)) + low
         raise self._lib_error("wrong number of arguments")
 
-    @_lua_api
     def math_randomseed(self, *args: Any) -> None:
         if self.run is None:
             raise LuaRaise(b"math.randomseed can only be called inside a script invocation")
@@ -338,7 +301,6 @@ class ScriptHost:
             message = f"bad argument #{arg} to '{name.decode()}' ({message})"
         return LuaRaise(where + message.encode())
 
-    @_lua_api
     def acl_check(self, *args: Any) -> bool:
         if self.run is None:
             raise self._raise(
@@ -412,7 +374,8 @@ def lua_tonumber(value: Any) -> float | int | None:
     """Lua 5.1's ``lua_tonumber``: numbers, and strings ``strtod`` reads whole
     (surrounding blanks, ``0x`` hex, ``inf``/``nan`` included); None otherwise."""
     if type(value) in (int, float):
-        return value
+        number: float | int = value
+        return number
     if type(value) is not bytes:
         return None
     try:

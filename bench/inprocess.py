@@ -31,6 +31,9 @@ KEYS = 1000
 SMALL_KEYS = 5000
 SCRIPT = b"return redis.call('SET', KEYS[1], ARGV[1])"
 SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
+# A script handing a 10-item reply to Lua and back: reply conversion both ways.
+RANGE_SCRIPT = b"return redis.call('LRANGE', KEYS[1], 0, 9)"
+RANGE_SHA = hashlib.sha1(RANGE_SCRIPT).hexdigest().encode()
 
 # name -> a request generator (i -> argv) and the set-up requests it needs.
 WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
@@ -59,6 +62,9 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
     # A script's per-call cost (the scripting layer is interpreted in both builds).
     "EVALSHA_SET": (lambda i: [b"EVALSHA", SCRIPT_SHA, b"1", b"key:%d" % (i % KEYS), b"xxx"],
                     [[b"SCRIPT", b"LOAD", SCRIPT]]),
+    "EVALSHA_LRANGE_10": (lambda i: [b"EVALSHA", RANGE_SHA, b"1", b"biglist"],
+                          [[b"SCRIPT", b"LOAD", RANGE_SCRIPT],
+                           [b"RPUSH", b"biglist", *[b"xxx"] * 100]]),
     "MSET_10": (lambda i: [b"MSET", *[part for k in range(10)
                                       for part in (b"key:%d" % ((i + k) % KEYS), b"xxx")]],
                 []),

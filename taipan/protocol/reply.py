@@ -302,8 +302,18 @@ def encode_into(value: Any, out: list[bytes], resp: int = 2) -> None:
     """Append the encoding of ``value`` to ``out`` (cheap for pipelined batches)."""
     if value is OK:
         out.append(_OK_BYTES)
+        return
+    # The commonest replies call their encoder directly: compiled, that is a C call,
+    # where the table's is a generic call through a Python function object.
+    kind = type(value)
+    if kind is int:
+        _encode_int(value, out, resp)
+    elif kind is bytes:
+        _encode_bulk(value, out, resp)
+    elif value is None:
+        _encode_none(value, out, resp)
     else:
-        _ENCODERS[type(value)](value, out, resp)
+        _ENCODERS[kind](value, out, resp)
 
 
 def encode(value: Any, resp: int = 2) -> bytes:

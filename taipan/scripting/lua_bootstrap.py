@@ -414,12 +414,6 @@ if function_mode then
   end
 end
 
-function api.table_keys(t)
-  local keys = {}
-  for k in next, t do keys[#keys + 1] = k end
-  return keys
-end
-
 -- luaL_error's position prefix and luaL_argerror's function name, for errors a
 -- Python callable raises as a C library function would: called from Python inside
 -- that callable, level 2 is its (C) frame and level 3 the Lua code calling it.
@@ -429,6 +423,57 @@ function api.c_error_context()
   local named = dgetinfo(2, "n")
   return where, named and named.name or "?"
 end
+
+-- A script's reply table classified as Redis's luaReplyToRedisReply reads it (raw
+-- reads, its order of tests), in one crossing: the kind (lua_replies.py) and what
+-- the Python side needs. A list comes with its length and, up to SHAPE_MAX_ITEMS,
+-- its items; a longer one is fetched with api.slice. A map's keys and values (a
+-- set's members) come as such a list, in the order next() walks them.
+local SHAPE_MAX_ITEMS = 1000  -- well within the C stack that unpack fills
+local function as_list(t, n)
+  if n > SHAPE_MAX_ITEMS then return n, t end
+  return n, unpack(t, 1, n)
+end
+local function flat(t, with_values)
+  local out, n = {}, 0
+  for k, v in next, t do
+    n = n + 1
+    out[n] = k
+    if with_values then
+      n = n + 1
+      out[n] = v
+    end
+  end
+  return out, n
+end
+function api.reply_shape(t)
+  if type(rawget(t, "err")) == "string" then return 1, nil end
+  local v = rawget(t, "ok")
+  if type(v) == "string" then return 2, v end
+  v = rawget(t, "double")
+  if type(v) == "number" then return 3, v end
+  v = rawget(t, "big_number")
+  if type(v) == "string" then return 4, v end
+  v = rawget(t, "verbatim_string")
+  if type(v) == "table" then
+    local format, text = rawget(v, "format"), rawget(v, "string")
+    if type(format) == "string" and type(text) == "string" then return 5, format, text end
+  end
+  v = rawget(t, "map")
+  if type(v) == "table" then
+    local items, n = flat(v, true)
+    return 6, as_list(items, n)
+  end
+  v = rawget(t, "set")
+  if type(v) == "table" then
+    local items, n = flat(v, false)
+    return 7, as_list(items, n)
+  end
+  local n = 0
+  while rawget(t, n + 1) ~= nil do n = n + 1 end
+  return 0, as_list(t, n)
+end
+function api.slice(t, first, last) return unpack(t, first, last) end
 
 -- {double=...} replies whose text Python can't tell: -0 and a NaN's sign.
 api.double_text = function(t) return string.format("%.17g", rawget(t, "double")) end

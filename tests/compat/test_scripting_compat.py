@@ -64,6 +64,15 @@ TABLES = [
     "local t = {}; t[1] = 1; t[3] = 3; return t",
     "return {1, {ok = 'x'}, {err = 'y'}, {double = 1.5}}", "return {1, 2, {err = 'nested'}}",
     "return {KEYS, ARGV}", "return {1, 2, map = {a = 1}}",
+    # Arrays are read in one crossing up to 1000 items, field by field beyond (and
+    # with a metatable): the boundaries and the fallbacks.
+    "local t = {} for i = 1, 1000 do t[i] = i end return t",
+    "local t = {} for i = 1, 1001 do t[i] = 'v' .. i end return t",
+    "local t = {} for i = 1, 2500 do t[i] = {i} end return t",
+    "return {false, 1, false, nil, 2}", "return {1, 2, ok = 3}", "return {1, 2, err = false}",
+    "return setmetatable({1, 2}, {})",
+    "return setmetatable({}, {__index = function(t, k) if k == 1 then return 'x' end end})",
+    "return setmetatable({'a'}, {__index = {ok = 'from meta'}})",
 ]
 
 STATUS_AND_ERROR_TABLES = [

@@ -31,6 +31,9 @@ KEYS = 1000
 SMALL_KEYS = 5000
 SCRIPT = b"return redis.call('SET', KEYS[1], ARGV[1])"
 SCRIPT_SHA = hashlib.sha1(SCRIPT).hexdigest().encode()
+# redis-benchmark's evalsha_10 (bench/suites.py): ten calls from one script.
+INCR10_SCRIPT = b"local v for i = 1, 10 do v = redis.call('INCR', KEYS[1]) end return v"
+INCR10_SHA = hashlib.sha1(INCR10_SCRIPT).hexdigest().encode()
 # A script handing a 10-item reply to Lua and back: reply conversion both ways.
 RANGE_SCRIPT = b"return redis.call('LRANGE', KEYS[1], 0, 9)"
 RANGE_SHA = hashlib.sha1(RANGE_SCRIPT).hexdigest().encode()
@@ -62,6 +65,8 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
     # A script's per-call cost (the scripting layer is interpreted in both builds).
     "EVALSHA_SET": (lambda i: [b"EVALSHA", SCRIPT_SHA, b"1", b"key:%d" % (i % KEYS), b"xxx"],
                     [[b"SCRIPT", b"LOAD", SCRIPT]]),
+    "EVALSHA_INCR_10": (lambda i: [b"EVALSHA", INCR10_SHA, b"1", b"counter:%d" % (i % KEYS)],
+                        [[b"SCRIPT", b"LOAD", INCR10_SCRIPT]]),
     "EVALSHA_LRANGE_10": (lambda i: [b"EVALSHA", RANGE_SHA, b"1", b"biglist"],
                           [[b"SCRIPT", b"LOAD", RANGE_SCRIPT],
                            [b"RPUSH", b"biglist", *[b"xxx"] * 100]]),
@@ -181,10 +186,12 @@ def main() -> None:
     if compiled["build"] != "mypyc":
         print("(no compiled build found: both columns are pure Python)")
     print(f"µs per command, best of {args.rounds}, pipeline {PIPELINE}, in-process")
-    print(f"{'workload':<12} {'pure':>8} {compiled['build']:>8} {'speed-up':>9}")
+    width = max(len(name) for name in WORKLOADS)
+    print(f"{'workload':<{width}} {'pure':>8} {compiled['build']:>8} {'speed-up':>9}")
     for name, pure_us in pure["us"].items():
         compiled_us = compiled["us"][name]
-        print(f"{name:<12} {pure_us:>8.2f} {compiled_us:>8.2f} {pure_us / compiled_us:>8.2f}x")
+        print(f"{name:<{width}} {pure_us:>8.2f} {compiled_us:>8.2f} "
+              f"{pure_us / compiled_us:>8.2f}x")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ from taipan.errors import NotFloat, ReplyError, WrongType, wrong_arity
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import OK
 from taipan.types.hashes import RedisHash
+from taipan.types.packed import hash_field, packed_count, packed_items
+from taipan.types.packed_types import PackedHash
 
 if TYPE_CHECKING:
     from taipan.net.client import Client
@@ -38,6 +40,20 @@ def read_hash(ctx: Client, key: bytes) -> RedisHash | None:
     if value is not None and type(value) is not RedisHash:
         raise WrongType()
     return value
+
+
+def read_hash_at_rest(ctx: Client, key: bytes) -> RedisHash | PackedHash | None:
+    """``read_hash`` that leaves a small hash packed: the field readers below read
+    the blob itself, which costs less than opening it into a dict."""
+    value = ctx.db.get_read(key, at_rest=True)
+    if value is not None and type(value) is not RedisHash and type(value) is not PackedHash:
+        raise WrongType()
+    return value
+
+
+def _packed_pairs(blob: PackedHash) -> list[bytes]:
+    """A packed hash's fields and values, alternating, in the order Redis keeps them."""
+    return packed_items(blob)
 
 
 def write_hash(ctx: Client, key: bytes) -> RedisHash | None:
@@ -146,8 +162,12 @@ def hsetnx(ctx: Client, argv: list[bytes]) -> int:
                   summary="Get the value of a hash field", since="2.0.0", complexity="O(1)")
 def hget(ctx: Client, argv: list[bytes]) -> bytes | None:
     """HGET key field"""
-    value = read_hash(ctx, argv[1])
-    return None if value is None else value.get(argv[2])
+    value = read_hash_at_rest(ctx, argv[1])
+    if value is None:
+        return None
+    if isinstance(value, PackedHash):
+        return hash_field(value, argv[2])
+    return value.get(argv[2])
 
 
 @commands.command("HMGET", arity=-3, flags="readonly fast", keys=(1, 1, 1),
@@ -155,9 +175,11 @@ def hget(ctx: Client, argv: list[bytes]) -> bytes | None:
                   complexity="O(N) where N is the number of fields being requested.")
 def hmget(ctx: Client, argv: list[bytes]) -> list[bytes | None]:
     """HMGET key field [field ...]"""
-    value = read_hash(ctx, argv[1])
+    value = read_hash_at_rest(ctx, argv[1])
     if value is None:
         return [None] * (len(argv) - 2)
+    if isinstance(value, PackedHash):
+        return [hash_field(value, field) for field in argv[2:]]
     get = value.get
     return [get(field) for field in argv[2:]]
 
@@ -166,16 +188,24 @@ def hmget(ctx: Client, argv: list[bytes]) -> list[bytes | None]:
                   summary="Determine if a hash field exists", since="2.0.0", complexity="O(1)")
 def hexists(ctx: Client, argv: list[bytes]) -> int:
     """HEXISTS key field"""
-    value = read_hash(ctx, argv[1])
-    return int(value is not None and argv[2] in value)
+    value = read_hash_at_rest(ctx, argv[1])
+    if value is None:
+        return 0
+    if isinstance(value, PackedHash):
+        return int(hash_field(value, argv[2]) is not None)
+    return int(argv[2] in value)
 
 
 @commands.command("HLEN", arity=2, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
                   summary="Get the number of fields in a hash", since="2.0.0", complexity="O(1)")
 def hlen(ctx: Client, argv: list[bytes]) -> int:
     """HLEN key"""
-    value = read_hash(ctx, argv[1])
-    return 0 if value is None else len(value)
+    value = read_hash_at_rest(ctx, argv[1])
+    if value is None:
+        return 0
+    if isinstance(value, PackedHash):
+        return packed_count(value) // 2
+    return len(value)
 
 
 @commands.command("HSTRLEN", arity=3, flags="readonly fast", keys=(1, 1, 1), key_specs=("RO",),
@@ -183,10 +213,13 @@ def hlen(ctx: Client, argv: list[bytes]) -> int:
                   complexity="O(1)")
 def hstrlen(ctx: Client, argv: list[bytes]) -> int:
     """HSTRLEN key field"""
-    value = read_hash(ctx, argv[1])
+    value = read_hash_at_rest(ctx, argv[1])
     if value is None:
         return 0
-    found = value.get(argv[2])
+    if isinstance(value, PackedHash):
+        found = hash_field(value, argv[2])
+    else:
+        found = value.get(argv[2])
     return 0 if found is None else len(found)
 
 
@@ -196,9 +229,14 @@ def hstrlen(ctx: Client, argv: list[bytes]) -> int:
                   complexity="O(N) where N is the size of the hash.")
 def hgetall(ctx: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     """HGETALL key"""
-    value = read_hash(ctx, argv[1])
+    value = read_hash_at_rest(ctx, argv[1])
+    if value is None:
+        return {}
+    if isinstance(value, PackedHash):
+        pairs = iter(_packed_pairs(value))
+        return dict(zip(pairs, pairs))  # noqa: B905  (an even count by construction)
     # A copy: a reply may be encoded after later commands ran (MULTI, pipelines).
-    return {} if value is None else dict(value)
+    return dict(value)
 
 
 @commands.command("HKEYS", arity=2, flags="readonly", keys=(1, 1, 1),
@@ -206,8 +244,12 @@ def hgetall(ctx: Client, argv: list[bytes]) -> dict[bytes, bytes]:
                   since="2.0.0", complexity="O(N) where N is the size of the hash.")
 def hkeys(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """HKEYS key"""
-    value = read_hash(ctx, argv[1])
-    return [] if value is None else list(value)
+    value = read_hash_at_rest(ctx, argv[1])
+    if value is None:
+        return []
+    if isinstance(value, PackedHash):
+        return _packed_pairs(value)[::2]
+    return list(value)
 
 
 @commands.command("HVALS", arity=2, flags="readonly", keys=(1, 1, 1),
@@ -215,8 +257,12 @@ def hkeys(ctx: Client, argv: list[bytes]) -> list[bytes]:
                   since="2.0.0", complexity="O(N) where N is the size of the hash.")
 def hvals(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """HVALS key"""
-    value = read_hash(ctx, argv[1])
-    return [] if value is None else list(value.values())
+    value = read_hash_at_rest(ctx, argv[1])
+    if value is None:
+        return []
+    if isinstance(value, PackedHash):
+        return _packed_pairs(value)[1::2]
+    return list(value.values())
 
 
 # -- deleting fields ----------------------------------------------------------------------

@@ -159,6 +159,14 @@ class Database:
 
     def get(self, key: bytes) -> Any:
         """The live value of ``key`` or ``None``; deletes it first if it has expired."""
+        value = self.get_at_rest(key)
+        if value is not None and type(value) in PACKED_TYPES:
+            value = self._open(key, value)
+        return value
+
+    def get_at_rest(self, key: bytes) -> Any:
+        """``get`` that leaves a packed value packed, for a reader that reads the
+        blob itself (a field of a small hash needs no dict built for it)."""
         value = self.data.get(key)
         if value is not None:
             if self.expires:
@@ -168,13 +176,12 @@ class Database:
                     return None
             if self.access is not None:
                 self.access.touch(key)
-            if type(value) in PACKED_TYPES:
-                value = self._open(key, value)
         return value
 
-    def get_read(self, key: bytes) -> Any:
-        """``get`` for read commands: also counts keyspace hits and misses."""
-        value = self.get(key)
+    def get_read(self, key: bytes, at_rest: bool = False) -> Any:
+        """``get`` for read commands: also counts keyspace hits and misses.
+        ``at_rest``: a packed value is returned packed (``get_at_rest``)."""
+        value = self.get_at_rest(key) if at_rest else self.get(key)
         if value is None:
             self.stats.keyspace_misses += 1
             if self.event_mask & ev.KEY_MISS:

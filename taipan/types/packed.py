@@ -39,9 +39,9 @@ from taipan.types.packed_types import (
 from taipan.types.sets import RedisSet
 from taipan.types.zset import ZSet
 
-__all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "MAX_ITEMS",
-           "MAX_PAIRS", "MAX_INTS", "hash_from_flat", "list_from_items", "set_from_members",
-           "intset_from_values", "zset_from_sort_keys"]
+__all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "packed_count",
+           "hash_field", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
+           "list_from_items", "set_from_members", "intset_from_values", "zset_from_sort_keys"]
 
 # Re-exported Final: compiled, other compiled modules read it as a C static, where
 # an imported name is a lookup in the module's dict on every use (Database.get).
@@ -70,11 +70,32 @@ def _blob(items: list[bytes]) -> bytes | None:
     return b"".join(parts)
 
 
+def hash_field(blob: bytes, field: bytes) -> bytes | None:
+    """The value of ``field`` in a packed hash, found by walking the blob's length
+    bytes: no item is copied but the value returned."""
+    count = packed_count(blob)
+    position = 2 + count
+    size = len(field)
+    for index in range(2, 2 + count, 2):
+        field_size = blob[index]
+        value_size = blob[index + 1]
+        if field_size == size and blob.startswith(field, position):
+            start = position + field_size
+            return blob[start:start + value_size]
+        position += field_size + value_size
+    return None
+
+
+def packed_count(blob: bytes) -> int:
+    """How many items a blob laid out by ``_blob`` holds (a hash: fields and values)."""
+    return blob[0] | (blob[1] << 8)
+
+
 def packed_items(blob: bytes) -> list[bytes]:
     """The items of a blob laid out by ``_blob`` (any packed kind but the intset):
     a hash's fields and values alternating, a list's items, a set's members, a
     sorted set's sort keys."""
-    count = blob[0] | (blob[1] << 8)
+    count = packed_count(blob)
     position = 2 + count
     items = []
     for index in range(2, 2 + count):

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from taipan.dispatch import Dispatcher
+from taipan.errors import ReplyError
 from taipan.instance import Instance
 from taipan.keyspace.digest import dataset_digest
 from taipan.keyspace.sizes import EXPIRY_ENTRY
@@ -121,7 +122,7 @@ def test_reads_reuse_the_blob_and_writes_pack_anew(server) -> None:  # noqa: ANN
     assert db.pack_loose() == 1
     blob = db.data[b"h"]
     assert type(blob) is PackedHash
-    assert dispatcher.execute(client, [b"HGET", b"h", b"f2"]) == b"v2"
+    assert dispatcher.execute(client, [b"HRANDFIELD", b"h", b"-1"]) in ([b"f1"], [b"f2"])
     assert type(db.data[b"h"]) is RedisHash and db.opened == {b"h": blob}
     db.pack_loose()
     assert db.data[b"h"] is blob  # nothing written: the same blob back, no re-encode
@@ -130,6 +131,31 @@ def test_reads_reuse_the_blob_and_writes_pack_anew(server) -> None:  # noqa: ANN
     assert type(db.data[b"h"]) is PackedHash and db.data[b"h"] != blob
     reply = dispatcher.execute(client, [b"HGETALL", b"h"])
     assert list(reply.items()) == [(b"f1", b"v1"), (b"f2", b"v2"), (b"f3", b"v3")]
+
+
+def test_hash_field_readers_read_the_blob_without_opening_it(server) -> None:  # noqa: ANN001
+    instance, dispatcher, client = server
+    db = instance.databases[0]
+    # Fields that prefix each other, equal a value, are empty or binary.
+    dispatcher.execute(client, [b"HSET", b"h", b"f", b"1", b"f1", b"f", b"", b"empty",
+                                b"\x00\r\n", b"", b"v" * 64, b"long"])
+    probes = [[b"HGET", b"h", field] for field in (b"f", b"f1", b"", b"\x00\r\n", b"v" * 64,
+                                                    b"1", b"missing", b"f12")]
+    probes += [[b"HMGET", b"h", b"f1", b"nope", b"f"], [b"HEXISTS", b"h", b"f1"],
+               [b"HEXISTS", b"h", b"empty"], [b"HLEN", b"h"], [b"HSTRLEN", b"h", b"v" * 64],
+               [b"HSTRLEN", b"h", b"x"], [b"HGETALL", b"h"], [b"HKEYS", b"h"], [b"HVALS", b"h"],
+               [b"HGET", b"missing", b"f"], [b"HMGET", b"missing", b"f"], [b"HLEN", b"missing"]]
+    live = [dispatcher.execute(client, argv) for argv in probes]
+    db.pack_loose()
+    blob = db.data[b"h"]
+    assert type(blob) is PackedHash
+    hits = instance.keyspace_stats.keyspace_hits
+    assert [dispatcher.execute(client, argv) for argv in probes] == live
+    assert db.data[b"h"] is blob and not db.opened  # read where it rests
+    assert instance.keyspace_stats.keyspace_hits - hits == len(probes) - 3  # (three missing keys)
+    dispatcher.execute(client, [b"SET", b"s", b"x"])
+    with pytest.raises(ReplyError, match="WRONGTYPE"):
+        raise dispatcher.execute(client, [b"HGET", b"s", b"f"])
 
 
 def test_a_collection_grown_past_packing_stays_live_and_counted(server) -> None:  # noqa: ANN001

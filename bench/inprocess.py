@@ -56,6 +56,10 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
                    [[b"HSET", b"small:%d" % k, *[part for f in range(10)
                                                  for part in (b"field:%d" % f, b"xxx")]]
                     for k in range(SMALL_KEYS)]),
+    # Many short lists (packed at rest): each read walks one blob.
+    "LRANGE_SMALL": (lambda i: [b"LRANGE", b"short:%d" % (i * 7 % SMALL_KEYS), b"0", b"-1"],
+                     [[b"RPUSH", b"short:%d" % k, *[b"item:%d" % n for n in range(10)]]
+                      for k in range(SMALL_KEYS)]),
     "HSET_SMALL": (lambda i: [b"HSET", b"small:%d" % (i * 7 % SMALL_KEYS),
                               b"field:%d" % (i % 10), b"yyy"], []),
     "LRANGE_100": (lambda i: [b"LRANGE", b"biglist", b"0", b"99"],

@@ -10,6 +10,8 @@ from taipan.errors import NoSuchKey, SyntaxErr, WrongType, err, wrong_arity
 from taipan.keyspace import events as ev
 from taipan.protocol.reply import NULL_ARRAY, OK
 from taipan.types.lists import RedisList
+from taipan.types.packed import packed_count, packed_items
+from taipan.types.packed_types import PackedList
 
 if TYPE_CHECKING:
     from taipan.net.client import Client
@@ -30,6 +32,15 @@ def read_list(ctx: Client, key: bytes) -> RedisList | None:
     """The list at ``key`` for a read command: counts a keyspace hit or miss."""
     items = ctx.db.get_read(key)
     if items is not None and type(items) is not RedisList:
+        raise WrongType()
+    return items
+
+
+def read_list_at_rest(ctx: Client, key: bytes) -> RedisList | PackedList | None:
+    """``read_list`` that leaves a short list packed: LLEN, LINDEX and LRANGE read its
+    blob, which costs less than opening it into a deque."""
+    items = ctx.db.get_read(key, at_rest=True)
+    if items is not None and type(items) is not RedisList and type(items) is not PackedList:
         raise WrongType()
     return items
 
@@ -181,8 +192,12 @@ def rpop(ctx: Client, argv: list[bytes]) -> Any:
                   summary="Get the length of a list", since="1.0.0", complexity="O(1)")
 def llen(ctx: Client, argv: list[bytes]) -> int:
     """LLEN key"""
-    items = read_list(ctx, argv[1])
-    return 0 if items is None else len(items)
+    items = read_list_at_rest(ctx, argv[1])
+    if items is None:
+        return 0
+    if isinstance(items, PackedList):
+        return packed_count(items)
+    return len(items)
 
 
 @commands.command("LINDEX", arity=3, flags="readonly", keys=(1, 1, 1),
@@ -192,10 +207,11 @@ def llen(ctx: Client, argv: list[bytes]) -> int:
                              "element of the list O(1).")
 def lindex(ctx: Client, argv: list[bytes]) -> bytes | None:
     """LINDEX key index"""
-    items = read_list(ctx, argv[1])  # Redis looks the key up before parsing the index
-    if items is None:
+    stored = read_list_at_rest(ctx, argv[1])  # Redis looks the key up before parsing the index
+    if stored is None:
         return None
     index = to_int(argv[2])
+    items = packed_items(stored) if isinstance(stored, PackedList) else stored
     if index < 0:
         index += len(items)
     if not 0 <= index < len(items):
@@ -270,9 +286,13 @@ def clamp_range(start: int, stop: int, length: int) -> tuple[int, int] | None:
 def lrange(ctx: Client, argv: list[bytes]) -> list[bytes]:
     """LRANGE key start stop"""
     start, stop = to_int(argv[2]), to_int(argv[3])
-    items = read_list(ctx, argv[1])
+    items = read_list_at_rest(ctx, argv[1])
     if items is None:
         return []
+    if isinstance(items, PackedList):
+        packed = packed_items(items)
+        bounds = clamp_range(start, stop, len(packed))
+        return [] if bounds is None else packed[bounds[0]:bounds[1]]
     bounds = clamp_range(start, stop, len(items))
     if bounds is None:
         return []

@@ -158,6 +158,26 @@ def test_hash_field_readers_read_the_blob_without_opening_it(server) -> None:  #
         raise dispatcher.execute(client, [b"HGET", b"s", b"f"])
 
 
+def test_list_readers_read_the_blob_without_opening_it(server) -> None:  # noqa: ANN001
+    instance, dispatcher, client = server
+    db = instance.databases[0]
+    dispatcher.execute(client, [b"RPUSH", b"l", b"a", b"", b"\x00\r\n", b"b" * 255, b"a"])
+    probes = [[b"LLEN", b"l"], [b"LLEN", b"missing"], [b"LRANGE", b"missing", b"0", b"-1"],
+              *[[b"LINDEX", b"l", index] for index in (b"0", b"3", b"4", b"5", b"-1", b"-5",
+                                                        b"-6")],
+              *[[b"LRANGE", b"l", start, stop] for start, stop in (
+                  (b"0", b"-1"), (b"1", b"2"), (b"-2", b"-1"), (b"3", b"1"), (b"5", b"9"),
+                  (b"-100", b"100"), (b"0", b"0"), (b"-1", b"-1"))]]
+    live = [dispatcher.execute(client, argv) for argv in probes]
+    db.pack_loose()
+    blob = db.data[b"l"]
+    assert type(blob) is PackedList
+    assert [dispatcher.execute(client, argv) for argv in probes] == live
+    assert db.data[b"l"] is blob and not db.opened
+    error = dispatcher.execute(client, [b"LINDEX", b"l", b"x"])
+    assert isinstance(error, ReplyError) and "not an integer" in error.message
+
+
 def test_a_collection_grown_past_packing_stays_live_and_counted(server) -> None:  # noqa: ANN001
     instance, dispatcher, client = server
     db = instance.databases[0]

@@ -60,6 +60,12 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
     "LRANGE_SMALL": (lambda i: [b"LRANGE", b"short:%d" % (i * 7 % SMALL_KEYS), b"0", b"-1"],
                      [[b"RPUSH", b"short:%d" % k, *[b"item:%d" % n for n in range(10)]]
                       for k in range(SMALL_KEYS)]),
+    # Many small sorted sets (packed at rest): a member's score from one blob.
+    "ZSCORE_SMALL": (lambda i: [b"ZSCORE", b"board:%d" % (i * 7 % SMALL_KEYS),
+                                b"player:%d" % (i % 10)],
+                     [[b"ZADD", b"board:%d" % k, *[part for n in range(10)
+                                                   for part in (b"%d" % (n * 3), b"player:%d" % n)]]
+                      for k in range(SMALL_KEYS)]),
     "HSET_SMALL": (lambda i: [b"HSET", b"small:%d" % (i * 7 % SMALL_KEYS),
                               b"field:%d" % (i % 10), b"yyy"], []),
     "LRANGE_100": (lambda i: [b"LRANGE", b"biglist", b"0", b"99"],

@@ -13,12 +13,15 @@ from taipan.commands.zset_args import (
     listpack_limits,
     modified,
     read_zset,
+    read_zset_at_rest,
     score_text,
     write_zset,
 )
 from taipan.errors import ReplyError, SyntaxErr, err
 from taipan.glob import glob_match
 from taipan.keyspace import events as ev
+from taipan.types.packed import packed_count, zset_member
+from taipan.types.packed_types import PackedZSet
 from taipan.types.zset import ZSet
 
 if TYPE_CHECKING:
@@ -127,8 +130,12 @@ def zincrby(ctx: Client, argv: list[bytes]) -> Any:
                   complexity="O(1)")
 def zcard(ctx: Client, argv: list[bytes]) -> int:
     """ZCARD key"""
-    zset = read_zset(ctx, argv[1])
-    return 0 if zset is None else len(zset)
+    zset = read_zset_at_rest(ctx, argv[1])
+    if zset is None:
+        return 0
+    if isinstance(zset, PackedZSet):
+        return packed_count(zset)
+    return len(zset)
 
 
 @commands.command("ZSCORE", arity=3, flags="readonly fast", keys=(1, 1, 1),
@@ -136,8 +143,13 @@ def zcard(ctx: Client, argv: list[bytes]) -> int:
                   since="1.2.0", complexity="O(1)")
 def zscore(ctx: Client, argv: list[bytes]) -> float | None:
     """ZSCORE key member"""
-    zset = read_zset(ctx, argv[1])
-    return None if zset is None else zset.score(argv[2])
+    zset = read_zset_at_rest(ctx, argv[1])
+    if zset is None:
+        return None
+    if isinstance(zset, PackedZSet):
+        found = zset_member(zset, argv[2])
+        return None if found is None else found[1]
+    return zset.score(argv[2])
 
 
 @commands.command("ZMSCORE", arity=-3, flags="readonly fast", keys=(1, 1, 1),
@@ -146,20 +158,30 @@ def zscore(ctx: Client, argv: list[bytes]) -> float | None:
                   complexity="O(N) where N is the number of members being requested.")
 def zmscore(ctx: Client, argv: list[bytes]) -> list[float | None]:
     """ZMSCORE key member [member ...]"""
-    zset = read_zset(ctx, argv[1])
+    zset = read_zset_at_rest(ctx, argv[1])
     if zset is None:
         return [None] * (len(argv) - 2)
+    if isinstance(zset, PackedZSet):
+        scores: list[float | None] = []
+        for member in argv[2:]:
+            found = zset_member(zset, member)
+            scores.append(None if found is None else found[1])
+        return scores
     return [zset.score(member) for member in argv[2:]]
 
 
 def _rank(ctx: Client, argv: list[bytes], reverse: bool) -> int | None:
-    zset = read_zset(ctx, argv[1])
+    zset = read_zset_at_rest(ctx, argv[1])
     if zset is None:
         return None
-    rank = zset.rank(argv[2])
+    if isinstance(zset, PackedZSet):
+        found = zset_member(zset, argv[2])
+        rank, size = (None if found is None else found[0]), packed_count(zset)
+    else:
+        rank, size = zset.rank(argv[2]), len(zset)
     if rank is None or not reverse:
         return rank
-    return len(zset) - 1 - rank
+    return size - 1 - rank
 
 
 @commands.command("ZRANK", arity=3, flags="readonly fast", keys=(1, 1, 1),

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from taipan.errors import ReplyError, WrongType
 from taipan.keyspace import events as ev
+from taipan.types.packed_types import PackedZSet
 from taipan.types.zset import (
     LEX_EXCLUSIVE,
     LEX_INCLUSIVE,
@@ -41,6 +42,15 @@ def read_zset(ctx: Client, key: bytes) -> ZSet | None:
     """The sorted set at ``key`` for a read command (counts a keyspace hit or miss)."""
     value = ctx.db.get_read(key)
     if value is not None and type(value) is not ZSet:
+        raise WrongType()
+    return value
+
+
+def read_zset_at_rest(ctx: Client, key: bytes) -> ZSet | PackedZSet | None:
+    """``read_zset`` that leaves a small sorted set packed: ZCARD, ZSCORE, ZMSCORE,
+    ZRANK and ZREVRANK read its blob, which costs less than opening it."""
+    value = ctx.db.get_read(key, at_rest=True)
+    if value is not None and type(value) is not ZSet and type(value) is not PackedZSet:
         raise WrongType()
     return value
 

@@ -37,10 +37,10 @@ from taipan.types.packed_types import (
     PackedZSet,
 )
 from taipan.types.sets import RedisSet
-from taipan.types.zset import ZSet
+from taipan.types.zset import ZSet, sort_key_score
 
 __all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "packed_count",
-           "hash_field", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
+           "hash_field", "zset_member", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
            "list_from_items", "set_from_members", "intset_from_values", "zset_from_sort_keys"]
 
 # Re-exported Final: compiled, other compiled modules read it as a C static, where
@@ -83,6 +83,20 @@ def hash_field(blob: bytes, field: bytes) -> bytes | None:
             start = position + field_size
             return blob[start:start + value_size]
         position += field_size + value_size
+    return None
+
+
+def zset_member(blob: bytes, member: bytes) -> tuple[int, float] | None:
+    """(rank, score) of ``member`` in a packed sorted set, found by walking the blob's
+    sort keys (an 8-byte score prefix, then the member) without copying any."""
+    count = packed_count(blob)
+    position = 2 + count
+    wanted = len(member) + 8
+    for index in range(count):
+        size = blob[2 + index]
+        if size == wanted and blob.startswith(member, position + 8):
+            return index, sort_key_score(blob[position:position + 8])
+        position += size
     return None
 
 

@@ -178,6 +178,25 @@ def test_list_readers_read_the_blob_without_opening_it(server) -> None:  # noqa:
     assert isinstance(error, ReplyError) and "not an integer" in error.message
 
 
+def test_sorted_set_readers_read_the_blob_without_opening_it(server) -> None:  # noqa: ANN001
+    instance, dispatcher, client = server
+    db = instance.databases[0]
+    dispatcher.execute(client, [b"ZADD", b"z", b"-inf", b"low", b"-0", b"zero", b"1.5", b"a",
+                                b"1.5", b"ab", b"inf", b"", b"-2.25", b"\x00\r\n",
+                                b"1e300", b"big"])
+    members = (b"low", b"zero", b"a", b"ab", b"", b"\x00\r\n", b"big", b"b", b"missing")
+    probes = [[b"ZCARD", b"z"], [b"ZCARD", b"missing"], [b"ZSCORE", b"missing", b"a"],
+              [b"ZMSCORE", b"z", *members], [b"ZMSCORE", b"missing", b"a", b"b"],
+              *[[command, b"z", member] for member in members
+                for command in (b"ZSCORE", b"ZRANK", b"ZREVRANK")]]
+    live = [dispatcher.execute(client, argv) for argv in probes]
+    db.pack_loose()
+    blob = db.data[b"z"]
+    assert type(blob) is PackedZSet
+    assert [dispatcher.execute(client, argv) for argv in probes] == live
+    assert db.data[b"z"] is blob and not db.opened
+
+
 def test_a_collection_grown_past_packing_stays_live_and_counted(server) -> None:  # noqa: ANN001
     instance, dispatcher, client = server
     db = instance.databases[0]

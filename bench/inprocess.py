@@ -66,6 +66,11 @@ WORKLOADS: dict[str, tuple[Any, list[list[bytes]]]] = {
                      [[b"ZADD", b"board:%d" % k, *[part for n in range(10)
                                                    for part in (b"%d" % (n * 3), b"player:%d" % n)]]
                       for k in range(SMALL_KEYS)]),
+    # Many small sets (packed at rest): a membership test on one blob.
+    "SISMEMBER_SMALL": (lambda i: [b"SISMEMBER", b"tags:%d" % (i * 7 % SMALL_KEYS),
+                                   b"tag:%d" % (i % 12)],
+                        [[b"SADD", b"tags:%d" % k, *[b"tag:%d" % n for n in range(10)]]
+                         for k in range(SMALL_KEYS)]),
     "HSET_SMALL": (lambda i: [b"HSET", b"small:%d" % (i * 7 % SMALL_KEYS),
                               b"field:%d" % (i % 10), b"yyy"], []),
     "LRANGE_100": (lambda i: [b"LRANGE", b"biglist", b"0", b"99"],

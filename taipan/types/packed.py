@@ -23,6 +23,7 @@ most ``MAX_INTS`` members. Packing never changes what OBJECT ENCODING reports.
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from itertools import chain
 from typing import Any, Final
 
@@ -36,11 +37,11 @@ from taipan.types.packed_types import (
     PackedSet,
     PackedZSet,
 )
-from taipan.types.sets import RedisSet
+from taipan.types.sets import RedisSet, intset_value
 from taipan.types.zset import ZSet, sort_key_score
 
 __all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "packed_count",
-           "hash_field", "zset_member", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
+           "hash_field", "zset_member", "set_has", "set_size", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
            "list_from_items", "set_from_members", "intset_from_values", "zset_from_sort_keys"]
 
 # Re-exported Final: compiled, other compiled modules read it as a C static, where
@@ -98,6 +99,33 @@ def zset_member(blob: bytes, member: bytes) -> tuple[int, float] | None:
             return index, sort_key_score(blob[position:position + 8])
         position += size
     return None
+
+
+def set_has(blob: bytes, member: bytes) -> bool:
+    """Whether a packed set (``PackedSet`` or ``PackedIntSet``) holds ``member``: the
+    hashtable kind's members walked by their length bytes, the intset's sorted
+    integers bisected in place."""
+    if type(blob) is PackedIntSet:
+        value = intset_value(member)
+        if value is None:
+            return False
+        ints = memoryview(blob).cast("q")
+        index = bisect_left(ints, value)
+        return index < len(ints) and ints[index] == value
+    count = packed_count(blob)
+    position = 2 + count
+    size = len(member)
+    for index in range(2, 2 + count):
+        item_size = blob[index]
+        if item_size == size and blob.startswith(member, position):
+            return True
+        position += item_size
+    return False
+
+
+def set_size(blob: bytes) -> int:
+    """How many members a packed set holds."""
+    return len(blob) // 8 if type(blob) is PackedIntSet else packed_count(blob)
 
 
 def packed_count(blob: bytes) -> int:

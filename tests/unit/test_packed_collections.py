@@ -197,6 +197,27 @@ def test_sorted_set_readers_read_the_blob_without_opening_it(server) -> None:  #
     assert db.data[b"z"] is blob and not db.opened
 
 
+def test_set_readers_read_the_blob_without_opening_it(server) -> None:  # noqa: ANN001
+    instance, dispatcher, client = server
+    db = instance.databases[0]
+    dispatcher.execute(client, [b"SADD", b"s", b"a", b"", b"\x00\r\n", b"ab", b"x" * 64])
+    dispatcher.execute(client, [b"SADD", b"i", b"-9223372036854775808", b"0", b"7", b"-3",
+                                b"9223372036854775807"])
+    candidates = (b"a", b"", b"ab", b"abc", b"x" * 64, b"\x00\r\n", b"0", b"7", b"07", b"+7",
+                  b"-3", b"-0", b"9223372036854775807", b"9223372036854775808",
+                  b"-9223372036854775808", b" 7", b"8")
+    probes = [[b"SCARD", b"s"], [b"SCARD", b"i"], [b"SCARD", b"missing"],
+              [b"SMISMEMBER", b"s", *candidates], [b"SMISMEMBER", b"i", *candidates],
+              [b"SMISMEMBER", b"missing", b"a"],
+              *[[b"SISMEMBER", key, member] for key in (b"s", b"i") for member in candidates]]
+    live = [dispatcher.execute(client, argv) for argv in probes]
+    db.pack_loose()
+    blobs = {key: db.data[key] for key in (b"s", b"i")}
+    assert type(blobs[b"s"]) is PackedSet and type(blobs[b"i"]) is PackedIntSet
+    assert [dispatcher.execute(client, argv) for argv in probes] == live
+    assert all(db.data[key] is blob for key, blob in blobs.items()) and not db.opened
+
+
 def test_a_collection_grown_past_packing_stays_live_and_counted(server) -> None:  # noqa: ANN001
     instance, dispatcher, client = server
     db = instance.databases[0]

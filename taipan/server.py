@@ -363,7 +363,9 @@ class ServerRuntime:
             hz = max(1, min(instance.config.hz or 10, 500))
             await asyncio.sleep(1.0 / hz)
             try:
-                if instance.active_expire_enabled and not instance.pause_until:
+                # (expiry deletes keys, so any pause holds it; asking is_paused_for also
+                # ends a pause that ran out while no request came to notice)
+                if instance.active_expire_enabled and not instance.is_paused_for(True):
                     started = time.perf_counter_ns()
                     active_expire_cycle(instance.databases, 1000.0 / hz)
                     instance.latency.add_if_needed(

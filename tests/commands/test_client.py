@@ -150,6 +150,22 @@ def test_pause_all_parks_every_command(raw) -> None:
     assert reply == b"+PONG\r\n" and elapsed < 0.3
 
 
+def test_active_expiry_resumes_when_a_pause_runs_out_unnoticed(raw) -> None:
+    """A pause holds the active expiry cycle; once it runs out the cycle resumes by
+    itself, not only when a request next arrives to notice the pause is over."""
+    client = raw()
+    base = _expired_keys(client)
+    client.call("SET", "pause-expiring", "v", "PX", "100")
+    assert client.call("CLIENT", "PAUSE", "50", "WRITE") == b"+OK\r\n"
+    time.sleep(0.6)  # no request meanwhile: only the cron can end the pause
+    assert _expired_keys(client) == base + 1
+
+
+def _expired_keys(client: RawClient) -> int:
+    info = client.call("INFO", "stats").decode()
+    return int(re.search(r"expired_keys:(\d+)", info).group(1))
+
+
 def test_paused_client_shows_blocked_flag(raw) -> None:
     pauser, worker, observer = raw(), raw(), raw()
     worker_id = _client_id(worker)

@@ -41,7 +41,7 @@ from taipan.types.sets import RedisSet, intset_value
 from taipan.types.zset import ZSet, sort_key_score
 
 __all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "packed_count",
-           "hash_field", "zset_member", "set_has", "set_size", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
+           "hash_field", "hash_with_pairs", "zset_member", "set_has", "set_size", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
            "list_from_items", "set_from_members", "intset_from_values", "zset_from_sort_keys"]
 
 # Re-exported Final: compiled, other compiled modules read it as a C static, where
@@ -184,6 +184,37 @@ def _packed_as(kind: Any, items: list[bytes], limit: int) -> bytes | None:
 def hash_from_flat(flat: list[bytes]) -> bytes | None:
     """A listpack hash's distinct fields and values alternating."""
     return _packed_as(PackedHash, flat, 2 * MAX_PAIRS)
+
+
+def hash_with_pairs(blob: bytes, args: list[bytes], start: int, max_value: int,
+                    max_entries: int) -> tuple[bytes, int] | None:
+    """A packed hash with ``args[start:]`` set as field, value pairs (an existing field
+    keeps its place, a new one goes last, as in a listpack), and how many fields were
+    new. None when the hash would not stay a listpack (an argument longer than
+    ``max_value``, more than ``max_entries`` fields) or a blob: the caller then opens
+    it and converts it as Redis does."""
+    for index in range(start, len(args)):
+        if len(args[index]) > max_value:
+            return None
+    items = packed_items(blob)
+    positions: dict[bytes, int] = {}
+    for index in range(0, len(items), 2):
+        positions[items[index]] = index
+    added = 0
+    for index in range(start, len(args), 2):
+        field = args[index]
+        at = positions.get(field)
+        if at is None:
+            positions[field] = len(items)
+            items.append(field)
+            items.append(args[index + 1])
+            added += 1
+        else:
+            items[at + 1] = args[index + 1]
+    if len(positions) > max_entries:
+        return None
+    packed = hash_from_flat(items)
+    return None if packed is None else (packed, added)
 
 
 def list_from_items(items: list[bytes]) -> bytes | None:

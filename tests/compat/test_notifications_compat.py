@@ -608,8 +608,9 @@ def _wait(condition: Any, what: str, timeout: float = 5.0) -> None:
 class Run:
     """One server's side of a scenario: subscriber, writer, and blocked clients."""
 
-    def __init__(self, port: int, resp: int, flags: str) -> None:
+    def __init__(self, port: int, resp: int, flags: str, log: Any = str) -> None:
         self.port = port
+        self.log = log  # the server's log so far (a callable)
         self.writer = RawClient(port)
         self.writer.call("FLUSHALL")
         self.subscriber = RawClient(port)
@@ -637,8 +638,15 @@ class Run:
                   "the client to block")
         elif head == "@expired":
             target = self.expired_base + step[1]
-            _wait(lambda: _int_field(_info(self.writer, "stats"), b"expired_keys") >= target,
-                  "the active expiry cycle")
+            try:
+                _wait(lambda: _int_field(_info(self.writer, "stats"), b"expired_keys") >= target,
+                      "the active expiry cycle")
+            except AssertionError as error:
+                # (what the server knew then, and its log, for a failure seen only in CI)
+                raise AssertionError(
+                    f"{error}: expired_keys target {target}; "
+                    f"{_info(self.writer, 'stats')!r} {_info(self.writer, 'keyspace')!r} "
+                    f"{self.writer.call('CONFIG', 'GET', 'hz')!r}\n{self.log()[-4000:]}") from None
         elif head == "@nodiff":
             self.writer.call(*step[1:])
         else:
@@ -674,7 +682,7 @@ def pair(real_redis: ServerProcess, taipan: ServerProcess) -> Iterator[Any]:
     runs: list[Run] = []
 
     def start(resp: int, flags: str) -> tuple[Run, Run]:
-        ref, ours = Run(real_redis.port, resp, flags), Run(taipan.port, resp, flags)
+        ref, ours = Run(real_redis.port, resp, flags), Run(taipan.port, resp, flags, taipan.output)
         runs.extend((ref, ours))
         return ref, ours
 

@@ -49,6 +49,7 @@ def random_command(rng: random.Random) -> list[bytes]:
         [b"INCR", key], [b"GETDEL", key], [b"DEL", key, other], [b"UNLINK", key],
         [b"PFADD", key, value, number], [b"LPUSH", key, value, number], [b"RPOP", key],
         [b"HSET", key, number, value], [b"HDEL", key, number], [b"SADD", key, number],
+        [b"HSET", key, number, number, b"f", number], [b"HMSET", key, number, number],
         [b"SADD", key, value], [b"SREM", key, number], [b"ZADD", key, number, value],
         [b"ZREM", key, value], [b"XADD", key, b"*", b"f", value], [b"XTRIM", key, b"MAXLEN", b"2"],
         [b"EXPIRE", key, b"100"], [b"PERSIST", key], [b"RENAME", key, other],

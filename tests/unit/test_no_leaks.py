@@ -69,8 +69,11 @@ def test_write_commands_leave_nothing_behind(run) -> None:  # noqa: ANN001
         run([b"INCR", b"n"])
         run([b"APPEND", b"a", b"x"])
         run([b"SET", b"a", b"y"])
-        db.pack_loose()  # packing and opening again
+        db.pack_loose()  # packing, reading and writing where it rests, opening again
         run([b"HGET", b"h", b"f"])
+        run([b"HSET", b"h", b"g", member])
+        run([b"ZSCORE", b"z", b"other"])
+        run([b"LRANGE", b"l", b"0", b"-1"])
         run([b"DEL", b"z", b"h", b"s", b"l"])
 
     assert _growth_per_cycle(cycle) < 8

@@ -20,6 +20,7 @@ from taipan.instance import Instance
 from taipan.keyspace.digest import dataset_digest
 from taipan.keyspace.sizes import EXPIRY_ENTRY
 from taipan.net.client import Client
+from taipan.protocol.reply import NULL_ARRAY
 from taipan.types.hashes import RedisHash
 from taipan.types.lists import RedisList
 from taipan.types.packed import MAX_INTS, MAX_ITEMS, MAX_PAIRS, pack, unpack
@@ -156,6 +157,56 @@ def test_hash_field_readers_read_the_blob_without_opening_it(server) -> None:  #
     dispatcher.execute(client, [b"SET", b"s", b"x"])
     with pytest.raises(ReplyError, match="WRONGTYPE"):
         raise dispatcher.execute(client, [b"HGET", b"s", b"f"])
+
+
+def test_hset_rewrites_a_small_hash_where_it_rests(server) -> None:  # noqa: ANN001
+    """HSET on a packed hash that stays a listpack writes a new blob (fields keep their
+    place, new ones go last) and answers, counts and signals as on a live hash; one
+    that must convert takes the live path and converts as Redis does."""
+    instance, dispatcher, client = server
+    db = instance.databases[0]
+    stats = instance.keyspace_stats
+    writes = [[b"HSET", b"f", b"1", b"g", b"2"], [b"HSET", b"g", b"3"],
+              [b"HSET", b"h", b"4", b"h", b"5", b"f", b"6"], [b"HMSET", b"", b"e"],
+              [b"HSET", b"x" * 64, b"y" * 64]]
+
+    def run(key: bytes, at_rest: bool) -> list[object]:
+        seen: list[object] = []
+        for write in writes:
+            if at_rest:
+                db.pack_loose()
+            blob = db.data.get(key)
+            dirty = stats.dirty
+            seen.append(dispatcher.execute(client, [write[0], key, *write[1:]]))
+            seen.append(stats.dirty - dirty)
+            if at_rest and blob is not None:
+                assert type(db.data[key]) is PackedHash and db.data[key] is not blob
+                assert not db.opened
+            seen.append(dispatcher.execute(client, [b"HGETALL", key]))
+            seen.append(dispatcher.execute(client, [b"OBJECT", b"ENCODING", key]))
+        return seen
+
+    assert run(b"rest", at_rest=True) == run(b"live", at_rest=False)
+    # A WATCHed hash written where it rests aborts the transaction.
+    watcher = Client(2, instance)
+    dispatcher.execute(watcher, [b"WATCH", b"rest"])
+    db.pack_loose()
+    dispatcher.execute(client, [b"HSET", b"rest", b"f", b"7"])
+    dispatcher.execute(watcher, [b"MULTI"])
+    assert dispatcher.execute(watcher, [b"EXEC"]) is NULL_ARRAY
+    dispatcher.execute(client, [b"HSET", b"live", b"f", b"7"])
+    # Writes past the listpack limits convert, from a packed hash as from a live one.
+    dispatcher.execute(client, [b"CONFIG", b"SET", b"hash-max-listpack-entries", b"6"])
+    for key in (b"rest", b"live"):
+        db.pack_loose()
+        dispatcher.execute(client, [b"HSET", key, b"one", b"1", b"two", b"2"])
+    db.pack_loose()
+    dispatcher.execute(client, [b"HSET", b"rest", b"long", b"v" * 65])
+    dispatcher.execute(client, [b"HSET", b"live", b"long", b"v" * 65])
+    for probe in ([b"HGETALL"], [b"OBJECT", b"ENCODING"]):
+        assert dispatcher.execute(client, [*probe, b"rest"]) == \
+            dispatcher.execute(client, [*probe, b"live"])
+    assert type(db.data[b"rest"]) is RedisHash and db.data[b"rest"].hashtable
 
 
 def test_list_readers_read_the_blob_without_opening_it(server) -> None:  # noqa: ANN001

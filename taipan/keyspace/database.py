@@ -2,11 +2,13 @@
 
 Values are ``bytes`` (strings; ``bytearray`` once modified in place, which Redis
 calls the "raw" encoding) or one of the collection types in ``taipan.types``.
-Small collections rest packed into one blob (``types/packed.py``): every lookup
+Small collections rest packed into one blob (``types/packed.py``): a lookup
 (``get``, ``peek``, ``live``) opens one into its live type first, so command code
-never sees a packed value, and the cron (or a connection after a burst) packs them
-again (``pack_loose``): an opened value nobody wrote gets its old blob back, a
-written one is packed anew. A key is in one of four states for the accounting:
+mostly never sees a packed value (``get_at_rest`` is for the few readers, and HSET,
+that work on the blob itself; ``replace_packed`` stores what such a write made), and
+the cron (or a connection after a burst) packs them again (``pack_loose``): an
+opened value nobody wrote gets its old blob back, a written one is packed anew. A
+key is in one of four states for the accounting:
 
 - a string: counted exactly as stored;
 - packed: counted as its blob (``packed_size``), no ``sizes`` entry;

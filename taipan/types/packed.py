@@ -4,9 +4,12 @@ Redis keeps a small hash, sorted set or set in one contiguous allocation (listpa
 intset); Python's natural forms (a dict of byte strings, a set) cost ten times that.
 So an idle small collection is kept as one of the ``bytes`` subclasses of
 ``types/packed_types.py``, and a command that looks its key up gets the live type
-back (``unpack``): the command code never sees a packed value. The keyspace packs
-the collections commands touched once per cron tick (``Database.pack_loose``), so a
-busy key is opened once per tick, not once per command.
+back (``unpack``). The keyspace packs the collections commands touched once per cron
+tick (``Database.pack_loose``), so a busy key is opened once per tick, not once per
+command. A few commands skip the opening (``Database.get_at_rest``): the readers of
+a hash's fields, a list's items, a sorted set's members and a set's membership read
+the blob with the walkers below, and HSET rewrites a hash that stays small
+(``hash_with_pairs``).
 
 Layout of a blob of items (all kinds but the intset): the item count as two bytes
 (little-endian), one length byte per item, then the items back to back. So an item
@@ -41,8 +44,9 @@ from taipan.types.sets import RedisSet, intset_value
 from taipan.types.zset import ZSet, sort_key_score
 
 __all__ = ["PACKED_TYPES", "pack", "unpack", "live_value", "packed_items", "packed_count",
-           "hash_field", "hash_with_pairs", "zset_member", "set_has", "set_size", "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat",
-           "list_from_items", "set_from_members", "intset_from_values", "zset_from_sort_keys"]
+           "hash_field", "hash_with_pairs", "zset_member", "set_has", "set_size",
+           "MAX_ITEMS", "MAX_PAIRS", "MAX_INTS", "hash_from_flat", "list_from_items",
+           "set_from_members", "intset_from_values", "zset_from_sort_keys"]
 
 # Re-exported Final: compiled, other compiled modules read it as a C static, where
 # an imported name is a lookup in the module's dict on every use (Database.get).

@@ -51,11 +51,6 @@ def read_hash_at_rest(ctx: Client, key: bytes) -> RedisHash | PackedHash | None:
     return value
 
 
-def _packed_pairs(blob: PackedHash) -> list[bytes]:
-    """A packed hash's fields and values, alternating, in the order Redis keeps them."""
-    return packed_items(blob)
-
-
 def write_hash(ctx: Client, key: bytes) -> RedisHash | None:
     """The hash at ``key`` for a write command."""
     value: RedisHash | None = ctx.db.get_typed(key, RedisHash)  # exactly a RedisHash, or None
@@ -249,7 +244,7 @@ def hgetall(ctx: Client, argv: list[bytes]) -> dict[bytes, bytes]:
     if value is None:
         return {}
     if isinstance(value, PackedHash):
-        pairs = iter(_packed_pairs(value))
+        pairs = iter(packed_items(value))
         return dict(zip(pairs, pairs))  # noqa: B905  (an even count by construction)
     # A copy: a reply may be encoded after later commands ran (MULTI, pipelines).
     return dict(value)
@@ -264,7 +259,7 @@ def hkeys(ctx: Client, argv: list[bytes]) -> list[bytes]:
     if value is None:
         return []
     if isinstance(value, PackedHash):
-        return _packed_pairs(value)[::2]
+        return packed_items(value)[::2]
     return list(value)
 
 
@@ -277,7 +272,7 @@ def hvals(ctx: Client, argv: list[bytes]) -> list[bytes]:
     if value is None:
         return []
     if isinstance(value, PackedHash):
-        return _packed_pairs(value)[1::2]
+        return packed_items(value)[1::2]
     return list(value.values())
 
 

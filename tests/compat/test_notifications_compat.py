@@ -643,10 +643,13 @@ class Run:
                       "the active expiry cycle")
             except AssertionError as error:
                 # (what the server knew then, and its log, for a failure seen only in CI)
+                config = [self.writer.call("CONFIG", "GET", name)
+                          for name in ("hz", "maxmemory", "maxmemory-policy", "save")]
                 raise AssertionError(
-                    f"{error}: expired_keys target {target}; "
-                    f"{_info(self.writer, 'stats')!r} {_info(self.writer, 'keyspace')!r} "
-                    f"{self.writer.call('CONFIG', 'GET', 'hz')!r}\n{self.log()[-4000:]}") from None
+                    f"{error}: expired_keys target {target}; replies {self.replies!r}; "
+                    f"{config!r}; {_info(self.writer, 'stats')!r} "
+                    f"{_info(self.writer, 'keyspace')!r} "
+                    f"{self.writer.call('CLIENT', 'LIST')!r}\n{self.log()[-4000:]}") from None
         elif head == "@nodiff":
             self.writer.call(*step[1:])
         else:

@@ -102,11 +102,12 @@ def restore(ctx: Client, argv: list[bytes]) -> Any:
         raise _BAD_FORMAT from None
     existed = replace and db.get(key) is not None
     dirty_before = db.stats.dirty
+    now = now_ms()  # (one reading: see ``expire._expire``)
     if ttl and not absttl:
-        ttl += now_ms()
+        ttl += now
         if ttl >= 1 << 63:
             ttl -= 1 << 64  # Redis's 64-bit sum wraps to the past: the key is expired
-    if ttl and ttl <= now_ms():
+    if ttl and ttl <= now:
         # Already expired: the key is not created, but REPLACE still removed the old one.
         if existed:
             db.delete(key)

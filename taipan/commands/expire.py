@@ -32,20 +32,26 @@ def _parse_condition(argv: list[bytes]) -> set[bytes]:
     return flags
 
 
+def _invalid_time(name: str) -> ReplyError:
+    return ReplyError(f"ERR invalid expire time in '{name}' command")
+
+
 def _expire(ctx: Client, argv: list[bytes], unit_ms: int, relative: bool, name: str) -> int:
     flags = _parse_condition(argv)
     when = to_int(argv[2])
-    invalid = ReplyError(f"ERR invalid expire time in '{name}' command")
+    # One clock reading for the base and the "already past" check: a lookup between
+    # two readings that takes a millisecond (a busy server, a GC pause) would turn
+    # PEXPIRE key 1 into a DEL instead of an expiry.
+    now = now_ms()
     if unit_ms == 1000:
         # C's LLONG_MIN / 1000 truncates toward zero, Python's // floors.
         if when > LLONG_MAX // 1000 or when < -(-LLONG_MIN // 1000):
-            raise invalid
+            raise _invalid_time(name)
         when *= 1000
     if relative:
-        base = now_ms()
-        if when > LLONG_MAX - base:
-            raise invalid
-        when += base
+        if when > LLONG_MAX - now:
+            raise _invalid_time(name)
+        when += now
     db = ctx.db
     key = argv[1]
     if db.get(key) is None:
@@ -60,7 +66,7 @@ def _expire(ctx: Client, argv: list[bytes], unit_ms: int, relative: bool, name: 
             return 0
         if b"LT" in flags and current is not None and when >= current:
             return 0
-    if when <= now_ms():
+    if when <= now:
         # A time already past deletes the key: a ``del``, not an expiry.
         lazy = db.lazy_expire
         db.delete(key, lazy)

@@ -42,6 +42,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "taipan/commands/zset_ranges.py",
     "taipan/commands/zset_pops.py",
     "taipan/types/zset.py",
+    "taipan/types/sorted_keys.py",
     "taipan/types/packed.py",
     "taipan/commands/transactions.py",
     "taipan/keyspace/expiry.py",

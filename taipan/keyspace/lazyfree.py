@@ -189,12 +189,11 @@ def _drop_dict(table: dict) -> Iterator[int]:
 
 
 def _drop_sorted_list(order: Any) -> Iterator[int]:
-    sublists = order._lists  # a SortedList's lists of ~1000 items each
+    sublists = order._lists  # a SortedList's or SortedKeys' lists of up to ~2000 items
     while sublists:
         del sublists[-4:]
         yield 0
-    order._maxes.clear()
-    order._index.clear()
+    order.clear()  # (what is left is small: the maxes and the position index)
 
 
 def _drop_set(members: set) -> Iterator[int]:

@@ -1,6 +1,6 @@
-"""The ordered index of a small sorted set: a sorted list with the SortedList methods
-``types/zset.py`` uses. A list subclass, so it stays interpreted when mypyc compiles
-the sorted set itself."""
+"""The ordered index of a small sorted set: a sorted list with the methods of
+``SortedKeys`` (``types/sorted_keys.py``) that ``types/zset.py`` uses. A list subclass,
+so it stays interpreted when mypyc compiles the sorted set itself."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from itertools import islice
 
 
 class SmallSorted(list):
-    """The ordered index of a small set: a sorted list with SortedList's methods."""
+    """The ordered index of a small set: a sorted list with SortedKeys' methods."""
 
     __slots__ = ()
 
@@ -30,3 +30,14 @@ class SmallSorted(list):
         if reverse:
             return reversed(self[start:stop])
         return islice(self, start, stop)
+
+    def delete_range(self, start: int, stop: int) -> None:
+        del self[start:stop]
+
+    def iter_from(self, index: int) -> Iterator[bytes]:
+        return islice(self, max(index, 0), None)
+
+    def iter_reversed_from(self, index: int) -> Iterator[bytes]:
+        if index < 0:
+            return iter(())
+        return reversed(self[:index + 1])

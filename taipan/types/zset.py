@@ -7,8 +7,8 @@ plain sorted sequence of bytes, searched with C-speed bisection:
 
 - while the set is small (Redis's "listpack" encoding) a Python list, O(N) inserts
   like Redis's listpack, and no per-set overhead beyond the list;
-- once it grows (Redis's "skiplist") a ``SortedList``: O(log N) insert, delete, rank
-  and range, as Redis's skiplist.
+- once it grows (Redis's "skiplist") a ``SortedKeys`` (``types/sorted_keys.py``):
+  O(log N) insert, delete, rank and range, as Redis's skiplist.
 
 The dict maps member -> sort key, which holds the score too: no float object and no
 tuple per member (about 104 bytes per member for 1M members, besides the member).
@@ -27,9 +27,8 @@ from collections.abc import Iterable, Iterator
 from operator import itemgetter
 from typing import Any, Final
 
-from sortedcontainers import SortedList
-
 from taipan.types.small_sorted import SmallSorted
+from taipan.types.sorted_keys import SortedKeys
 
 _SIGN: Final = 1 << 63
 _DOUBLE: Final = struct.Struct(">d")
@@ -126,7 +125,7 @@ class ZSet:
 
     def __init__(self, listpack: bool = True) -> None:
         self._keys: dict[bytes, bytes] = {}  # member -> sort key
-        self._order: SmallSorted | SortedList = SmallSorted() if listpack else SortedList()
+        self._order: SmallSorted | SortedKeys = SmallSorted() if listpack else SortedKeys()
         self._negzero: set[bytes] | None = None  # members scored -0.0 (skiplist only)
         self.listpack = listpack
 
@@ -140,7 +139,7 @@ class ZSet:
             if not listpack and _is_negative_zero(score):
                 zset._note_negative_zero(member)
         ordered = sorted(keys.values())
-        zset._order = SmallSorted(ordered) if listpack else SortedList(ordered)
+        zset._order = SmallSorted(ordered) if listpack else SortedKeys(ordered)
         zset.listpack = listpack
         return zset
 
@@ -164,13 +163,14 @@ class ZSet:
     def copy(self) -> ZSet:
         twin = ZSet(self.listpack)
         twin._keys = self._keys.copy()
-        twin._order = SmallSorted(self._order) if self.listpack else self._order.copy()
+        order = self._order
+        twin._order = order.copy() if isinstance(order, SortedKeys) else SmallSorted(order)
         twin._negzero = set(self._negzero) if self._negzero else None
         return twin
 
     def to_skiplist(self) -> None:
         if self.listpack:
-            self._order = SortedList(self._order)
+            self._order = SortedKeys(self._order)
             self.listpack = False
 
     # -- single members -------------------------------------------------------------------
@@ -265,7 +265,7 @@ class ZSet:
         keys = self._keys
         for key in order.islice(start, stop):
             del keys[key[8:]]
-        del order[start:stop]
+        order.delete_range(start, stop)
         if self._negzero is not None:
             self._negzero.intersection_update(keys)
             if not self._negzero:
@@ -351,13 +351,13 @@ class ZSet:
         order = self._order
         if isinstance(order, SmallSorted):
             return search(order, value, key=_member_of)
-        sublists = order._lists  # SortedList internals: bisect the sublists, then one
+        sublists = order.sublists()  # bisect the sublists by member, then one
         if not sublists:
             return 0
         pos = search(sublists, value, key=_last_member)
         if pos == len(sublists):
             return len(self._keys)
-        index: int = order._loc(pos, search(sublists[pos], value, key=_member_of))
+        index: int = order.position(pos, search(sublists[pos], value, key=_member_of))
         return index
 
     def lex_walk(self, start: int, reverse: bool, offset: int, limit: int,
@@ -373,7 +373,7 @@ class ZSet:
             if first < 0:
                 return 0, 0
             taken = 0
-            for key in self._order.islice(0, first + 1, reverse=True):
+            for key in self._order.iter_reversed_from(first):
                 if taken == limit or not lex_gte_min(key[8:], low):
                     break
                 taken += 1
@@ -382,7 +382,7 @@ class ZSet:
         if first >= size:
             return 0, 0
         taken = 0
-        for key in self._order.islice(first, size):
+        for key in self._order.iter_from(first):
             if taken == limit or not lex_lte_max(key[8:], high):
                 break
             taken += 1

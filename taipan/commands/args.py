@@ -36,10 +36,32 @@ def to_int(arg: bytes | bytearray, error: Callable[[], ReplyError] | ReplyError 
     raise error if isinstance(error, ReplyError) else error()
 
 
+# Compiled, reading the digits in a loop costs a third of int()'s call through the int
+# type; interpreted, int() is the cheaper (both give the same answers).
+_DIGIT_LOOP: Final = not __file__.endswith(".py")
+
+
+def _digits_value(arg: bytes, size: int) -> int | None:
+    """The value of 1-18 ASCII digits with no leading zero (else None), digit by digit."""
+    if arg[0] == 48:
+        return 0 if size == 1 else None
+    value = 0
+    for index in range(size):
+        digit = arg[index] - 48
+        if digit < 0 or digit > 9:
+            return None
+        value = value * 10 + digit
+    return value
+
+
 def try_int(arg: bytes | bytearray) -> int | None:
     """``to_int`` without the error (the INCR hot path: no regex, one round trip)."""
     size = len(arg)
-    if 0 < size < 19 and arg.isdigit() and (arg[0] != 48 or size == 1):
+    if _DIGIT_LOOP and 0 < size < 19 and type(arg) is bytes:
+        value = _digits_value(arg, size)
+        if value is not None:
+            return value
+    elif 0 < size < 19 and arg.isdigit() and (arg[0] != 48 or size == 1):
         # Up to 18 ASCII digits, no leading zero: canonical and within 64 bits, so
         # int() alone decides (isdigit is C; the round trip below costs as much).
         return int(arg)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 commands = CommandGroup("string")
 
 _OVERFLOW: Final = ReplyError("ERR increment or decrement would overflow")
+_SHORT: Final = 2**62 - 1  # compiled, ints below this magnitude are unboxed
 
 
 def _increment(ctx: Client, key: bytes, delta: int) -> int:
@@ -37,7 +38,8 @@ def _increment(ctx: Client, key: bytes, delta: int) -> int:
             raise NotInteger()
         current = parsed
     result = current + delta
-    if not LLONG_MIN <= result <= LLONG_MAX:
+    # (the first test is between two of mypyc's unboxed ints: no boxed 64-bit bounds)
+    if not -_SHORT < result < _SHORT and not LLONG_MIN <= result <= LLONG_MAX:
         raise _OVERFLOW
     db.set(key, b"%d" % result, keep_ttl=True)
     if db.event_mask:  # notifications on (one test when off)

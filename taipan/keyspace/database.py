@@ -82,21 +82,11 @@ _KEY_OBJECT: Final = STRING_KEY_OVERHEAD // 2
 _STRING_COST: Final = STRING_KEY_OVERHEAD
 
 
-class _NoTracking:
-    """Stands in for the tracking table of a Database outside a server."""
-
-    wants_writes = False
-
-
-_NO_TRACKING: Final = _NoTracking()
-# Stands in for a database's KeyspaceEvents while it loads: every event off.
-
-
 class Database:
     __slots__ = ("index", "data", "expires", "stats", "watchers", "_expiry_heap",
                  "avg_ttl", "access", "blocked_keys", "blocking", "on_expired", "events",
                  "event_mask",
-                 "tracking", "lazyfree", "lazy_server_del", "lazy_expire",
+                 "tracking", "tracking_writes", "lazyfree", "lazy_server_del", "lazy_expire",
                  "used", "sizes", "resized", "opened", "loose")
 
     def __init__(self, index: int, stats: KeyspaceStats) -> None:
@@ -125,7 +115,9 @@ class Database:
         self.event_mask = 0
         # Client-side caching's table of tracked keys (shared, set by the Instance):
         # a write to a key some client read with tracking on invalidates it there.
-        self.tracking: Any = _NO_TRACKING
+        self.tracking: Any = None
+        # ``tracking.wants_writes``, mirrored here by the table: tested on every write.
+        self.tracking_writes = False
         # The server's LazyFree queue (``keyspace/lazyfree.py``), set by the Instance;
         # None frees everything at once. ``lazyfree-lazy-server-del`` and
         # ``lazyfree-lazy-expire`` mirrored here so a delete tests one attribute.
@@ -361,7 +353,7 @@ class Database:
                 self.access.touch(key)
         # ``signal`` inlined: SET is the hottest write path.
         self.stats.dirty += 1
-        if self.watchers or self.blocked_keys or self.tracking.wants_writes:
+        if self.watchers or self.blocked_keys or self.tracking_writes:
             self.signal_listeners(key)
 
     def load(self, values: dict[bytes, Any], deadlines: dict[bytes, int]) -> None:
@@ -435,7 +427,7 @@ class Database:
         self.used += delta
         self.stats.used += delta
         self.stats.dirty += 1
-        if self.watchers or self.blocked_keys or self.tracking.wants_writes:
+        if self.watchers or self.blocked_keys or self.tracking_writes:
             self.signal_listeners(key)
 
     def open_stored(self, key: bytes, value: Any) -> Any:
@@ -448,13 +440,13 @@ class Database:
         WATCHes and cached copies, wake blocked clients."""
         self.stats.dirty += 1
         self.resized.add(key)
-        if self.watchers or self.blocked_keys or self.tracking.wants_writes:
+        if self.watchers or self.blocked_keys or self.tracking_writes:
             self.signal_listeners(key)
 
     def signal_listeners(self, key: bytes) -> None:
         """Tell whoever waits on ``key`` (WATCH, blocked clients, client-side caches)
         that it changed."""
-        if self.tracking.wants_writes:
+        if self.tracking_writes:
             self.tracking.invalidate_key(key)
         if self.watchers:
             watchers = self.watchers.get(key)

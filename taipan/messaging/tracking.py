@@ -80,8 +80,8 @@ class Tracking:
         self.items = 0  # ids across the table (INFO tracking_total_items)
         self.prefixes: dict[bytes, _Prefix] = {}
         # Database.signal calls ``invalidate_key`` for every written key while this
-        # is True: keys are tracked or some BCAST prefix is registered.
-        self.wants_writes = False
+        # is True: keys are tracked or some BCAST prefix is registered (``wants_writes``).
+        self._wants_writes = False
         self._active = False  # see ``active``
         self.clients = 0  # clients with tracking on (INFO tracking_clients)
         # Invalidations queued since the last request ended; see the module docstring.
@@ -91,6 +91,17 @@ class Tracking:
         self._broadcast_due = False  # BCAST keys wait for the loop turn's end
         self._broadcast_now = False  # ... or for the request's, with no event loop
         self._eviction_rounds = 0  # rounds that didn't get under the limit
+
+    @property
+    def wants_writes(self) -> bool:
+        return self._wants_writes
+
+    @wants_writes.setter
+    def wants_writes(self, value: bool) -> None:
+        # Mirrored in each database's own (compiled) field, which every write tests.
+        self._wants_writes = value
+        for db in self.instance.databases:
+            db.tracking_writes = value
 
     @property
     def active(self) -> bool:

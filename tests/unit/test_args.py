@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from taipan.commands.args import (
     LLONG_MAX,
     LLONG_MIN,
+    _digits_value,
     decimal_to_int,
     int_to_decimal,
     parse_exact_float,
@@ -139,7 +140,8 @@ def test_long_decimal_conversions() -> None:
 
 
 def test_try_int_is_string2ll() -> None:
-    """Both of try_int's paths (plain digits, the int() round trip) accept exactly
+    """Each of try_int's paths (digits read one by one, compiled; plain digits through
+    int(), interpreted; the int() round trip) accepts exactly
     Redis's canonical 64-bit integers: optional '-', no leading zero, no '+' or space."""
     canonical = re.compile(rb"(?:0|-?[1-9][0-9]*)\Z")
     rng = random.Random(11)
@@ -149,6 +151,8 @@ def test_try_int_is_string2ll() -> None:
         expected = int(text) if canonical.match(text) and -2**63 <= int(text) < 2**63 else None
         assert try_int(text) == expected, text
         assert try_int(bytearray(text)) == expected, text
+        if 0 < len(text) < 19 and text.isdigit():  # (the compiled build's first path)
+            assert _digits_value(text, len(text)) == expected, text
 
 
 def test_to_float_plain_decimals_agree_with_the_strtod_path() -> None:

@@ -76,6 +76,7 @@ class Instance:
         self.acl = AclUsers(self.table, self.config)
         self.acl.kill_clients_of = self._kill_clients_of_user
         self.acl.channels_changed = self._drop_unpermitted_subscribers
+        self.acl.restrictions_changed = self.refresh_restrictions
         self.acl.set_default_password(self.config.requirepass)
         self.config.current_users = self.acl.config_lines
         self._rename_commands()
@@ -187,6 +188,7 @@ class Instance:
         self.dispatcher.refresh_observers()
         rdb, aof = self.rdb, self.aof
         self.dispatcher.maxmemory = self.config.maxmemory
+        self.dispatcher.users_unrestricted = self.acl.all_unrestricted
         self.dispatcher.restricted = (self.loading or self.busy_script is not None
                                       or self.config.maxmemory > 0
                                       or bool(self.monitors)

@@ -61,6 +61,10 @@ class AclUsers:
         # its subscribers whose subscriptions it may no longer have.
         self.kill_clients_of: Any = None
         self.channels_changed: Any = None
+        # True while every user may run anything (the usual lone default user); set
+        # by ``refresh_restrictions``, which then calls ``restrictions_changed``.
+        self.all_unrestricted = False
+        self.restrictions_changed: Any = None
         self.refresh_restrictions()
 
     @property
@@ -120,6 +124,9 @@ class AclUsers:
         for user in self.users.values():
             root = user.root
             user.unrestricted = (root.all_commands and root.all_keys and root.all_channels)
+        self.all_unrestricted = all(user.unrestricted for user in self.users.values())
+        if self.restrictions_changed is not None:
+            self.restrictions_changed()
 
     def set_default_password(self, password: str) -> None:
         """``requirepass``: the default user's only password ("" makes it nopass)."""

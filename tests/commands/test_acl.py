@@ -576,3 +576,30 @@ def test_config_rewrite_user_line_placement(needs_redis, tmp_path) -> None:
     finally:
         for server, _ in servers:
             server.stop()
+
+
+def test_rule_changes_apply_at_once_to_open_connections() -> None:
+    # Dispatch skips the permission checks while every user is unrestricted (a flag
+    # the ACL refreshes): a change must reach connections already open.
+    server = start_taipan()
+    try:
+        client = redis.Redis(port=server.port)
+        client.set("k", "v")
+        client.execute_command("ACL", "SETUSER", "default", "-get")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("k")
+        client.execute_command("ACL", "SETUSER", "default", "+get")
+        assert client.get("k") == b"v"
+        client.execute_command("ACL", "SETUSER", "narrow", "on", "nopass", "+get", "~a*")
+        assert client.get("k") == b"v"  # the default user is still unrestricted
+        other = redis.Redis(port=server.port, username="narrow", password="x")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            other.get("k")
+        client.execute_command("ACL", "DELUSER", "narrow")
+        client.execute_command("ACL", "SETUSER", "default", "resetkeys", "~b*")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            client.get("k")
+        other.close()
+        client.close()
+    finally:
+        server.stop()

@@ -124,7 +124,7 @@ def _zset_size(zset: ZSet, samples: int) -> int:
     keys = zset._keys
     size = obj(sys.getsizeof(zset)) + sys.getsizeof(keys) + sys.getsizeof(zset._order)
     if not zset.listpack:
-        size += POINTER * len(keys)  # SortedList's sublists and index
+        size += POINTER * len(keys)  # SortedKeys' sublists (and their position index)
     return size + _sampled(keys.items(), len(keys), samples, _pair_size)
 
 

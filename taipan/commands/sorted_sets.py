@@ -30,18 +30,23 @@ if TYPE_CHECKING:
 commands = CommandGroup("sorted-set")
 
 _ZADD_OPTIONS: Final = frozenset((b"NX", b"XX", b"CH", b"INCR", b"GT", b"LT"))
+_NO_OPTIONS: Final[frozenset[bytes]] = frozenset()
 
 
 def _zadd(ctx: Client, argv: list[bytes], incr: bool) -> Any:
     """ZADD and ZINCRBY (ZADD ... INCR with the options in front, as Redis parses it)."""
-    options: set[bytes] = set()
+    options: set[bytes] | frozenset[bytes] = _NO_OPTIONS
     first = 2
-    while first < len(argv):
-        option = argv[first].upper()
-        if option not in _ZADD_OPTIONS:
-            break
-        options.add(option)
-        first += 1
+    head = argv[2][0] if argv[2] else 0
+    if not (48 <= head <= 57 or head == 45):  # (a digit or '-': a score, no options)
+        found: set[bytes] = set()
+        while first < len(argv):
+            option = argv[first].upper()
+            if option not in _ZADD_OPTIONS:
+                break
+            found.add(option)
+            first += 1
+        options = found
     if options:
         incr = incr or b"INCR" in options
         nx, xx = b"NX" in options, b"XX" in options

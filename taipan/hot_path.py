@@ -43,6 +43,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "taipan/commands/zset_pops.py",
     "taipan/types/zset.py",
     "taipan/types/sorted_keys.py",
+    "taipan/types/sets.py",
     "taipan/types/packed.py",
     "taipan/commands/transactions.py",
     "taipan/keyspace/expiry.py",

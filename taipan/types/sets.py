@@ -58,7 +58,7 @@ def intset_limit(max_entries: int) -> int:
     return min(max_entries, _INTSET_HARD_LIMIT)
 
 
-def _position(ints: array, value: int) -> int:
+def _position(ints: array[int], value: int) -> int:
     """Index of ``value`` in the sorted ``ints``, or -1."""
     i = bisect_left(ints, value)
     return i if i < len(ints) and ints[i] == value else -1
@@ -130,7 +130,7 @@ class RedisSet:
     TYPE_NAME = "set"
 
     def __init__(self) -> None:
-        self.ints: array | None = array("q")
+        self.ints: array[int] | None = array("q")
         self.members: set[bytes] | None = None
         self.sampler: MemberSampler | None = None
 

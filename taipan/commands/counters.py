@@ -25,6 +25,11 @@ commands = CommandGroup("string")
 
 _OVERFLOW: Final = ReplyError("ERR increment or decrement would overflow")
 _SHORT: Final = 2**62 - 1  # compiled, ints below this magnitude are unboxed
+# As Redis shares the integers 0-9999 (OBJ_SHARED_INTEGERS), a counter in that range is
+# stored as one shared string object: no allocation per INCR, and no memory per key for
+# the value (bytes are immutable, and access times live apart, in keyspace/access.py).
+_SHARED_COUNT: Final = 10_000
+_SHARED_INTEGERS: Final = [b"%d" % number for number in range(_SHARED_COUNT)]
 
 
 def _increment(ctx: Client, key: bytes, delta: int) -> int:
@@ -41,7 +46,8 @@ def _increment(ctx: Client, key: bytes, delta: int) -> int:
     # (the first test is between two of mypyc's unboxed ints: no boxed 64-bit bounds)
     if not -_SHORT < result < _SHORT and not LLONG_MIN <= result <= LLONG_MAX:
         raise _OVERFLOW
-    db.set(key, b"%d" % result, keep_ttl=True)
+    stored = _SHARED_INTEGERS[result] if 0 <= result < _SHARED_COUNT else b"%d" % result
+    db.set(key, stored, keep_ttl=True)
     if db.event_mask:  # notifications on (one test when off)
         db.notify(ev.STRING, b"incrby", key)
     return result

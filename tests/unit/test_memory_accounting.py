@@ -100,3 +100,22 @@ def test_used_memory_tracks_big_changes(server) -> None:  # noqa: ANN001
     dispatcher.execute(client, [b"DEL", b"big", b"list"])
     instance.used_memory.refresh()
     assert instance.used_memory.used() - start < 10_000
+
+
+def test_small_counters_share_one_string_and_stay_independent(server) -> None:  # noqa: ANN001
+    # INCR stores 0-9999 as shared objects (Redis's shared integers); a write to one
+    # counter must never show through another.
+    _, dispatcher, client = server
+    for key in (b"a", b"b"):
+        for _ in range(3):
+            dispatcher.execute(client, [b"INCR", key])
+    data = client.db.data
+    assert data[b"a"] == b"3" and data[b"a"] is data[b"b"]
+    assert dispatcher.execute(client, [b"APPEND", b"a", b"x"]) == 2
+    assert dispatcher.execute(client, [b"SETRANGE", b"b", b"0", b"7"]) == 1
+    assert dispatcher.execute(client, [b"INCRBY", b"c", b"3"]) == 3
+    assert (data[b"a"], data[b"b"], data[b"c"]) == (b"3x", b"7", b"3")
+    assert dispatcher.execute(client, [b"INCRBY", b"c", b"9997"]) == 10000
+    assert data[b"c"] == b"10000"
+    expected = recount(client.db)  # (measures the values changed in place first)
+    assert client.db.used == expected

@@ -98,10 +98,12 @@ class Tracking:
 
     @wants_writes.setter
     def wants_writes(self, value: bool) -> None:
-        # Mirrored in each database's own (compiled) field, which every write tests.
-        self._wants_writes = value
-        for db in self.instance.databases:
-            db.tracking_writes = value
+        # Mirrored in each database's own (compiled) field, which every write tests;
+        # set after every tracked read, so only a change walks the databases.
+        if value != self._wants_writes:
+            self._wants_writes = value
+            for db in self.instance.databases:
+                db.tracking_writes = value
 
     @property
     def active(self) -> bool:

@@ -354,8 +354,14 @@ class Dispatcher:
         command.usec += usec
         command.calls += 1
         stats.commands_processed += 1
-        if self.track_latency:
-            command.latency_pending.append(usec)
+        if self.track_latency and type(reply) is not Blocked:
+            # (a blocked command is timed once, when it is served)
+            if usec:
+                command.latency_pending.append(usec)
+            else:
+                # Most calls take under a microsecond: counted, not listed (the
+                # cron's fold of a list costs more than the append).
+                command.latency_zeros += 1
         if usec >= self.slow_usec:
             self._slow_call(client, command, argv, usec, reply)
         if observed:

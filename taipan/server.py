@@ -20,7 +20,6 @@ from taipan.keyspace.expiry import active_expire_cycle
 from taipan.net import blocking
 from taipan.net.busy_scripts import BusyService
 from taipan.net.connection import VERBOSE, Connection
-from taipan.net.group_commit import GroupCommit
 from taipan.net.output import OutputWriter
 from taipan.net.tls import RELOAD_PARAMS, TlsState, tls_protocol_factory
 from taipan.observability.histograms import FOLD_AT, fold_all
@@ -149,9 +148,8 @@ class ServerRuntime:
         self.busy_service = BusyService(self)
         instance.scripting.host.serve_while_busy = self.busy_service.serve
         instance.on_busy_end = self.busy_service.script_ended
-        # appendfsync always: one fsync per loop turn
-        self.group_commit: GroupCommit = GroupCommit()
-        # Writes what clients send each other (pub/sub, invalidations, MONITOR).
+        # Writes every client's queued output once per loop turn, after the AOF
+        # (with appendfsync always: one fsync per turn for all clients).
         self.output_writer = OutputWriter(instance)
         self.prefer_hiredis: bool = prefer_hiredis
         # Port 0 means "any free port" (embedding) rather than Redis's "no TCP".
@@ -340,6 +338,9 @@ class ServerRuntime:
         servers = self.all_servers
         for server in servers:
             server.close()
+        # Replies of the turn that asked for the shutdown (AUTH before SHUTDOWN in one
+        # packet) still go out; what a client hasn't read by now is dropped.
+        self.output_writer.flush()
         for client in list(self.instance.clients.values()):
             if client.transport is not None:
                 client.transport.abort()

@@ -168,9 +168,10 @@ class Command:
     usec: int = 0
     failed_calls: int = 0
     rejected_calls: int = 0
-    # latency-tracking: durations (µs) not yet counted, and their counts by µs
-    # (taipan/observability/histograms.py).
+    # latency-tracking: durations (µs) not yet counted (those of 0 µs only counted),
+    # and their counts by µs (taipan/observability/histograms.py).
     latency_pending: list[int] = field(default_factory=list)
+    latency_zeros: int = 0
     latency_counts: Any = None
 
     @property

@@ -24,9 +24,6 @@ def park(runtime: ServerRuntime, client: Any, command: Any, argv: list[bytes],
     """Stop serving ``client`` until one of its keys is ready or its deadline passes."""
     waiter = Waiter(client, command, argv, request, client.db)
     client.waiter = waiter
-    if runtime.instance.dispatcher.track_latency and command.latency_pending:
-        # Redis times a blocked command once, when it is served.
-        command.latency_pending.pop()
     runtime.instance.blocking.park(waiter)
     if request.timeout_ms:
         delay = max(request.timeout_ms - now_ms(), 0) / 1000.0

@@ -5,8 +5,9 @@ so that other clients get ``-BUSY`` and can send SCRIPT KILL, FUNCTION KILL or
 SHUTDOWN NOSAVE. The asyncio loop can't be re-entered from inside a callback, so
 the hook polls the sockets itself: readable client sockets are read directly and
 their bytes go through the connection's usual path (reader → dispatcher, which
-answers ``-BUSY`` to anything not flagged ``allow_busy``); replies go out through
-the transport, which writes at once when nothing is queued.
+answers ``-BUSY`` to anything not flagged ``allow_busy``); the queued output is then
+written at once, as the loop's next turn is still far away (Redis too flushes the
+AOF and writes pending replies while blocked).
 
 New connections are accepted too: each gets a real ``Connection`` (and so a real
 client, HELLO and AUTH included) on a small blocking stand-in transport; when the
@@ -64,6 +65,7 @@ class BusyService:
                 continue  # nothing after all, or the peer went away: the loop will see
             if data:
                 connections[fd].data_received(data)
+        self.runtime.output_writer.flush()
 
     def _listening_sockets(self) -> dict[int, Any]:
         return {sock.fileno(): sock for server in self.runtime.servers

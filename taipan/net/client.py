@@ -20,6 +20,7 @@ class Client:
         "kind", "lib_name", "lib_ver", "propagate_argv",
         "killed", "connection", "deny_blocking", "waiter",
         "channels", "patterns", "shard_channels", "subscribed", "outbuf", "output_queued",
+        "close_after_output",
         "soft_limit_since", "tracking", "monitor",
     )
 
@@ -73,6 +74,8 @@ class Client:
         # requests run, and what others send it (messages, invalidations, MONITOR).
         self.outbuf: list[bytes] = []
         self.output_queued: bool = False  # in the server's queue of clients to write
+        # Close once that queued output is written (QUIT, a protocol error).
+        self.close_after_output: bool = False
         # When the output buffer went over its soft limit (0.0: it is not over).
         self.soft_limit_since: float = 0.0
         # Client-side caching state (messaging/tracking.py) while tracking is on.

@@ -1,8 +1,10 @@
 """One client connection: bytes in, requests executed, replies out.
 
 The hot path (DESIGN.md §4): ``data_received`` feeds the reader, drains every
-complete request, executes them in order and writes all replies with one
-``transport.write``.
+complete request, executes them in order and queues all replies on the client.
+``OutputWriter`` (net/output.py) writes every queued client once, at the start of
+the loop's next turn, after the AOF has the turn's writes: one ``transport.write``
+per client per turn, as Redis's beforeSleep does.
 """
 
 from __future__ import annotations
@@ -190,17 +192,20 @@ class Connection(asyncio.Protocol):
             # the next cron tick, which a busy loop delays (fewer big live values
             # at once, less heap left fragmented by them).
             db.pack_loose()
-        if out:
-            payload = b"".join(out)
-            out.clear()
-            self._send(client, payload)
+        if out and not client.output_queued:
+            # Written on the loop's next turn with every other client's output: the
+            # peer is woken once per turn, not once per client (a wake-up of a
+            # sleeping reader costs more than the write itself), and the AOF gets
+            # the turn's writes first.
+            client.output_queued = True
+            instance.queue_output(client)
         if closing:
             self.close()
         elif reader.pending() > instance.config.client_query_buffer_limit:
             self._query_buffer_overflow(client)
 
     def _send(self, client: Client, payload: bytes) -> None:
-        """Write encoded output, after the AOF has the writes it follows."""
+        """Write encoded output (OutputWriter calls this after the AOF flush)."""
         transport = self.transport
         if transport is None:
             return
@@ -208,14 +213,6 @@ class Connection(asyncio.Protocol):
         stats = instance.stats
         stats.net_output_bytes += len(payload)
         stats.total_writes += 1
-        aof = instance.aof
-        if aof is not None:
-            # The writes reach the AOF before their replies leave: the replies wait
-            # for the turn's group commit.
-            commits = self.runtime.group_commit
-            if commits.must_wait(aof):
-                commits.reply_after_commit(aof, transport, payload)
-                return
         transport.write(payload)
         if transport.get_write_buffer_size():
             # The client isn't keeping up: hold its output within its class's limits.
@@ -223,12 +220,25 @@ class Connection(asyncio.Protocol):
                 self._output_buffer_overflow(client)
 
     def flush_output(self) -> None:
-        """Write what others queued for this client (messages, invalidations)."""
+        """Write the client's queued output (OutputWriter's turn), then close the
+        connection if ``close`` was asked meanwhile."""
         client = self.client
-        if client is not None and client.outbuf:
+        if client is None:
+            return
+        if client.outbuf:
             payload = b"".join(client.outbuf)
             client.outbuf.clear()
             self._send(client, payload)
+        if client.close_after_output:
+            client.close_after_output = False
+            if self.transport is not None:
+                self.transport.close()
+
+    def _queue_output(self, client: Client) -> None:
+        """Have OutputWriter write the client's output on the next turn."""
+        if client.outbuf and not client.output_queued:
+            client.output_queued = True
+            self.runtime.instance.queue_output(client)
 
     def _output_buffer_overflow(self, client: Client) -> None:
         """Redis drops a client over its output buffer limit, pending output lost."""
@@ -258,11 +268,18 @@ class Connection(asyncio.Protocol):
         if client is None or self.transport is None:
             return
         encode_into(reply, client.outbuf, client.resp)
-        self.flush_output()
+        self._queue_output(client)
 
     def close(self) -> None:
+        """Close the connection once its queued output is written (QUIT's +OK, a
+        protocol error's reply)."""
         transport = self.transport
-        if transport is not None and not self.runtime.group_commit.close_after_commit(transport):
+        if transport is None:
+            return
+        client = self.client
+        if client is not None and client.output_queued:
+            client.close_after_output = True
+        else:
             transport.close()
 
     @staticmethod
@@ -305,7 +322,7 @@ class Connection(asyncio.Protocol):
             self.write_out_of_band(reply)
         else:
             self._apply_reply_mode(client, reply, client.outbuf)
-            self.flush_output()
+            self._queue_output(client)
         if self.transport is not None:
             self.transport.resume_reading()
         # Requests that arrived while blocked run on the next loop turn, not inside
@@ -358,7 +375,7 @@ class Connection(asyncio.Protocol):
             self.write_out_of_band(reply)
         else:
             self._apply_reply_mode(client, reply, client.outbuf)
-            self.flush_output()
+            self._queue_output(client)
         if self.runtime.instance.blocking.ready:
             blocking.serve_ready(self.runtime)
         if client.close_requested:

@@ -1,8 +1,16 @@
-"""Output written outside a client's own requests, and output buffer limits.
+"""Writing output once per loop turn, and output buffer limits.
 
-Messages, invalidations and MONITOR lines are queued on the receiving client
-(``Client.deliver``); ``OutputWriter`` writes every queued client once on the loop's
-next turn, so many messages in one turn cost one write per receiver.
+Every byte for a client is queued on it first: the replies to its requests (by
+``Connection``), messages, invalidations and MONITOR lines (``Client.deliver``).
+``OutputWriter`` writes every queued client once, at the start of the loop's next
+turn, as Redis's beforeSleep does:
+
+* the turn's writes reach the AOF before any reply leaves (one write, and with
+  ``appendfsync always`` one fsync, for all clients: a group commit);
+* a client's replies and messages of one turn leave in one ``write``;
+* a peer reading many connections (a client pool, redis-benchmark) is woken once
+  per turn rather than once per connection: waking a sleeping reader costs the
+  writer more than the write itself.
 
 ``client-output-buffer-limit`` bounds what a client that doesn't read may make the
 server hold: past the hard limit, or past the soft limit for longer than its
@@ -30,14 +38,18 @@ class OutputWriter:
         """The first client was queued this turn: write them all on the next one."""
         try:
             asyncio.get_running_loop().call_soon(self.flush)
-        except RuntimeError:  # no loop (a script busy, shutting down): next request
-            pass
+        except RuntimeError:  # no loop to wait for: write now
+            self.flush()
 
     def flush(self) -> None:
+        """Write every queued client's output (the AOF first)."""
         instance = self.instance
         queue = instance.output_queue
         if not queue:
             return
+        aof = instance.aof
+        if aof is not None and aof.buffer:
+            aof.flush()  # exits the process if the fsync fails: nothing false is sent
         instance.output_queue = []
         for client in queue:
             client.output_queued = False

@@ -3,7 +3,8 @@ LATENCY HISTOGRAM.
 
 Redis records each call's duration, in whole microseconds times 1000, into an HDR
 histogram of 2 significant digits over 1 ns .. 1 s. The dispatcher only appends
-the microseconds to ``Command.latency_pending`` (the hot path stays one append);
+the microseconds to ``Command.latency_pending`` (the hot path stays one append),
+or for the commonest duration, 0 µs, adds one to ``Command.latency_zeros``;
 ``fold`` counts them, and the reports derive HDR's figures from the counts: values
 in the same HDR bucket are equivalent, so the percentiles and the power-of-two
 cumulative buckets come out as Redis prints them.
@@ -27,16 +28,21 @@ FOLD_AT = 4096
 def fold(command: Command) -> Counter[int]:
     """Count the command's pending samples; its histogram keyed by microseconds."""
     pending = command.latency_pending
+    zeros = command.latency_zeros
     counts = command.latency_counts
-    if pending:
+    if pending or zeros:
         if counts is None:
             counts = command.latency_counts = Counter()
         counts.update(pending)
         pending.clear()
+        if zeros:
+            counts[0] += zeros
+            command.latency_zeros = 0
     return counts if counts is not None else Counter()
 
 
 def fold_all(commands: Iterable[Command], at_least: int = 1) -> None:
+    """Fold the commands holding ``at_least`` listed samples (the list's memory)."""
     for command in commands:
         if len(command.latency_pending) >= at_least:
             fold(command)
@@ -44,11 +50,13 @@ def fold_all(commands: Iterable[Command], at_least: int = 1) -> None:
 
 def reset(command: Command) -> None:
     command.latency_pending.clear()
+    command.latency_zeros = 0
     command.latency_counts = None
 
 
 def has_data(command: Command) -> bool:
-    return bool(command.latency_pending) or command.latency_counts is not None
+    return (bool(command.latency_pending) or command.latency_zeros > 0
+            or command.latency_counts is not None)
 
 
 def _ns(usec: int) -> int:

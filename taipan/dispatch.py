@@ -125,6 +125,8 @@ class Dispatcher:
         # True while a monitor is attached or client-side caching must see each
         # command: one test per call covers both when neither is in use.
         self.observed = False
+        # True while net/blocking.py re-runs a blocked command to serve it.
+        self.serving_blocked = False
         # Per-call latency bookkeeping (taipan/observability): whether each call's
         # duration goes to its command's histogram (latency-tracking), and the
         # duration (µs) from which a call may go to the slow log or the latency
@@ -352,8 +354,11 @@ class Dispatcher:
         self._errors_seen = stats.error_replies
         usec = (perf_counter_ns() - started) // 1000
         command.usec += usec
-        command.calls += 1
-        stats.commands_processed += 1
+        if not self.serving_blocked:
+            # (a blocked command was counted when it blocked, as Redis counts it)
+            command.calls += 1
+            # (read again: CONFIG RESETSTAT replaced the object, and counts itself)
+            self.stats.commands_processed += 1
         if self.track_latency and type(reply) is not Blocked:
             # (a blocked command is timed once, when it is served)
             if usec:

@@ -58,17 +58,20 @@ def discard(runtime: ServerRuntime, client: Any) -> None:
 def serve_ready(runtime: ServerRuntime) -> None:
     """Re-run the parked command of the oldest waiters on every key made ready."""
     registry = runtime.instance.blocking
-    call = runtime.dispatcher.call
+    dispatcher = runtime.dispatcher
     while registry.ready:
         for db, key in registry.take_ready():
             for waiter in registry.candidates(db, key):
                 if waiter.done or not serves(waiter, key, db.live(key)):
                     continue  # (drained or moved on by an earlier waiter)
                 waiter.ready_key = key
+                # Counted as a call when it blocked: not again (Redis's commandstats).
+                dispatcher.serving_blocked = True
                 try:
-                    reply = call(waiter.client, waiter.command, waiter.argv)
+                    reply = dispatcher.call(waiter.client, waiter.command, waiter.argv)
                 finally:
                     waiter.ready_key = None
+                    dispatcher.serving_blocked = False
                 if type(reply) is Blocked:
                     continue  # nothing it can take after all: keep its place
                 finish(runtime, waiter, reply)

@@ -6,6 +6,7 @@ every client saw; both servers must produce the same record.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 
@@ -148,9 +149,28 @@ def pipelined_after_block(connect: Callable[[], RawClient]) -> list[bytes]:
             waiter.read_reply()]
 
 
+def served_counts_once(connect: Callable[[], RawClient]) -> list[bytes]:
+    """A command that blocked is one call when it is served (INFO commandstats and
+    stats, LATENCY HISTOGRAM), not a second one."""
+    admin, first, second = connect(), connect(), connect()
+    admin.call("CONFIG", "RESETSTAT")
+    first.send_raw(RawClient.encode("BLPOP", "s", "0"))
+    second.send_raw(RawClient.encode("BLPOP", "s", "0"))
+    _settle()
+    replies = [admin.call("RPUSH", "s", "a"), first.read_reply(),
+               admin.call("RPUSH", "s", "b"), second.read_reply()]
+    commandstats = admin.call("INFO", "commandstats")
+    # (in Redis's INFO the commands come in its command table's hash order)
+    replies += sorted(re.findall(rb"cmdstat_(?:blpop|rpush):calls=\d+", commandstats))
+    replies += re.findall(rb"total_commands_processed:\d+", admin.call("INFO", "stats"))
+    replies += re.findall(rb"calls\r\n:\d+", admin.call("LATENCY", "HISTOGRAM", "blpop"))
+    return replies
+
+
 SCENARIOS = [fifo_order, several_keys, push_then_delete_in_multi, push_then_pop_in_pipeline,
              timeout_replies, blocking_in_multi, blmove_chain, blmpop_count,
-             wrong_type_then_list, errors, client_unblock, pipelined_after_block]
+             wrong_type_then_list, errors, client_unblock, pipelined_after_block,
+             served_counts_once]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.__name__)

@@ -86,6 +86,34 @@ def test_quit_closes(real_redis, taipan) -> None:
     assert outputs[1] == outputs[0] == b"+OK\r\n+OK\r\n"
 
 
+def _writes(admin: RawClient) -> int:
+    match = re.search(rb"total_writes_processed:(\d+)", admin.call("INFO", "stats"))
+    assert match is not None
+    return int(match.group(1))
+
+
+def _one_write_per_batch(port: int) -> tuple[list[bytes], int]:
+    """Replies to pipelined batches of two clients, and the socket writes they took."""
+    with RawClient(port) as admin, RawClient(port) as worker, RawClient(port) as listener:
+        listener.call("HELLO", "3")
+        before = _writes(admin)
+        worker.send_raw(RawClient.encode("SET", "w", "1") + RawClient.encode("GET", "w")
+                        + RawClient.encode("INCR", "w"))
+        # A RESP3 client publishing to itself: the message comes before PUBLISH's reply.
+        listener.send_raw(RawClient.encode("SUBSCRIBE", "ch")
+                          + RawClient.encode("PUBLISH", "ch", "hi") + RawClient.encode("PING"))
+        replies = [worker.read_reply() for _ in range(3)]
+        replies += [listener.read_reply() for _ in range(4)]
+        # INFO's own reply to ``before`` was one write, and each batch one more.
+        return replies, _writes(admin) - before
+
+
+def test_each_batch_is_answered_with_one_write(real_redis, taipan) -> None:
+    expected = _one_write_per_batch(real_redis.port)
+    assert expected[1] == 3
+    assert _one_write_per_batch(taipan.port) == expected
+
+
 def test_quit_inside_multi_is_not_queued(real_redis, taipan) -> None:
     outputs = []
     for port in (real_redis.port, taipan.port):

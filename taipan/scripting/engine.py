@@ -165,7 +165,8 @@ class Scripting:
         keyspace_stats = self.instance.keyspace_stats
         keyspace_stats.script_time_ms = now_ms()  # no key expires midway through the script
         try:
-            ok, result = runner(function, hooked, numkeys, *argv[3:])
+            # (ok, result), and for a returned table its reply shape after them
+            returned = runner(function, hooked, numkeys, *argv[3:])
         finally:
             host.run = None
             keyspace_stats.script_time_ms = None
@@ -173,10 +174,14 @@ class Scripting:
             if run.timed_out:
                 self.instance.set_busy_script(None)
         lua = run.lua
-        if ok:
+        result = returned[1]
+        if returned[0]:
             from_lua = lua.from_lua
             from_lua.errors.clear()
-            reply = from_lua.convert(result, client.resp)
+            if len(returned) > 2:
+                reply = from_lua.convert_shaped(result, returned[2:], client.resp)
+            else:
+                reply = from_lua.convert(result, client.resp)
             if isinstance(reply, ReplyError):
                 raise reply  # a returned {err=...}: an error reply, counted as one
             for error in from_lua.errors:  # error replies inside the reply

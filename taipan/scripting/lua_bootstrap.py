@@ -359,6 +359,13 @@ function api.load_binary(chunk)
   return (loadstring(chunk))
 end
 
+-- A returned table comes back with its shape (api.reply_shape, defined below):
+-- the reply is read in the crossing that ends the script, not in one more.
+local function finish(ok, result)
+  if ok and type(result) == "table" then return ok, result, api.reply_shape(result) end
+  return ok, result
+end
+
 -- EVAL: KEYS and ARGV are globals; the script's own function runs under the hook.
 function api.run_eval(fn, hooked, nkeys, ...)
   local keys, argv = {...}, {select(nkeys + 1, ...)}
@@ -368,7 +375,7 @@ function api.run_eval(fn, hooked, nkeys, ...)
   if hooked then dsethook(hook, "", COUNT_HOOK) end
   local ok, result = xpcall(fn, err_handler)
   if hooked then dsethook() end
-  return ok, result
+  return finish(ok, result)
 end
 
 -- FCALL: keys and args are the callback's two arguments.
@@ -378,7 +385,7 @@ function api.run_function(fn, hooked, nkeys, ...)
   if hooked then dsethook(hook, "", COUNT_HOOK) end
   local ok, result = xpcall(function() return fn(keys, argv) end, err_handler)
   if hooked then dsethook() end
-  return ok, result
+  return finish(ok, result)
 end
 
 -- FUNCTION LOAD: the library body runs once and sees only redis.register_function,

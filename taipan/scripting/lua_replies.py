@@ -188,11 +188,17 @@ class FromLua:
             return error
         return self._table(value, script_resp, depth + 1)
 
-    def _table(self, table: Any, script_resp: int, depth: int) -> Any:
+    def convert_shaped(self, table: Any, shape: tuple[Any, ...], script_resp: int) -> Any:
+        """A script's returned table, with the shape its runner read (lua_bootstrap)."""
+        return self._table(table, script_resp, 1, shape)
+
+    def _table(self, table: Any, script_resp: int, depth: int,
+               shape: tuple[Any, ...] | None = None) -> Any:
         # The Lua side reads the fields Redis tests, raw and in Redis's order, in one
         # crossing (reading them one by one took a crossing each: 2.5 us for a
         # 3-item array); short arrays come back with their items.
-        shape = self.reply_shape(table)
+        if shape is None:
+            shape = self.reply_shape(table)
         kind = shape[0]
         convert = self.convert
         # Plain loops, not generator expressions: a generator is one more Python

@@ -213,6 +213,7 @@ class ServerRuntime:
     async def start(self) -> None:
         """Listen, load the dataset (answering -LOADING meanwhile), start the cron."""
         config = self.instance.config
+        self.output_writer.loop = asyncio.get_running_loop()
         if config.dir and self.owns_process:
             self._change_dir(config.dir)
         if self.tls.wanted or self.ephemeral_tls_port:

@@ -33,13 +33,18 @@ class OutputWriter:
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
         instance.wake_output = self.wake
+        # The server's loop (set when it starts): only its thread may write to sockets.
+        self.loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
         """The first client was queued this turn: write them all on the next one."""
         try:
             asyncio.get_running_loop().call_soon(self.flush)
-        except RuntimeError:  # no loop to wait for: write now
-            self.flush()
+        except RuntimeError:
+            # Queued from another thread: the loading thread replaying the AOF
+            # notifies subscribers of its keyspace events.
+            if self.loop is not None:
+                self.loop.call_soon_threadsafe(self.flush)
 
     def flush(self) -> None:
         """Write every queued client's output (the AOF first)."""

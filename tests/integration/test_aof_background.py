@@ -222,6 +222,32 @@ def test_loading_answers_loading_error_then_serves(tmp_path: Path, kind: str) ->
             proc.wait(5)
 
 
+def test_keyspace_events_of_the_aof_replay_reach_subscribers(tmp_path: Path) -> None:
+    """A client subscribed while the AOF loads gets the keyspace events of its
+    replay, which runs in the loading thread: the loop, not that thread, writes them."""
+    server = start_taipan("--appendonly", "yes", "--dir", str(tmp_path))
+    _stop(server)  # (an empty base, an incremental file and their manifest)
+    commands = [RawClient.encode("SET", f"key:{i}", i) for i in range(300_000)]
+    commands.append(RawClient.encode("SET", "watched", "1"))  # replayed last
+    with open(tmp_path / AOF_DIR / "appendonly.aof.1.incr.aof", "ab") as incr:
+        incr.write(b"".join(commands))
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "taipan", "--port", str(port), "--dir",
+                             str(tmp_path), "--appendonly", "yes", "--save", "",
+                             "--notify-keyspace-events", "KA"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        _connect(port, proc).close()  # (waits until the server listens)
+        with RawClient(port, timeout=30) as subscriber:
+            subscriber.send_raw(RawClient.encode("SUBSCRIBE", "__keyspace@0__:watched"))
+            assert subscriber.read_reply().endswith(b":1\r\n")
+            assert subscriber.read_reply() == (b"*3\r\n$7\r\nmessage\r\n$22\r\n"
+                                               b"__keyspace@0__:watched\r\n$3\r\nset\r\n")
+    finally:
+        proc.kill()
+        proc.wait(5)
+
+
 def test_shutdown_while_loading_leaves_the_files_alone(tmp_path: Path) -> None:
     """SHUTDOWN during a load exits at once and never saves a half-loaded dataset."""
     _snapshot_with_keys(tmp_path, 3000)

@@ -192,13 +192,7 @@ class Connection(asyncio.Protocol):
             # the next cron tick, which a busy loop delays (fewer big live values
             # at once, less heap left fragmented by them).
             db.pack_loose()
-        if out and not client.output_queued:
-            # Written on the loop's next turn with every other client's output: the
-            # peer is woken once per turn, not once per client (a wake-up of a
-            # sleeping reader costs more than the write itself), and the AOF gets
-            # the turn's writes first.
-            client.output_queued = True
-            instance.queue_output(client)
+        self._queue_output(client)
         if closing:
             self.close()
         elif reader.pending() > instance.config.client_query_buffer_limit:
@@ -235,7 +229,10 @@ class Connection(asyncio.Protocol):
                 self.transport.close()
 
     def _queue_output(self, client: Client) -> None:
-        """Have OutputWriter write the client's output on the next turn."""
+        """Have OutputWriter write the client's output on the next turn, with every
+        other client's: the peer is woken once per turn, not once per client (a
+        wake-up of a sleeping reader costs more than the write itself), and the AOF
+        gets the turn's writes first."""
         if client.outbuf and not client.output_queued:
             client.output_queued = True
             self.runtime.instance.queue_output(client)
